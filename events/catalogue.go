@@ -1,0 +1,274 @@
+package events
+
+// The v1 catalogue. Names are chosen strings, never derived from Go types,
+// and never change once an event has been stored: a new shape gets a new
+// schema version and an upcaster (see codec.go).
+//
+// Every payload names the account it belongs to only through its stream;
+// JIDs inside payloads are canonical strings (bare unless said otherwise).
+const (
+	TypeAccountCreated = "account.created"
+	TypeAccountDeleted = "account.deleted"
+	TypeCredentialsSet = "account.credentials_set"
+
+	TypeRosterItemSet     = "roster.item_set"
+	TypeRosterItemRemoved = "roster.item_removed"
+
+	TypeSubscriptionChanged = "subscription.changed"
+	TypeSubscriptionIgnored = "subscription.input_ignored"
+	TypePreapprovalSet      = "subscription.preapproved"
+	TypePreapprovalCleared  = "subscription.preapproval_cleared"
+
+	TypeSessionStarted = "session.started"
+	TypeSessionEnded   = "session.ended"
+	TypeAuthFailed     = "session.auth_failed"
+
+	TypePresenceAvailable   = "presence.available"
+	TypePresenceUnavailable = "presence.unavailable"
+	TypeDirectedPresence    = "presence.directed"
+
+	TypeOfflineQueued    = "offline.queued"
+	TypeOfflineDelivered = "offline.delivered"
+
+	TypeServerStarted = "server.started"
+	TypeServerStopped = "server.stopped"
+	TypeAdminAction   = "server.admin_action"
+)
+
+// Payload is the decoded Data of an event. Each payload type states its
+// catalogue name and the schema version it encodes as.
+type Payload interface {
+	EventType() string
+	SchemaVersion() int
+}
+
+// AccountCreated opens an account stream.
+type AccountCreated struct {
+	JID string `json:"jid"`
+}
+
+// AccountDeleted closes an account. The stream is kept for audit; a new
+// account of the same JID continues the same stream.
+type AccountDeleted struct {
+	JID    string `json:"jid"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// ScramKeys are the stored form of one SCRAM mechanism's credential
+// (RFC 5802 section 3): never the password, nor the salted password.
+type ScramKeys struct {
+	Mechanism  string `json:"mechanism"` // "SCRAM-SHA-1" or "SCRAM-SHA-256"
+	Salt       []byte `json:"salt"`
+	Iterations int    `json:"iterations"`
+	StoredKey  []byte `json:"stored_key"`
+	ServerKey  []byte `json:"server_key"`
+}
+
+// CredentialsSet replaces every credential of the account.
+type CredentialsSet struct {
+	Scram []ScramKeys `json:"scram"`
+}
+
+// RosterItemSet records the user-editable part of a roster item (RFC 6121
+// section 2.1.2): its name and groups. Subscription state changes only
+// through SubscriptionChanged.
+type RosterItemSet struct {
+	Contact string   `json:"contact"`
+	Name    string   `json:"name,omitempty"`
+	Groups  []string `json:"groups,omitempty"`
+}
+
+// RosterItemRemoved deletes an item (RFC 6121 section 2.5).
+type RosterItemRemoved struct {
+	Contact string `json:"contact"`
+}
+
+// SubscriptionInput is one of the eight inputs of RFC 6121 Appendix A:
+// a presence subscription stanza of some type, sent (outbound) or received
+// (inbound) by the account whose stream records it.
+type SubscriptionInput string
+
+const (
+	OutSubscribe    SubscriptionInput = "outbound_subscribe"
+	OutSubscribed   SubscriptionInput = "outbound_subscribed"
+	OutUnsubscribe  SubscriptionInput = "outbound_unsubscribe"
+	OutUnsubscribed SubscriptionInput = "outbound_unsubscribed"
+	InSubscribe     SubscriptionInput = "inbound_subscribe"
+	InSubscribed    SubscriptionInput = "inbound_subscribed"
+	InUnsubscribe   SubscriptionInput = "inbound_unsubscribe"
+	InUnsubscribed  SubscriptionInput = "inbound_unsubscribed"
+)
+
+// SubscriptionState is one of the nine states of RFC 6121 Appendix A,
+// spelled as the appendix spells them.
+type SubscriptionState string
+
+const (
+	StateNone             SubscriptionState = "None"
+	StateNonePendingOut   SubscriptionState = "None + Pending Out"
+	StateNonePendingIn    SubscriptionState = "None + Pending In"
+	StateNonePendingOutIn SubscriptionState = "None + Pending Out/In"
+	StateTo               SubscriptionState = "To"
+	StateToPendingIn      SubscriptionState = "To + Pending In"
+	StateFrom             SubscriptionState = "From"
+	StateFromPendingOut   SubscriptionState = "From + Pending Out"
+	StateBoth             SubscriptionState = "Both"
+)
+
+// SubscriptionChanged records one transition of Appendix A: the input that
+// caused it and the states before and after.
+type SubscriptionChanged struct {
+	Contact string            `json:"contact"`
+	Cause   SubscriptionInput `json:"cause"`
+	Before  SubscriptionState `json:"before"`
+	After   SubscriptionState `json:"after"`
+	// Stanza is the subscription request's full XML for inbound subscribe
+	// (kept so it can be redelivered whole, extensions included).
+	Stanza string `json:"stanza,omitempty"`
+}
+
+// SubscriptionIgnored records an input that Appendix A says changes
+// nothing, for the audit trail.
+type SubscriptionIgnored struct {
+	Contact string            `json:"contact"`
+	Cause   SubscriptionInput `json:"cause"`
+	State   SubscriptionState `json:"state"`
+}
+
+// PreapprovalSet records a pre-approved subscription (RFC 6121 3.4).
+type PreapprovalSet struct {
+	Contact string `json:"contact"`
+}
+
+// PreapprovalCleared records the end of a pre-approval: used by an
+// incoming request, cancelled by unsubscribed, or removed with the item.
+type PreapprovalCleared struct {
+	Contact string `json:"contact"`
+	Reason  string `json:"reason"`
+}
+
+// SessionStarted records a bound resource (RFC 6120 section 7).
+type SessionStarted struct {
+	Resource   string `json:"resource"`
+	ClientAddr string `json:"addr"`
+	Node       string `json:"node"`
+	TLS        string `json:"tls,omitempty"` // e.g. "TLS1.3 TLS_AES_128_GCM_SHA256"
+	Mechanism  string `json:"mechanism,omitempty"`
+}
+
+// SessionEnded records the end of a session and why ("closed", "conflict",
+// "error", "shutdown", "restart", "account deleted", ...).
+type SessionEnded struct {
+	Resource string `json:"resource"`
+	Reason   string `json:"reason"`
+}
+
+// AuthFailed records a failed SASL attempt.
+type AuthFailed struct {
+	Username   string `json:"username"`
+	Mechanism  string `json:"mechanism"`
+	ClientAddr string `json:"addr"`
+	Condition  string `json:"condition"`
+}
+
+// PresenceAvailable records available presence broadcast by a resource
+// (RFC 6121 4.2 and 4.4), with the stanza kept whole.
+type PresenceAvailable struct {
+	Resource string `json:"resource"`
+	Show     string `json:"show,omitempty"`
+	Status   string `json:"status,omitempty"`
+	Priority int    `json:"priority"`
+	Stanza   string `json:"stanza"`
+}
+
+// PresenceUnavailable records unavailable presence of a resource (RFC 6121
+// 4.5), with the stanza kept whole.
+type PresenceUnavailable struct {
+	Resource string `json:"resource"`
+	Stanza   string `json:"stanza"`
+}
+
+// DirectedPresence records presence sent by a resource to one entity
+// outside the broadcast (RFC 6121 4.6).
+type DirectedPresence struct {
+	Resource  string `json:"resource"`
+	To        string `json:"to"` // full or bare JID
+	Available bool   `json:"available"`
+	Stanza    string `json:"stanza"`
+}
+
+// OfflineQueued records a stanza kept for an account with no available
+// resource (XEP-0160; RFC 6121 3.1.3 for subscription requests).
+type OfflineQueued struct {
+	Kind   string `json:"kind"` // "message" or "presence"
+	From   string `json:"from"`
+	Stanza string `json:"stanza"`
+}
+
+// OfflineDelivered records delivery of every queued stanza up to and
+// including stream version Through to a resource.
+type OfflineDelivered struct {
+	Through  uint64 `json:"through"`
+	Resource string `json:"resource"`
+}
+
+// ServerStarted records a server process starting.
+type ServerStarted struct {
+	Node         string `json:"node"`
+	Version      string `json:"version"`
+	ConfigDigest string `json:"config_digest"`
+}
+
+// ServerStopped records a clean stop, or a stop found at the next start.
+type ServerStopped struct {
+	Node   string `json:"node"`
+	Reason string `json:"reason"`
+}
+
+// AdminAction records an administrative command run against the server.
+type AdminAction struct {
+	Command string `json:"command"`
+	Target  string `json:"target,omitempty"`
+}
+
+func (AccountCreated) EventType() string      { return TypeAccountCreated }
+func (AccountDeleted) EventType() string      { return TypeAccountDeleted }
+func (CredentialsSet) EventType() string      { return TypeCredentialsSet }
+func (RosterItemSet) EventType() string       { return TypeRosterItemSet }
+func (RosterItemRemoved) EventType() string   { return TypeRosterItemRemoved }
+func (SubscriptionChanged) EventType() string { return TypeSubscriptionChanged }
+func (SubscriptionIgnored) EventType() string { return TypeSubscriptionIgnored }
+func (PreapprovalSet) EventType() string      { return TypePreapprovalSet }
+func (PreapprovalCleared) EventType() string  { return TypePreapprovalCleared }
+func (SessionStarted) EventType() string      { return TypeSessionStarted }
+func (SessionEnded) EventType() string        { return TypeSessionEnded }
+func (AuthFailed) EventType() string          { return TypeAuthFailed }
+func (PresenceAvailable) EventType() string   { return TypePresenceAvailable }
+func (PresenceUnavailable) EventType() string { return TypePresenceUnavailable }
+func (DirectedPresence) EventType() string    { return TypeDirectedPresence }
+func (OfflineQueued) EventType() string       { return TypeOfflineQueued }
+func (OfflineDelivered) EventType() string    { return TypeOfflineDelivered }
+func (ServerStarted) EventType() string       { return TypeServerStarted }
+func (ServerStopped) EventType() string       { return TypeServerStopped }
+func (AdminAction) EventType() string         { return TypeAdminAction }
+
+func (AccountCreated) SchemaVersion() int      { return 1 }
+func (AccountDeleted) SchemaVersion() int      { return 1 }
+func (CredentialsSet) SchemaVersion() int      { return 1 }
+func (RosterItemSet) SchemaVersion() int       { return 1 }
+func (RosterItemRemoved) SchemaVersion() int   { return 1 }
+func (SubscriptionChanged) SchemaVersion() int { return 1 }
+func (SubscriptionIgnored) SchemaVersion() int { return 1 }
+func (PreapprovalSet) SchemaVersion() int      { return 1 }
+func (PreapprovalCleared) SchemaVersion() int  { return 1 }
+func (SessionStarted) SchemaVersion() int      { return 1 }
+func (SessionEnded) SchemaVersion() int        { return 1 }
+func (AuthFailed) SchemaVersion() int          { return 1 }
+func (PresenceAvailable) SchemaVersion() int   { return 1 }
+func (PresenceUnavailable) SchemaVersion() int { return 1 }
+func (DirectedPresence) SchemaVersion() int    { return 1 }
+func (OfflineQueued) SchemaVersion() int       { return 1 }
+func (OfflineDelivered) SchemaVersion() int    { return 1 }
+func (ServerStarted) SchemaVersion() int       { return 1 }
+func (ServerStopped) SchemaVersion() int       { return 1 }
+func (AdminAction) SchemaVersion() int         { return 1 }

@@ -1,0 +1,35 @@
+package events
+
+import "strings"
+
+// Stream name prefixes (DESIGN.md, Streams). Every stream name is a prefix
+// followed by a bare JID or a domain, as the JID's canonical string.
+const (
+	AccountPrefix  = "account-"
+	PresencePrefix = "presence-"
+	OfflinePrefix  = "offline-"
+	ServerPrefix   = "server-"
+)
+
+// AccountStream names the stream of an account's own facts.
+func AccountStream(bare string) string { return AccountPrefix + bare }
+
+// PresenceStream names the stream of an account's sessions and presence.
+func PresenceStream(bare string) string { return PresencePrefix + bare }
+
+// OfflineStream names the stream of an account's offline queue.
+func OfflineStream(bare string) string { return OfflinePrefix + bare }
+
+// ServerStream names the stream of one domain's server lifecycle.
+func ServerStream(domain string) string { return ServerPrefix + domain }
+
+// SplitStream returns the prefix (without its dash) and the JID or domain
+// of a stream name, or ok=false for a name that is not xmppd's.
+func SplitStream(stream string) (kind, id string, ok bool) {
+	for _, p := range [...]string{AccountPrefix, PresencePrefix, OfflinePrefix, ServerPrefix} {
+		if rest, found := strings.CutPrefix(stream, p); found {
+			return p[:len(p)-1], rest, true
+		}
+	}
+	return "", "", false
+}
