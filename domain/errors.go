@@ -1,0 +1,80 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies a domain error so the XMPP adapter can map it to one
+// stanza error condition (RFC 6120 8.3.3) in one place.
+type Kind int
+
+const (
+	// Internal is a broken invariant: internal-server-error.
+	Internal Kind = iota
+	// BadRequest is a malformed request: bad-request.
+	BadRequest
+	// NotAcceptable is a request the server will not accept as given
+	// (too long, empty): not-acceptable.
+	NotAcceptable
+	// NotAllowed is a request no entity may make here: not-allowed.
+	NotAllowed
+	// Forbidden is a request this sender may not make: forbidden.
+	Forbidden
+	// ItemNotFound names something the requester may know is missing
+	// (its own roster item): item-not-found.
+	ItemNotFound
+	// ServiceUnavailable hides information the requester may not see
+	// (whether an account exists, whether a resource is online): never
+	// use ItemNotFound for that.
+	ServiceUnavailable
+	// JIDMalformed is an address that is not a valid JID (RFC 7622):
+	// jid-malformed.
+	JIDMalformed
+)
+
+var kindNames = [...]string{"internal", "bad-request", "not-acceptable", "not-allowed", "forbidden", "item-not-found", "service-unavailable", "jid-malformed"}
+
+// String returns the RFC 6120 condition name the kind maps to.
+func (k Kind) String() string {
+	if k < 0 || int(k) >= len(kindNames) {
+		return fmt.Sprintf("kind(%d)", int(k))
+	}
+	return kindNames[k]
+}
+
+// Error is a domain decision's refusal: the operation, its kind and a
+// human-readable reason (which the adapter may put in the stanza error's
+// <text/>; it never names information the requester may not see).
+type Error struct {
+	Op     string // "roster set", "outbound subscribe", ...
+	Kind   Kind
+	Reason string
+	Err    error // an underlying cause, such as a JID parse error; may be nil
+}
+
+func (e *Error) Error() string {
+	s := "domain: " + e.Op + ": " + e.Kind.String()
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func newError(op string, k Kind, reason string) *Error {
+	return &Error{Op: op, Kind: k, Reason: reason}
+}
+
+// KindOf returns the Kind of the first *Error in err's chain, or Internal.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return Internal
+}

@@ -1,0 +1,151 @@
+package domain
+
+import (
+	"slices"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppd/events"
+)
+
+// Resource is one connected resource of an account (RFC 6120 7) and, once
+// it has sent initial presence, an available resource (RFC 6121 4.1).
+type Resource struct {
+	Name      string
+	Available bool
+	Priority  int
+	Show      string
+	Status    string
+	// Stanza is the full XML of the last presence stanza with no 'to' the
+	// resource sent (RFC 6121 4.3.2 #4 answers probes with it).
+	Stanza string
+	// Directed holds the addresses (full or bare JID strings) the resource
+	// has sent directed available presence to during its presence session
+	// (RFC 6121 4.6.1), which get its unavailable presence (4.6.3 #2).
+	Directed []string
+}
+
+// PresenceView is the presence state of one account, folded from its
+// presence stream: its connected and available resources and their
+// directed presence. Decisions read it; only Apply changes it.
+type PresenceView struct {
+	resources map[string]*Resource
+	// LastUnavailable and LastUnavailableAt record the account's last
+	// unavailable presence, for answering probes (RFC 6121 4.3.2 #3).
+	LastUnavailable   string
+	LastUnavailableAt time.Time
+}
+
+// NewPresenceView returns the view of an account with no sessions.
+func NewPresenceView() *PresenceView { return &PresenceView{resources: map[string]*Resource{}} }
+
+// Apply folds one event of the account's presence stream into v. at is
+// the event's recorded time (the envelope's Recorded), kept only for the
+// delay stamp of probe answers. Events of other types are ignored.
+func (v *PresenceView) Apply(p events.Payload, at time.Time) {
+	if v.resources == nil {
+		v.resources = map[string]*Resource{}
+	}
+	switch e := p.(type) {
+	case events.SessionStarted:
+		v.resources[e.Resource] = &Resource{Name: e.Resource}
+	case events.SessionEnded:
+		delete(v.resources, e.Resource)
+	case events.PresenceAvailable:
+		r := v.resource(e.Resource)
+		r.Available, r.Priority, r.Show, r.Status, r.Stanza = true, e.Priority, e.Show, e.Status, e.Stanza
+	case events.PresenceUnavailable:
+		r := v.resource(e.Resource)
+		// RFC 6121 4.6.1: the directed presence list is cleared "when the
+		// user goes offline".
+		*r = Resource{Name: e.Resource}
+		v.LastUnavailable, v.LastUnavailableAt = e.Stanza, at
+	case events.DirectedPresence:
+		r := v.resource(e.Resource)
+		// 4.6.1: "The server MUST remove from the directed presence list
+		// ... any entity to which the user sends directed unavailable
+		// presence".
+		r.Directed = slices.DeleteFunc(r.Directed, func(s string) bool { return s == e.To })
+		if e.Available {
+			r.Directed = append(r.Directed, e.To)
+		}
+	}
+}
+
+func (v *PresenceView) resource(name string) *Resource {
+	r, ok := v.resources[name]
+	if !ok {
+		r = &Resource{Name: name}
+		v.resources[name] = r
+	}
+	return r
+}
+
+// Resource returns a copy of the named connected resource.
+func (v *PresenceView) Resource(name string) (Resource, bool) {
+	if v == nil {
+		return Resource{}, false
+	}
+	r, ok := v.resources[name]
+	if !ok {
+		return Resource{}, false
+	}
+	c := *r
+	c.Directed = slices.Clone(r.Directed)
+	return c, true
+}
+
+// Connected returns copies of every connected resource, sorted by name.
+func (v *PresenceView) Connected() []Resource {
+	if v == nil {
+		return nil
+	}
+	out := make([]Resource, 0, len(v.resources))
+	for name := range v.resources {
+		r, _ := v.Resource(name)
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b Resource) int { return compareStrings(a.Name, b.Name) })
+	return out
+}
+
+// Available returns copies of the available resources, sorted by name.
+func (v *PresenceView) Available() []Resource {
+	return slices.DeleteFunc(v.Connected(), func(r Resource) bool { return !r.Available })
+}
+
+// SentDirectedTo returns the names of the available resources that have
+// sent directed presence to addr, matched as given or by its bare JID
+// (RFC 6121 4.6.6).
+func (v *PresenceView) SentDirectedTo(addr jid.JID) []string {
+	var names []string
+	full, bare := addr.String(), addr.Bare().String()
+	for _, r := range v.Available() {
+		if slices.Contains(r.Directed, full) || slices.Contains(r.Directed, bare) {
+			names = append(names, r.Name)
+		}
+	}
+	return names
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// ApplyEnvelope decodes a stored event of the account's presence stream
+// and applies it with its recorded time.
+func (v *PresenceView) ApplyEnvelope(e *events.Envelope) error {
+	p, err := events.Decode(e)
+	if err != nil {
+		return err
+	}
+	v.Apply(p, e.Recorded)
+	return nil
+}
