@@ -1,0 +1,158 @@
+package c2s
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppd/adapters/xmlnode"
+)
+
+// Defaults of Config's zero fields.
+const (
+	DefaultMaxStanzaBytes     = 256 << 10
+	DefaultMaxDepth           = 32
+	DefaultQueueLen           = 256
+	DefaultKeepalive          = 60 * time.Second
+	DefaultNegotiationTimeout = 60 * time.Second
+	DefaultWriteTimeout       = 30 * time.Second
+	DefaultMaxAuthAttempts    = 3
+)
+
+// Identity is a XEP-0030 identity of the server.
+type Identity struct {
+	Category, Type, Name string
+}
+
+// Config configures a Server. Zero fields take the defaults above.
+type Config struct {
+	// Domain is the one XMPP domain served (RFC 7622 domainpart).
+	Domain string
+
+	// StartTLSAddr listens for streams that must STARTTLS (5222 in
+	// production); DirectTLSAddr for XEP-0368 direct TLS (5223). Either may
+	// be empty, not both.
+	StartTLSAddr  string
+	DirectTLSAddr string
+
+	// TLS holds the certificate. Required.
+	TLS *tls.Config
+
+	// MaxStanzaBytes bounds one top-level element (and, before binding,
+	// the whole negotiation). Over it: <policy-violation/>.
+	MaxStanzaBytes int
+	// MaxDepth bounds element nesting inside a stanza.
+	MaxDepth int
+	// QueueLen is how many stanzas may wait for a slow client before its
+	// session is closed with <resource-constraint/>.
+	QueueLen int
+	// Keepalive is how long the output may stay idle before a single space
+	// is sent (RFC 6120 section 4.6.1). Negative disables.
+	Keepalive time.Duration
+	// ReadTimeout, if positive, closes a bound session that sends nothing
+	// (not even whitespace) for that long, with <connection-timeout/>.
+	// Zero: no idle limit (mobile clients may be silent for a long time).
+	ReadTimeout time.Duration
+	// NegotiationTimeout bounds everything from connect to bound resource.
+	NegotiationTimeout time.Duration
+	// WriteTimeout bounds one write to the client.
+	WriteTimeout time.Duration
+	// MaxAuthAttempts is how many SASL failures a stream may have before it
+	// is closed with <policy-violation/> (RFC 6120 section 6.4.5 asks for a
+	// configurable number, allowing at least 2 retries).
+	MaxAuthAttempts int
+
+	// Features are extra stream features advertised after authentication
+	// (beside bind), e.g. RFC 6121 roster versioning and pre-approval. Nil
+	// means DefaultFeatures(); an empty non-nil slice means none.
+	Features []*xmlnode.Element
+	// ServerFeatures and Identities answer XEP-0030 disco#info sent to the
+	// bare domain. The ping and disco#info features are always included.
+	ServerFeatures []string
+	Identities     []Identity
+}
+
+// DefaultFeatures are RFC 6121's roster versioning (2.6.1) and
+// subscription pre-approval (3.4) stream features.
+func DefaultFeatures() []*xmlnode.Element {
+	return []*xmlnode.Element{
+		xmlnode.New(nsRosterVer, "ver"),
+		xmlnode.New(nsPreApproval, "sub"),
+	}
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxStanzaBytes == 0 {
+		c.MaxStanzaBytes = DefaultMaxStanzaBytes
+	}
+	if c.MaxDepth == 0 {
+		c.MaxDepth = DefaultMaxDepth
+	}
+	if c.QueueLen == 0 {
+		c.QueueLen = DefaultQueueLen
+	}
+	if c.Keepalive == 0 {
+		c.Keepalive = DefaultKeepalive
+	}
+	if c.NegotiationTimeout == 0 {
+		c.NegotiationTimeout = DefaultNegotiationTimeout
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.MaxAuthAttempts == 0 {
+		c.MaxAuthAttempts = DefaultMaxAuthAttempts
+	}
+	if c.Features == nil {
+		c.Features = DefaultFeatures()
+	}
+	if len(c.Identities) == 0 {
+		c.Identities = []Identity{{Category: "server", Type: "im", Name: "xmppd"}}
+	}
+}
+
+// Validate reports every problem with c at once; defaults are applied to
+// a copy first, so zero fields are not problems.
+func (c Config) Validate() error {
+	c.setDefaults()
+	var errs []error
+	if c.Domain == "" {
+		errs = append(errs, errors.New("c2s: config: domain is empty"))
+	} else if d, err := jid.New("", c.Domain, ""); err != nil {
+		errs = append(errs, fmt.Errorf("c2s: config: domain %q: %w", c.Domain, err))
+	} else if d.String() != c.Domain {
+		errs = append(errs, fmt.Errorf("c2s: config: domain %q is not in canonical form %q", c.Domain, d.String()))
+	}
+	if c.StartTLSAddr == "" && c.DirectTLSAddr == "" {
+		errs = append(errs, errors.New("c2s: config: no listen address (StartTLSAddr or DirectTLSAddr)"))
+	}
+	if c.TLS == nil || (len(c.TLS.Certificates) == 0 && c.TLS.GetCertificate == nil) {
+		errs = append(errs, errors.New("c2s: config: TLS config with a certificate is required (RFC 6120 section 5: TLS before authentication)"))
+	}
+	if c.MaxStanzaBytes < 10000 {
+		// RFC 6120 section 13.12: a server MUST NOT set a limit below 10000.
+		errs = append(errs, fmt.Errorf("c2s: config: max stanza bytes %d is below RFC 6120's minimum of 10000", c.MaxStanzaBytes))
+	}
+	if c.MaxDepth < 4 {
+		errs = append(errs, fmt.Errorf("c2s: config: max depth %d is too small for any stanza", c.MaxDepth))
+	}
+	if c.QueueLen < 1 {
+		errs = append(errs, fmt.Errorf("c2s: config: queue length %d must be positive", c.QueueLen))
+	}
+	if c.ReadTimeout < 0 || c.NegotiationTimeout < 0 || c.WriteTimeout < 0 {
+		errs = append(errs, errors.New("c2s: config: timeouts must not be negative"))
+	}
+	if c.MaxAuthAttempts < 3 || c.MaxAuthAttempts > 6 {
+		// RFC 6120 section 6.4.5: at least 2 and no more than 5 retries.
+		errs = append(errs, fmt.Errorf("c2s: config: %d auth attempts is outside RFC 6120 section 6.4.5's 2 to 5 retries", c.MaxAuthAttempts))
+	}
+	for i, f := range c.Features {
+		if f == nil || f.Name.Space == "" {
+			errs = append(errs, fmt.Errorf("c2s: config: feature %d has no namespace", i))
+		}
+	}
+	return errors.Join(errs...)
+}

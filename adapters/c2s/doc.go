@@ -1,0 +1,27 @@
+// Package c2s is xmppd's client-to-server stream adapter (RFC 6120): it
+// accepts TCP connections, negotiates STARTTLS (port 5222) or direct TLS
+// (XEP-0368, port 5223), authenticates with SASL SCRAM-SHA-256, SCRAM-SHA-1
+// or PLAIN against stored SCRAM keys, binds a resource, and then turns the
+// stream into parsed, from-stamped stanzas for the server Core, with one
+// reader and one writer goroutine per session.
+//
+// It knows nothing of rosters or presence: the Core (the IM logic) does.
+// c2s itself answers only what concerns the stream: XEP-0199 pings and
+// XEP-0030 disco#info addressed to the server, and the legacy RFC 3921
+// session IQ.
+//
+// Why not mellium's server Session: mellium.im/xmpp is used for JIDs
+// (PRECIS), stream and stanza error values, and its client is the interop
+// test, but the server side of the stream is negotiated here. mellium's
+// receiving negotiator returns Go errors where RFC 6120 wants a stream error
+// on the wire, does not check the stream's 'to' (host-unknown), its bind
+// feature answers errors with type='result', its server SCRAM needs the
+// salted password (which xmppd never stores) and closes without a
+// <failure/> on a bad proof, and its decoder cannot be limited. Owning the
+// decoder lets every byte be counted against the stanza limit.
+//
+// Threads: the goroutine that accepts a connection negotiates it and then
+// becomes its reader; a writer goroutine drains the session's bounded queue.
+// Per-connection state is touched by the reader only, except what Session
+// documents as safe for any goroutine.
+package c2s

@@ -1,0 +1,141 @@
+package c2s
+
+import (
+	"encoding/xml"
+	"errors"
+	"io"
+	"net"
+	"os"
+
+	"mellium.im/xmpp/stanza"
+	"mellium.im/xmpp/stream"
+
+	"xmppd/adapters/xmlnode"
+)
+
+// Errors returned by Session.Send.
+var (
+	// ErrClosed: the session is closing or closed; nothing more is sent.
+	ErrClosed = errors.New("c2s: session closed")
+	// ErrQueueFull: the client reads too slowly; the stanza was dropped and
+	// the session is being closed with <resource-constraint/>.
+	ErrQueueFull = errors.New("c2s: output queue full")
+)
+
+// Namespaces c2s speaks.
+const (
+	nsStream      = "http://etherx.jabber.org/streams"
+	nsStreamErr   = "urn:ietf:params:xml:ns:xmpp-streams"
+	nsClient      = "jabber:client"
+	nsTLS         = "urn:ietf:params:xml:ns:xmpp-tls"
+	nsSASL        = "urn:ietf:params:xml:ns:xmpp-sasl"
+	nsBind        = "urn:ietf:params:xml:ns:xmpp-bind"
+	nsSession     = "urn:ietf:params:xml:ns:xmpp-session"
+	nsStanzaErr   = "urn:ietf:params:xml:ns:xmpp-stanzas"
+	nsPing        = "urn:xmpp:ping"
+	nsDiscoInfo   = "http://jabber.org/protocol/disco#info"
+	nsRosterVer   = "urn:xmpp:features:rosterver"
+	nsPreApproval = "urn:xmpp:features:pre-approval"
+)
+
+// errClientClosed: the client sent </stream:stream> (RFC 6120 section 4.4).
+var errClientClosed = errors.New("c2s: client closed the stream")
+
+// peerStreamError: the client sent a <stream:error/> and is going away.
+type peerStreamError struct{ cond string }
+
+func (e peerStreamError) Error() string { return "c2s: client stream error: " + e.cond }
+
+// streamErrorBytes is a <stream:error/> with condition e.Err and e's text,
+// written with the stream prefix the header declared.
+func streamErrorBytes(e stream.Error) []byte {
+	el := xmlnode.New(nsStreamErr, e.Err)
+	b := append([]byte("<stream:error>"), el.AppendXML(nil, "")...)
+	for _, t := range e.Text {
+		txt := xmlnode.New(nsStreamErr, "text").AddText(t.Value)
+		if t.Lang != "" {
+			txt.Attrs = append(txt.Attrs, xml.Attr{Name: xml.Name{Space: xmlnode.NSXML, Local: "lang"}, Value: t.Lang})
+		}
+		b = txt.AppendXML(b, "")
+	}
+	return append(b, "</stream:error>"...)
+}
+
+// withText returns e with one human-readable text.
+func withText(e stream.Error, text string) stream.Error {
+	e.Text = []struct {
+		Lang  string
+		Value string
+	}{{Lang: "en", Value: text}}
+	return e
+}
+
+// streamErrorFor maps what ended a read to the stream error to send, and
+// reports false when none is due (the client left or the network failed).
+// This is the one place where decoder and network errors are translated.
+func streamErrorFor(err error) (stream.Error, bool) {
+	var se stream.Error
+	var syn *xml.SyntaxError
+	var nerr net.Error
+	switch {
+	case errors.As(err, &se):
+		return se, true
+	case errors.Is(err, errClientClosed), errors.As(err, new(peerStreamError)), errors.As(err, new(quietError)):
+		return stream.Error{}, false
+	case errors.Is(err, errTooBig):
+		// RFC 6120 section 4.9.3.14 and 13.12 item 4.
+		return withText(stream.PolicyViolation, "stanza too large"), true
+	case errors.Is(err, xmlnode.ErrTooDeep), errors.Is(err, xmlnode.ErrTooMany):
+		return withText(stream.PolicyViolation, "stanza too complex"), true
+	case errors.Is(err, xmlnode.ErrRestricted):
+		// RFC 6120 section 4.9.3.18 and 11.1.
+		return stream.RestrictedXML, true
+	case errors.Is(err, xmlnode.ErrBadName), errors.Is(err, xmlnode.ErrDuplicateAttr):
+		return stream.NotWellFormed, true
+	case errors.As(err, &syn):
+		// RFC 6120 section 4.9.3.13.
+		return stream.NotWellFormed, true
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &nerr) && nerr.Timeout():
+		// RFC 6120 section 4.9.3.4.
+		return stream.ConnectionTimeout, true
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		return stream.Error{}, false
+	}
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return stream.Error{}, false
+	}
+	return stream.InternalServerError, true
+}
+
+// stanzaError builds the error reply to el (RFC 6120 section 8.3): the
+// same kind and id, type='error', addressed back to the sender.
+func stanzaError(el *xmlnode.Element, from, to string, e stanza.Error) *xmlnode.Element {
+	reply := xmlnode.New(nsClient, el.Name.Local, "type", "error")
+	if id, ok := el.LookupAttr("id"); ok {
+		reply.SetAttr("id", id)
+	}
+	if from != "" {
+		reply.SetAttr("from", from)
+	}
+	if to != "" {
+		reply.SetAttr("to", to)
+	}
+	errEl := xmlnode.New(nsClient, "error", "type", string(e.Type))
+	errEl.AddChild(xmlnode.New(nsStanzaErr, string(e.Condition)))
+	for lang, text := range e.Text {
+		t := xmlnode.New(nsStanzaErr, "text").AddText(text)
+		if lang != "" {
+			t.Attrs = append(t.Attrs, xml.Attr{Name: xml.Name{Space: xmlnode.NSXML, Local: "lang"}, Value: lang})
+		}
+		errEl.AddChild(t)
+	}
+	return reply.AddChild(errEl)
+}
+
+// quietError ends a connection without a stream error, when none can be
+// delivered (a failed TLS handshake leaves no channel to write it on).
+type quietError struct{ err error }
+
+func (e quietError) Error() string { return e.err.Error() }
+func (e quietError) Unwrap() error { return e.err }

@@ -1,0 +1,172 @@
+package c2s
+
+import (
+	"context"
+	"net"
+	"sync"
+
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stream"
+
+	"xmppd/adapters/xmlnode"
+)
+
+const closeTag = "</stream:stream>"
+
+// Session is a bound client stream. Its accessors and Send, Close and
+// CloseWithError are safe from any goroutine.
+type Session struct {
+	srv  *Server
+	c    *conn
+	nc   net.Conn
+	id   string
+	jid  jid.JID
+	addr string
+	tls  string
+	mech string
+
+	queue      chan []byte
+	closingCh  chan struct{} // closed when closing begins
+	writerDone chan struct{} // closed when the writer has finished
+	done       chan struct{} // closed when the connection is closed
+	endOnce    sync.Once
+
+	mu      sync.Mutex // guards closing, final, reason, and read deadlines
+	closing bool
+	final   []byte
+	reason  string
+}
+
+func newSession(c *conn, j jid.JID) *Session {
+	return &Session{
+		srv:        c.srv,
+		c:          c,
+		nc:         c.nc,
+		id:         randomID(),
+		jid:        j,
+		addr:       c.addr,
+		tls:        c.tlsInfo,
+		mech:       c.mech,
+		queue:      make(chan []byte, c.srv.cfg.QueueLen),
+		closingCh:  make(chan struct{}),
+		writerDone: make(chan struct{}),
+		done:       make(chan struct{}),
+	}
+}
+
+// ID is a random identifier of this session, for the event log.
+func (s *Session) ID() string { return s.id }
+
+// JID is the session's full JID (localpart@domain/resource).
+func (s *Session) JID() jid.JID { return s.jid }
+
+// Addr is the client's address, ip:port.
+func (s *Session) Addr() string { return s.addr }
+
+// TLS describes the TLS version and cipher suite, e.g.
+// "TLS 1.3 TLS_AES_128_GCM_SHA256".
+func (s *Session) TLS() string { return s.tls }
+
+// Mechanism is the SASL mechanism the client authenticated with.
+func (s *Session) Mechanism() string { return s.mech }
+
+// Done is closed when the session's connection is closed.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Send queues el for the client, encoded at once (el may be changed or
+// reused after Send returns, but not during it). It never blocks: when
+// the queue is full the client is not reading, so the stanza is dropped,
+// the session is closed with <resource-constraint/> (RFC 6120 section
+// 4.9.3.17: the server lacks the resources to service the stream) and
+// ErrQueueFull is returned; a slow reader must never stall the sender,
+// which is usually another account's queue. After closing began, Send
+// returns ErrClosed.
+//
+// Build stanzas in the "jabber:client" namespace (children too, where
+// they belong to it); a root with no namespace is taken as jabber:client.
+func (s *Session) Send(el *xmlnode.Element) error {
+	if el.Name.Space == "" {
+		root := *el
+		root.Name.Space = nsClient
+		el = &root
+	}
+	return s.SendRaw(el.AppendXML(nil, nsClient))
+}
+
+// SendRaw queues b, one or more complete top-level elements in the
+// jabber:client namespace, as Send does. b must not be changed afterwards.
+func (s *Session) SendRaw(b []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return ErrClosed
+	}
+	select {
+	case s.queue <- b:
+		return nil
+	default:
+		e := withText(stream.ResourceConstraint, "client too slow to read")
+		s.beginCloseLocked(append(streamErrorBytes(e), closeTag...), "resource-constraint")
+		return ErrQueueFull
+	}
+}
+
+// Close ends the stream gracefully (RFC 6120 section 4.4): what is queued
+// is sent, then </stream:stream>; it waits until the client closes its
+// stream, or cuts the connection when ctx is done. Called from Core.Stanza
+// for the same session it can only return at ctx's end (the reader is
+// busy in the call): use CloseWithError there, which does not wait.
+func (s *Session) Close(ctx context.Context) error {
+	s.beginClose([]byte(closeTag), "closed by server")
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		s.nc.Close()
+		return ctx.Err()
+	}
+}
+
+// CloseWithError ends the stream with a stream error (RFC 6120 section
+// 4.9), after what is already queued; e.g. stream.Conflict when a new
+// session replaces this one (section 4.9.3.3), stream.SystemShutdown.
+// It does not wait.
+func (s *Session) CloseWithError(e stream.Error) {
+	s.beginClose(append(streamErrorBytes(e), closeTag...), e.Err)
+}
+
+func (s *Session) beginClose(final []byte, reason string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.beginCloseLocked(final, reason)
+}
+
+func (s *Session) beginCloseLocked(final []byte, reason string) bool {
+	if s.closing {
+		return false
+	}
+	s.closing = true
+	s.final = final
+	s.reason = reason
+	close(s.closingCh)
+	return true
+}
+
+func (s *Session) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+// end tells the core, once, that the session is over.
+func (s *Session) end(reason string) {
+	s.endOnce.Do(func() {
+		s.srv.core.Ended(s, reason)
+	})
+}
+
+func (s *Session) closeReason() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reason
+}

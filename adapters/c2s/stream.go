@@ -1,0 +1,164 @@
+package c2s
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"strings"
+
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stream"
+
+	"xmppd/adapters/xmlnode"
+)
+
+// readHeader reads the client's stream header (RFC 6120 section 4.7) and
+// returns its 'from', which is only a hint until authentication.
+func (c *conn) readHeader() (from string, err error) {
+	for {
+		tok, err := c.d.Token()
+		if err != nil {
+			return "", err
+		}
+		switch t := tok.(type) {
+		case xml.ProcInst:
+			if t.Target != "xml" {
+				return "", stream.RestrictedXML
+			}
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) != 0 {
+				return "", stream.NotWellFormed
+			}
+		case xml.StartElement:
+			return c.checkHeader(t)
+		case xml.Comment, xml.Directive:
+			return "", stream.RestrictedXML
+		default:
+			return "", stream.NotWellFormed
+		}
+	}
+}
+
+func (c *conn) checkHeader(t xml.StartElement) (string, error) {
+	if t.Name.Local != "stream" {
+		return "", withText(stream.BadFormat, "expected a stream header")
+	}
+	if t.Name.Space != nsStream {
+		// RFC 6120 section 4.8.1.
+		return "", stream.InvalidNamespace
+	}
+	var to, from, version, defNS string
+	for _, a := range t.Attr {
+		switch {
+		case a.Name.Space == "" && a.Name.Local == "to":
+			to = a.Value
+		case a.Name.Space == "" && a.Name.Local == "from":
+			from = a.Value
+		case a.Name.Space == "" && a.Name.Local == "version":
+			version = a.Value
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			defNS = a.Value
+		}
+	}
+	if defNS != nsClient {
+		// RFC 6120 section 4.8.2: the content namespace of a c2s stream.
+		return "", stream.InvalidNamespace
+	}
+	// RFC 6120 section 4.7.5: no version means 0.9, which lacks the
+	// stream features this server requires; a higher major version is
+	// answered with 1.0 (the client then downgrades or leaves).
+	major, _, ok := strings.Cut(version, ".")
+	if !ok || major == "0" || major == "" {
+		return "", stream.UnsupportedVersion
+	}
+	if to != "" {
+		// RFC 6120 section 4.9.3.6: a domain we do not serve.
+		j, err := jid.Parse(to)
+		if err != nil || j.String() != c.srv.cfg.Domain {
+			return from, stream.HostUnknown
+		}
+	}
+	return from, nil
+}
+
+// sendHeader writes our stream header (RFC 6120 section 4.7) with a new
+// stream id.
+func (c *conn) sendHeader(clientFrom string) error {
+	c.streamID = randomID()
+	var b bytes.Buffer
+	b.WriteString(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0' xml:lang='en' id='`)
+	b.WriteString(c.streamID)
+	b.WriteString(`' from='`)
+	xml.EscapeText(&b, []byte(c.srv.cfg.Domain))
+	b.WriteByte('\'')
+	if j, err := jid.Parse(clientFrom); err == nil && clientFrom != "" {
+		// RFC 6120 section 4.7.2: echo the initiator's 'from' as 'to'.
+		b.WriteString(` to='`)
+		xml.EscapeText(&b, []byte(j.String()))
+		b.WriteByte('\'')
+	}
+	b.WriteByte('>')
+	c.headerSent = true
+	return c.write(b.Bytes())
+}
+
+// sendFeatures lists what may be negotiated at this stage (RFC 6120
+// section 4.3.2): STARTTLS alone before TLS, SASL alone before
+// authentication (so PLAIN is never offered in the clear), then bind with
+// the configured extras.
+func (c *conn) sendFeatures() error {
+	f := xmlnode.New(nsStream, "features")
+	switch {
+	case !c.secure:
+		f.AddChild(xmlnode.New(nsTLS, "starttls").AddChild(xmlnode.New(nsTLS, "required")))
+	case c.user == "":
+		m := xmlnode.New(nsSASL, "mechanisms")
+		for _, name := range mechanisms {
+			m.AddChild(xmlnode.New(nsSASL, "mechanism").AddText(name))
+		}
+		f.AddChild(m)
+	default:
+		f.AddChild(xmlnode.New(nsBind, "bind"))
+		// Legacy RFC 3921 session establishment, announced as optional
+		// (XEP-0206 era clients still send it).
+		f.AddChild(xmlnode.New(nsSession, "session").AddChild(xmlnode.New(nsSession, "optional")))
+		for _, extra := range c.srv.cfg.Features {
+			f.AddChild(extra.Copy())
+		}
+	}
+	// The stream prefix was declared in our header; write it by hand.
+	var b []byte
+	b = append(b, "<stream:features>"...)
+	for _, ch := range f.Elements() {
+		b = ch.AppendXML(b, nsClient)
+	}
+	b = append(b, "</stream:features>"...)
+	return c.write(b)
+}
+
+// sendStreamError ends the stream with e (RFC 6120 section 4.9), first
+// opening our side of the stream if the error came before our header
+// (section 4.9.1.1).
+func (c *conn) sendStreamError(e stream.Error) error {
+	if !c.headerSent {
+		if err := c.sendHeader(""); err != nil {
+			return err
+		}
+	}
+	b := streamErrorBytes(e)
+	b = append(b, "</stream:stream>"...)
+	return c.write(b)
+}
+
+// write sends b during negotiation, when the connection's goroutine is the
+// only writer.
+func (c *conn) write(b []byte) error {
+	if err := c.nc.SetWriteDeadline(c.srv.now().Add(c.srv.cfg.WriteTimeout)); err != nil {
+		return fmt.Errorf("c2s: write deadline: %w", err)
+	}
+	_, err := c.nc.Write(b)
+	if err != nil {
+		return fmt.Errorf("c2s: write: %w", err)
+	}
+	return nil
+}
