@@ -1,0 +1,181 @@
+package sqlite_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"xmppd/adapters/store/sqlite"
+	"xmppd/events"
+	"xmppd/events/storetest"
+)
+
+// TestTwoStoresShareOneFile proves the writer never trusts its head cache
+// across another connection's commit (a stale expected version conflicts)
+// and that a Subscribe sees the other store's appends within a second.
+func TestTwoStoresShareOneFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	a := openTemp(t, sqlite.Config{Path: path})
+	defer a.Close()
+	b := openTemp(t, sqlite.Config{Path: path})
+	defer b.Close()
+	stream := "account-shared@example.com"
+
+	if _, err := a.Append(ctx, stream, events.NoStream, storetest.Envelopes(t, 1, storetest.FullMeta())...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Append(ctx, stream, events.Exactly(1), storetest.Envelopes(t, 1, storetest.FullMeta())...); err != nil {
+		t.Fatalf("b after a: %v", err)
+	}
+	// a's cache says version 1; the file says 2.
+	if _, err := a.Append(ctx, stream, events.Exactly(1), storetest.Envelopes(t, 1, storetest.FullMeta())...); !errors.Is(err, events.ErrConflict) {
+		t.Fatalf("a with a stale version: err = %v, want ErrConflict", err)
+	}
+	out, err := a.Append(ctx, stream, events.Exactly(2), storetest.Envelopes(t, 1, storetest.FullMeta())...)
+	if err != nil {
+		t.Fatalf("a at the right version: %v", err)
+	}
+	if out[0].Prev == events.GenesisHash || out[0].Version != 3 {
+		t.Fatalf("a sealed version %d on prev %s", out[0].Version, out[0].Prev)
+	}
+
+	subCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	head, err := a.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan time.Time, 1)
+	go func() {
+		for e, err := range a.Subscribe(subCtx, head+1) {
+			if err != nil {
+				return
+			}
+			if e.Stream == "account-other@example.com" {
+				got <- time.Now()
+				return
+			}
+		}
+	}()
+	time.Sleep(300 * time.Millisecond) // let the subscription catch up and wait
+	sent := time.Now()
+	if _, err := b.Append(ctx, "account-other@example.com", events.NoStream, storetest.Envelopes(t, 1, storetest.FullMeta())...); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case at := <-got:
+		if d := at.Sub(sent); d > time.Second {
+			t.Fatalf("seen after %v, want within 1s", d)
+		}
+	case <-subCtx.Done():
+		t.Fatal("a's subscription never saw b's append")
+	}
+	checkFile(t, path)
+}
+
+// TestSubscribeSeesAnotherProcess runs a second process that appends to
+// the same file while this one subscribes.
+func TestSubscribeSeesAnotherProcess(t *testing.T) {
+	const n = 50
+	path := filepath.Join(t.TempDir(), "shared.db")
+	s := openTemp(t, sqlite.Config{Path: path})
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	ready := make(chan struct{})
+	got := make(chan []string, 1)
+	go func() {
+		var ids []string
+		defer func() { got <- ids }()
+		first := true
+		for e, err := range s.Subscribe(ctx, 0) {
+			if first {
+				first = false
+			}
+			if err != nil {
+				return
+			}
+			if e.Stream == "account-marker@example.com" {
+				close(ready)
+				continue
+			}
+			ids = append(ids, e.ID)
+			if len(ids) == n {
+				return
+			}
+		}
+	}()
+	if _, err := s.Append(ctx, "account-marker@example.com", events.NoStream, storetest.Envelopes(t, 1, storetest.FullMeta())...); err != nil {
+		t.Fatal(err)
+	}
+	<-ready
+
+	cmd, sc := startChild(t, "append", path, childNEnv+"=50")
+	var acked []string
+	for sc.Scan() {
+		acked = append(acked, sc.Text())
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("child: %v", err)
+	}
+	done := time.Now()
+	ids := <-got
+	if waited := time.Since(done); waited > time.Second {
+		t.Errorf("last event reached the subscriber %v after the child finished", waited)
+	}
+	if len(ids) != n || len(acked) != n {
+		t.Fatalf("child acknowledged %d, subscriber received %d, want %d", len(acked), len(ids), n)
+	}
+	for i := range ids {
+		if ids[i] != acked[i] {
+			t.Fatalf("event %d: received %s, child acknowledged %s", i, ids[i], acked[i])
+		}
+	}
+	checkFile(t, path)
+}
+
+// checkFile reopens path read-only and checks every chain against the
+// streams table.
+func checkFile(t *testing.T, path string) *events.ChainChecker {
+	t.Helper()
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, sqlite.Config{Path: path, ReadOnly: true})
+	if err != nil {
+		t.Fatalf("reopen read-only: %v", err)
+	}
+	defer s.Close()
+	c := events.NewChainChecker()
+	var last uint64
+	for e, err := range s.ReadAll(ctx, 0) {
+		if err != nil {
+			t.Fatalf("ReadAll: %v", err)
+		}
+		if e.Position != last+1 {
+			t.Fatalf("position %d follows %d: the log has a gap", e.Position, last)
+		}
+		last = e.Position
+		if err := c.Check(&e); err != nil {
+			t.Fatalf("chain: %v", err)
+		}
+	}
+	heads := map[string]events.StreamHead{}
+	for h, err := range s.StreamHeads(ctx) {
+		if err != nil {
+			t.Fatalf("StreamHeads: %v", err)
+		}
+		heads[h.Stream] = h
+	}
+	if len(heads) != c.Streams() {
+		t.Fatalf("streams table has %d streams, the log %d", len(heads), c.Streams())
+	}
+	c.Heads(func(stream string, version uint64, hash string) {
+		if h := heads[stream]; h.Version != version || h.Hash != hash {
+			t.Errorf("streams table says %s is at %d %s, the log at %d %s", stream, h.Version, h.Hash, version, hash)
+		}
+	})
+	return c
+}

@@ -1,0 +1,115 @@
+package sqlite
+
+import (
+	"context"
+	"iter"
+
+	"xmppd/events"
+)
+
+// fetchers is how many connections read ranges of the log in parallel
+// during a long read; decoding rows is the costly part of a read, and it
+// runs on the reading goroutine.
+const fetchers = 2
+
+// pageResult is one page of the log or the error that ended reading.
+type pageResult struct {
+	evs []events.Envelope
+	err error
+}
+
+// prefetch yields pages of the log from position from, in order, fetched
+// by other goroutines ahead of the consumer.
+//
+// Up to the head of the log as it is when the read starts, pages are
+// position ranges [lo, lo+pageSize) that fetchers read in parallel, each
+// on its own pooled connection; a range may hold fewer rows than its width
+// (positions need not be contiguous) without ending the read. From there
+// on, pages are "the next pageSize rows after the last one", read one at a
+// time, until a short page: the head of the log as reading reached it.
+func (s *Store) prefetch(ctx context.Context, from uint64) iter.Seq2[[]events.Envelope, error] {
+	return func(yield func([]events.Envelope, error) bool) {
+		// stop tells the goroutines the consumer has left; fetchCtx also
+		// interrupts a query in progress then. The caller's own ctx is not
+		// used to stop sending, so its error always reaches the consumer.
+		stop := make(chan struct{})
+		fetchCtx, cancel := context.WithCancel(ctx)
+		futures := make(chan chan pageResult, 2*fetchers)
+		go s.dispatch(fetchCtx, from, futures, stop)
+		defer func() {
+			close(stop)
+			cancel()
+			for f := range futures { // wait, so nothing outlives the loop
+				<-f
+			}
+		}()
+		for f := range futures {
+			p := <-f
+			if !yield(p.evs, p.err) || p.err != nil {
+				return
+			}
+		}
+	}
+}
+
+// dispatch sends, in log order, one future per page on futures, and
+// closes it after the last. Every future it sends is always completed.
+func (s *Store) dispatch(ctx context.Context, from uint64, futures chan<- chan pageResult, stop <-chan struct{}) {
+	defer close(futures)
+	send := func(f chan pageResult) bool {
+		select {
+		case futures <- f:
+			return true
+		case <-stop:
+			return false
+		}
+	}
+
+	next := max(from, 1)
+	if head, err := s.head(ctx); err == nil && head >= next+2*pageSize {
+		type job struct {
+			lo uint64
+			f  chan pageResult
+		}
+		jobs := make(chan job)
+		done := make(chan struct{})
+		for range fetchers {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				sc := newScanner()
+				for j := range jobs {
+					evs, err := s.page(ctx, sc, queryRange, "", j.lo, pageSize, make([]events.Envelope, 0, pageSize))
+					j.f <- pageResult{evs, err}
+				}
+			}()
+		}
+		ok := true
+		for ; ok && next <= head; next += pageSize {
+			f := make(chan pageResult, 1)
+			if ok = send(f); ok {
+				jobs <- job{next, f}
+			}
+		}
+		close(jobs)
+		for range fetchers {
+			<-done
+		}
+		if !ok {
+			return
+		}
+	}
+
+	sc := newScanner()
+	for {
+		f := make(chan pageResult, 1)
+		if !send(f) {
+			return
+		}
+		evs, err := s.page(ctx, sc, queryAll, "", next, pageSize, make([]events.Envelope, 0, pageSize))
+		f <- pageResult{evs, err}
+		if err != nil || len(evs) < pageSize {
+			return
+		}
+		next = evs[len(evs)-1].Position + 1
+	}
+}

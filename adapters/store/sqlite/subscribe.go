@@ -1,0 +1,116 @@
+package sqlite
+
+import (
+	"context"
+	"iter"
+	"sync"
+	"time"
+
+	"zombiezen.com/go/sqlite"
+
+	"xmppd/events"
+)
+
+// signal is a broadcast: wait returns a channel that is closed at the next
+// broadcast. Taking the channel before looking for new rows, and waiting on
+// it after, means a commit between the look and the wait is never missed.
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (s *signal) init() { s.ch = make(chan struct{}) }
+
+func (s *signal) wait() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ch
+}
+
+func (s *signal) broadcast() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(s.ch)
+	s.ch = make(chan struct{})
+}
+
+// runPoller watches for commits by other connections (other processes
+// sharing the file) while anyone subscribes: PRAGMA data_version changes
+// whenever another connection commits, and costs one cheap query.
+func (s *Store) runPoller(conn *sqlite.Conn) {
+	defer close(s.pollerDone)
+	defer conn.Close()
+	t := time.NewTicker(s.cfg.PollInterval)
+	defer t.Stop()
+	last := int64(-1)
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+		if s.subscribers.Load() == 0 {
+			continue
+		}
+		var v int64
+		stmt, err := conn.Prepare("PRAGMA data_version")
+		if err == nil {
+			if _, err = stmt.Step(); err == nil {
+				v = stmt.ColumnInt64(0)
+			}
+			stmt.Reset()
+		}
+		// On error, wake subscribers anyway: a spurious wake-up costs one
+		// query, a missed one costs latency.
+		if err != nil || v != last {
+			last = v
+			s.commits.broadcast()
+		}
+	}
+}
+
+// Subscribe implements events.Store. It always asks for rows after the last
+// one delivered, so the hand-over from catching up to live is the same
+// query as either: nothing is missed and nothing repeats. Positions are
+// assigned inside SQLite's single write lock, so commit order is position
+// order and a later query never finds a smaller position than one already
+// delivered.
+func (s *Store) Subscribe(ctx context.Context, from uint64) iter.Seq2[events.Envelope, error] {
+	return func(yield func(events.Envelope, error) bool) {
+		s.subscribers.Add(1)
+		defer s.subscribers.Add(-1)
+		fail := func(err error) {
+			yield(events.Envelope{}, s.storeErr(ctx, "subscribe", "", -1, from, err))
+		}
+		next := from
+		for {
+			if err := ctx.Err(); err != nil {
+				fail(err)
+				return
+			}
+			woken := s.commits.wait()
+			// prefetch ends at the head as reading reached it.
+			for evs, err := range s.prefetch(ctx, next) {
+				if err != nil {
+					fail(err)
+					return
+				}
+				for _, e := range evs {
+					if !yield(e, nil) {
+						return
+					}
+					next = e.Position + 1
+				}
+			}
+			select {
+			case <-woken:
+			case <-ctx.Done():
+				fail(ctx.Err())
+				return
+			case <-s.done:
+				fail(events.ErrClosed)
+				return
+			}
+		}
+	}
+}
