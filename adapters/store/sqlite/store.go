@@ -245,3 +245,8 @@ func (s *Store) storeErr(ctx context.Context, op, stream string, version int64, 
 
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.cfg.Path }
+
+// ConsecutivePositions reports that this store's positions count events
+// (1, 2, 3 ...: AUTOINCREMENT in one writer's transactions), so a reader
+// can tell how many events lie between two positions, e.g. for progress.
+func (s *Store) ConsecutivePositions() bool { return true }
