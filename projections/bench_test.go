@@ -1,0 +1,155 @@
+package projections_test
+
+import (
+	"context"
+	"iter"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"xmppd/domain"
+	"xmppd/events"
+	"xmppd/projections"
+)
+
+// benchLog returns the benchmarks' log: about a million events of
+// realistic shape, sealed. Making it takes seconds; b.Loop runs a
+// benchmark function once, so each benchmark makes it once.
+func benchLog(b *testing.B) []events.Envelope {
+	return seal(generate(b, genConfig{Seed: 1, Accounts: 2000, MinRoster: 50, MaxRoster: 500, Sessions: 10}))
+}
+
+// sliceStore is the read side of a store over an in-memory slice, so that
+// BenchmarkRebuild measures the views and not a database. It is not a
+// store: it implements only what Rebuild calls.
+type sliceStore struct {
+	events.Store // nil: any other method panics
+	evs          []events.Envelope
+}
+
+func (s sliceStore) ReadAll(ctx context.Context, from uint64) iter.Seq2[events.Envelope, error] {
+	return func(yield func(events.Envelope, error) bool) {
+		for _, e := range s.evs {
+			if e.Position >= from && !yield(e, nil) {
+				return
+			}
+		}
+	}
+}
+
+// BenchmarkRebuild measures rebuilding every view from an in-memory log of
+// about a million events of realistic shape.
+func BenchmarkRebuild(b *testing.B) {
+	log := benchLog(b)
+	store := sliceStore{evs: log}
+	runtime.GC()
+	cpu0 := cpuTime(b)
+	b.ResetTimer()
+	for b.Loop() {
+		v := projections.NewViews(domain.DefaultPolicy())
+		pos, err := projections.Rebuild(context.Background(), store, v, 0, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if pos != log[len(log)-1].Position {
+			b.Fatalf("rebuilt to %d, log ends at %d", pos, log[len(log)-1].Position)
+		}
+	}
+	b.ReportMetric(float64(len(log))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(len(log)), "events")
+	// The development machines are shared: wall-clock rates swing with
+	// what else runs. CPU seconds (all threads, GC included) are steadier.
+	b.ReportMetric(float64(len(log))*float64(b.N)/(cpuTime(b)-cpu0).Seconds(), "events/cpu-s")
+}
+
+// cpuTime returns the CPU time (user and system) this process has used.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkDecode measures events.Decode for the event types a rebuild
+// decodes most, to show where a rebuild's time goes.
+func BenchmarkDecode(b *testing.B) {
+	for _, p := range []events.Payload{
+		events.SubscriptionChanged{Contact: "romeo@example.net", Cause: events.InSubscribe, Before: events.StateTo, After: events.StateToPendingIn, Stanza: "<presence type='subscribe' from='romeo@example.net'/>"},
+		events.RosterItemSet{Contact: "romeo@example.net", Name: "Romeo", Groups: []string{"Friends", "Verona"}},
+		events.PresenceAvailable{Resource: "phone", Show: "away", Status: "out", Priority: 5, Stanza: "<presence from='juliet@example.com/phone'><show>away</show><status>out</status><priority>5</priority></presence>"},
+	} {
+		e, err := events.New(p, events.Meta{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(p.EventType(), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := events.Decode(&e); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRebuildFromSQLite measures the whole rebuild as the server runs
+// it at start-up: reading a real SQLite file (the store reads ahead on its
+// own goroutine), decoding and folding. The log is smaller than
+// BenchmarkRebuild's to keep the set-up (committing it) short; the rate
+// does not depend on the size.
+func BenchmarkRebuildFromSQLite(b *testing.B) {
+	store := openStore(b)
+	log := commit(b, store, generate(b, genConfig{Seed: 5, Accounts: 400, MinRoster: 50, MaxRoster: 500, Sessions: 10}))
+	runtime.GC()
+	cpu0 := cpuTime(b)
+	b.ResetTimer()
+	for b.Loop() {
+		v := projections.NewViews(domain.DefaultPolicy())
+		if _, err := projections.Rebuild(context.Background(), store, v, 0, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(log))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(len(log)), "events")
+	b.ReportMetric(float64(len(log))*float64(b.N)/(cpuTime(b)-cpu0).Seconds(), "events/cpu-s")
+}
+
+// BenchmarkRebuildPhases times Rebuild's two phases apart, one goroutine
+// each, over BenchmarkRebuild's log: decoding (parallel in Rebuild) and
+// folding (serial: one event at a time, in order). The folding rate bounds
+// any rebuild, however many cores decode.
+func BenchmarkRebuildPhases(b *testing.B) {
+	log := benchLog(b)
+	payloads := make([]projections.Decoded, len(log))
+	for i := range log {
+		p, err := projections.Decode(&log[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		payloads[i] = p
+	}
+	b.Run("decode", func(b *testing.B) {
+		for b.Loop() {
+			for i := range log {
+				if _, err := projections.Decode(&log[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(len(log))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	})
+	b.Run("fold", func(b *testing.B) {
+		for b.Loop() {
+			v := projections.NewViews(domain.DefaultPolicy())
+			for i := range log {
+				if err := v.ApplyDecoded(&log[i], payloads[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(len(log))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	})
+}
