@@ -1,0 +1,167 @@
+package server
+
+import (
+	"context"
+	"strings"
+
+	"mellium.im/xmpp/stanza"
+	"mellium.im/xmpp/stream"
+
+	"xmppd/adapters/c2s"
+	"xmppd/domain"
+	"xmppd/events"
+)
+
+// Bound records a new session (session.started in presence-<bare>, RFC
+// 6120 7). A session already bound to the same full JID is ended first
+// and closed with <conflict/> (RFC 6120 7.7.2.2 option 2, "terminate the
+// existing session"; 4.9.3.3): its end is recorded here, before the new
+// start, so the views never lose the new resource to the old session's
+// late end.
+func (s *Server) Bound(ctx context.Context, sess *c2s.Session) error {
+	if s.stopping.Load() {
+		return stanza.Error{Type: stanza.Cancel, Condition: stanza.ServiceUnavailable}
+	}
+	x := &session{sess: sess, full: sess.JID(), bare: sess.JID().Bare().String(), resource: sess.JID().Resourcepart(),
+		pending: make(chan struct{}, maxPendingStanzas)}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.CommandTimeout)
+	defer cancel()
+	err := s.actors.do(ctx, x.bare, func(ctx context.Context) error { return s.startSession(ctx, x) })
+	if err != nil && ctx.Err() != nil {
+		// c2s refuses the bind and will not call Ended: if the start is
+		// still recorded later, end it right after (the actor keeps order).
+		s.actors.enqueue(x.bare, func(ctx context.Context) {
+			if s.reg.get(sess.ID()) == x {
+				s.endSession(ctx, x, "bind timed out")
+			}
+		})
+	}
+	return err
+}
+
+func (s *Server) startSession(ctx context.Context, x *session) error {
+	if a, _ := s.views.Accounts.Get(x.bare); !a.Exists {
+		// Deleted between authentication and binding.
+		return stanza.Error{Type: stanza.Auth, Condition: stanza.NotAuthorized}
+	}
+	if old := s.reg.resource(x.bare, x.resource); old != nil {
+		if err := s.endSession(ctx, old, "conflict"); err != nil {
+			return err
+		}
+		old.sess.CloseWithError(stream.Conflict)
+	}
+	meta := s.sessionMeta(x, "")
+	_, err := s.execute(ctx, x.bare, events.PresenceStream(x.bare), &meta, func(_ *domain.Account, _ *domain.PresenceView) (domain.Decision, error) {
+		return domain.Decision{Events: []events.Payload{events.SessionStarted{
+			Resource: x.resource, ClientAddr: x.sess.Addr(), Node: s.cfg.Node, TLS: x.sess.TLS(), Mechanism: x.sess.Mechanism(),
+		}}}, nil
+	})
+	if err != nil {
+		return err
+	}
+	s.reg.add(x)
+	return nil
+}
+
+// maxPendingStanzas is how many stanzas of one session may wait on its
+// account's actor before c2s stops reading from that client.
+const maxPendingStanzas = 128
+
+// Stanza hands a client's stanza to its account's actor and returns at
+// once (the c2s reader must not wait), unless the client already has
+// maxPendingStanzas waiting: then it waits for one to finish.
+func (s *Server) Stanza(ctx context.Context, sess *c2s.Session, st c2s.Stanza) {
+	x := s.reg.get(sess.ID())
+	if x == nil {
+		return
+	}
+	select {
+	case x.pending <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	s.actors.enqueue(x.bare, func(ctx context.Context) {
+		defer func() { <-x.pending }()
+		if s.reg.isEnded(x) {
+			return
+		}
+		s.clientStanza(ctx, x, st)
+	})
+}
+
+// Ended records the end of a session: unavailable presence on its behalf
+// if it was available or had sent directed presence (RFC 6121 4.5.2,
+// 4.6.3), then session.ended with the reason. During shutdown it also
+// waits until every account has delivered what the ends caused, because
+// c2s closes the other sessions right after (their users should still see
+// this one go offline).
+func (s *Server) Ended(sess *c2s.Session, reason string) {
+	x := s.reg.get(sess.ID())
+	if x == nil {
+		return
+	}
+	if s.stopping.Load() {
+		reason = "shutdown"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CommandTimeout)
+	defer cancel()
+	err := s.actors.do(ctx, x.bare, func(ctx context.Context) error { return s.endSession(ctx, x, reason) })
+	if err != nil {
+		s.log.Error("server: record session end", "jid", x.full.String(), "err", err)
+	}
+	if s.stopping.Load() {
+		s.actors.drain(ctx)
+	}
+}
+
+// endSession records x's end, once, and forgets it. It runs on x's
+// account's actor.
+func (s *Server) endSession(ctx context.Context, x *session, reason string) error {
+	if !s.reg.markEnded(x) {
+		return nil
+	}
+	defer s.reg.remove(x)
+	return s.recordEnd(ctx, x.bare, x.resource, reason, s.sessionMeta(x, ""))
+}
+
+// recordEnd decides and records the end of bare's resource (also for
+// sessions lost by a killed process) and broadcasts what it implies.
+func (s *Server) recordEnd(ctx context.Context, bare, resource, reason string, meta events.Meta) error {
+	d, err := s.execute(ctx, bare, events.PresenceStream(bare), &meta, func(a *domain.Account, p *domain.PresenceView) (domain.Decision, error) {
+		return domain.DecideSessionEnd(a, p, resource, reason), nil
+	})
+	if err != nil {
+		return err
+	}
+	s.perform(ctx, bare, meta, d.Effects)
+	return nil
+}
+
+// sessionMeta is the provenance of an event caused by x: the full JID,
+// session, client address and, if any, the stanza's id.
+func (s *Server) sessionMeta(x *session, stanzaID string) events.Meta {
+	return events.Meta{
+		Actor: x.full.String(), SessionID: x.sess.ID(), ClientAddr: x.sess.Addr(),
+		StanzaID: stanzaID, CorrelationID: newID(), Node: s.cfg.Node,
+	}
+}
+
+// serverMeta is the provenance of what the server does on its own.
+func (s *Server) serverMeta() events.Meta {
+	return events.Meta{Actor: "server:" + s.cfg.Node, CorrelationID: newID(), Node: s.cfg.Node}
+}
+
+// credentials gives c2s the SCRAM keys of an account from the views, so
+// `xmppd user add/passwd/del` take effect at the next login.
+type credentials struct{ s *Server }
+
+func (c credentials) Credentials(_ context.Context, username string) (events.CredentialsSet, bool, error) {
+	if strings.ContainsAny(username, "@/") {
+		return events.CredentialsSet{}, false, nil
+	}
+	a, ok := c.s.views.Accounts.Get(username + "@" + c.s.cfg.Domain)
+	if !ok || !a.Exists {
+		return events.CredentialsSet{}, false, nil
+	}
+	return a.Credentials, true, nil
+}

@@ -1,0 +1,67 @@
+package server
+
+import (
+	"context"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppd/adapters/c2s"
+	"xmppd/adapters/xmlnode"
+	"xmppd/events"
+)
+
+// clientStanza turns one stanza from x's client into a command for x's
+// account (DESIGN.md flow step 2). It runs on x's account's actor. c2s
+// has already stamped 'from' with x's full JID (RFC 6120 8.1.2.1) and
+// checked 'to'.
+func (s *Server) clientStanza(ctx context.Context, x *session, st c2s.Stanza) {
+	meta := s.sessionMeta(x, st.ID)
+	to := st.To
+	if !to.Equal(jid.JID{}) && to.Domainpart() != s.cfg.Domain {
+		// No server-to-server connections yet: every other domain is
+		// unreachable (RFC 6120 8.3.3.15, 10.4.3).
+		s.reply(x, errorReply(st.El, errRemoteServerNotFound))
+		return
+	}
+	switch st.Kind {
+	case c2s.KindMessage:
+		s.clientMessage(ctx, x, st, meta)
+	case c2s.KindPresence:
+		s.clientPresence(ctx, x, st, meta)
+	case c2s.KindIQ:
+		s.clientIQ(ctx, x, st, meta)
+	}
+}
+
+// reply sends el (if not nil) to x's client.
+func (s *Server) reply(x *session, el *xmlnode.Element) {
+	if el != nil && x != nil {
+		x.sess.Send(el)
+	}
+}
+
+// replyErr answers st with the stanza error err maps to (errors.go).
+func (s *Server) replyErr(x *session, st c2s.Stanza, err error) {
+	s.log.Debug("server: refused", "stanza", st.ID, "from", st.From.String(), "err", err)
+	s.reply(x, errorReply(st.El, condition(err)))
+}
+
+// forward hands a stanza from a local entity to the account it is
+// addressed to: an inbound command on that account's actor (inbound.go).
+// Stanzas for other domains are dropped: only server-generated stanzas
+// reach here for them (clients get remote-server-not-found earlier), and
+// there is nobody to tell.
+func (s *Server) forward(el *xmlnode.Element, meta events.Meta) {
+	to := addrOf(el, "to")
+	if to.Domainpart() != s.cfg.Domain || to.Localpart() == "" {
+		s.log.Debug("server: dropped stanza for an unreachable address", "to", el.Attr("to"))
+		return
+	}
+	bare := to.Bare().String()
+	s.actors.enqueue(bare, func(ctx context.Context) { s.inbound(ctx, bare, el, meta) })
+}
+
+// toServer reports whether a stanza is addressed to the bare domain.
+func (s *Server) toServer(to jid.JID) bool {
+	return to.Localpart() == "" && to.Resourcepart() == "" && to.Domainpart() == s.cfg.Domain
+}

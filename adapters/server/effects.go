@@ -1,0 +1,107 @@
+package server
+
+import (
+	"context"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppd/domain"
+	"xmppd/events"
+)
+
+// perform carries out a decision's effects for the account bare, in
+// order, after its events are committed and applied (DESIGN.md flow step
+// 6). It runs on bare's actor. Stanzas addressed to a JID (SendPresence,
+// even to bare's own JID) are forwarded to the addressee's actor, which
+// decides delivery (8.5); stanzas the domain addresses to bare's own
+// resources are sent to their sessions directly.
+func (s *Server) perform(ctx context.Context, bare string, meta events.Meta, effects []domain.Effect) {
+	user := mustJID(bare)
+	for _, ef := range effects {
+		switch e := ef.(type) {
+		case domain.RosterPush:
+			// 2.1.6: to every interested resource.
+			for _, x := range s.reg.interested(bare) {
+				x.sess.Send(pushEl(x.full, e))
+			}
+		case domain.SendPresence:
+			s.sendPresence(e, meta)
+		case domain.DeliverToUser:
+			s.deliverToUser(ctx, bare, e, meta)
+		case domain.DeliverToResource:
+			if x := s.reg.resource(bare, e.Resource); x != nil {
+				x.sess.Send(presenceEl(e.Stanza, e.From, x.full, e.Type, ""))
+			}
+		case domain.SendCurrentPresenceTo:
+			for _, p := range s.expand(bare, func(v *domain.PresenceView) []domain.SendPresence { return v.CurrentPresenceTo(user, e.Contact) }) {
+				s.sendPresence(p, meta)
+			}
+		case domain.SendUnavailableTo:
+			for _, p := range s.expand(bare, func(v *domain.PresenceView) []domain.SendPresence { return v.UnavailableTo(user, e.Contact) }) {
+				s.sendPresence(p, meta)
+			}
+		case domain.SendProbe:
+			// 4.3.1: probes go from the user's bare JID.
+			s.sendPresence(domain.SendPresence{From: user, To: e.Contact, Type: "probe"}, meta)
+		}
+	}
+}
+
+// sendPresence builds the presence stanza of e and forwards it.
+func (s *Server) sendPresence(e domain.SendPresence, meta events.Meta) {
+	el := presenceEl(e.Stanza, e.From, e.To, e.Type, e.ID)
+	if e.Stanza == "" && !e.Delay.IsZero() {
+		withDelay(el, s.cfg.Domain, e.Delay)
+	}
+	s.forward(el, meta)
+}
+
+// deliverToUser delivers an inbound stanza to the user's bare JID (8.5.2.1.2):
+// to the available resources, or to the interested ones (3.1.6 #1, 3.2.3
+// #1, 3.3.3 #1); with nobody to receive it and KeepIfOffline, it is kept
+// for the next available resource.
+func (s *Server) deliverToUser(ctx context.Context, bare string, e domain.DeliverToUser, meta events.Meta) {
+	el := presenceEl(e.Stanza, e.From, mustJID(bare), e.Type, "")
+	targets := s.reg.interested(bare)
+	if !e.Interested {
+		targets = s.available(bare)
+	}
+	for _, x := range targets {
+		x.sess.Send(el)
+	}
+	if len(targets) == 0 && e.KeepIfOffline {
+		s.storeOffline(ctx, bare, "presence", el, meta)
+	}
+}
+
+// available returns the live sessions of bare's available resources.
+func (s *Server) available(bare string) []*session {
+	var names []string
+	s.views.WithAccount(bare, func(_ *domain.Account, v *domain.PresenceView) {
+		for _, r := range v.Available() {
+			names = append(names, r.Name)
+		}
+	})
+	var out []*session
+	for _, n := range names {
+		if x := s.reg.resource(bare, n); x != nil {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// expand reads the account's presence view.
+func (s *Server) expand(bare string, fn func(v *domain.PresenceView) []domain.SendPresence) []domain.SendPresence {
+	var out []domain.SendPresence
+	s.views.WithAccount(bare, func(_ *domain.Account, v *domain.PresenceView) { out = fn(v) })
+	return out
+}
+
+func fullOf(bare, resource string) jid.JID {
+	j, err := mustJID(bare).WithResource(resource)
+	if err != nil {
+		return mustJID(bare)
+	}
+	return j
+}

@@ -1,0 +1,89 @@
+package server
+
+import (
+	"context"
+
+	"mellium.im/xmpp/stanza"
+
+	"xmppd/adapters/xmlnode"
+	"xmppd/domain"
+	"xmppd/events"
+)
+
+// inbound delivers a stanza from a local entity to the local account bare
+// (RFC 6121 8.5), on bare's actor, so delivery is decided against the
+// same presence state the account's own commands change. meta is the
+// provenance of the command that sent it: events recorded here (the
+// contact's side of a subscription, offline storage) carry it.
+func (s *Server) inbound(ctx context.Context, bare string, el *xmlnode.Element, meta events.Meta) {
+	from, to := addrOf(el, "from"), addrOf(el, "to")
+	acc, _ := s.views.Accounts.Get(bare)
+	in := domain.RouteInput{Kind: kindOf(el), Type: el.Attr("type"), To: to, AccountExists: acc.Exists}
+	var dec domain.RouteDecision
+	found := s.views.WithAccount(bare, func(a *domain.Account, p *domain.PresenceView) {
+		self := from.Bare().String() == bare
+		c := a.Contact(from.Bare().String())
+		directed := len(p.SentDirectedTo(from)) > 0
+		// 8.1: a sender the user knows gets errors where a stranger
+		// gets silence; 8.5.3.1: only those the user shares presence with
+		// may send IQs to its resources.
+		in.SenderTrusted = self || c.InRoster || domain.HasFrom(c.Subscription) || directed
+		in.SenderSharesPresence = self || domain.HasFrom(c.Subscription) || directed
+		dec = domain.Route(in, p)
+	})
+	if !found {
+		dec = domain.Route(in, nil)
+	}
+	switch dec.Action {
+	case domain.Deliver:
+		for _, r := range dec.Resources {
+			if x := s.reg.resource(bare, r); x != nil {
+				x.sess.Send(el)
+			}
+		}
+	case domain.StoreOffline:
+		s.storeOffline(ctx, bare, "message", el, meta)
+	case domain.Bounce:
+		s.bounce(el, errServiceUnavailable, meta)
+	case domain.HandleIQ:
+		sender := s.reg.resource(from.Bare().String(), from.Resourcepart())
+		s.accountIQ(ctx, bare, sender, stanzaOf(el), meta)
+	case domain.HandleSubscription:
+		s.subscriptionIn(ctx, bare, el, meta)
+	case domain.HandleProbe:
+		s.probe(ctx, bare, el, meta)
+	case domain.ReplyUnsubscribed:
+		// 8.5.1: a probe to a missing account is answered as an existing
+		// account answers a stranger (4.3.2 #1), revealing nothing.
+		s.forward(presenceEl("", to.Bare(), from, "unsubscribed", el.Attr("id")), meta)
+	case domain.Ignore:
+	}
+	s.log.Debug("server: routed", "to", to.String(), "from", from.String(), "action", dec.Action.String(), "rule", dec.Rule)
+}
+
+// bounce returns an error for el to its (local) sender.
+func (s *Server) bounce(el *xmlnode.Element, e stanza.Error, meta events.Meta) {
+	if reply := errorReply(el, e); reply != nil {
+		s.forward(reply, meta)
+	}
+}
+
+// probe answers a presence probe on the account's behalf (4.3.2) without
+// leaking presence: DecideProbe says what the prober may learn.
+func (s *Server) probe(ctx context.Context, bare string, el *xmlnode.Element, meta events.Meta) {
+	p := domain.Probe{From: addrOf(el, "from"), To: addrOf(el, "to"), ID: el.Attr("id")}
+	d, _ := s.decide(bare, func(a *domain.Account, v *domain.PresenceView) (domain.Decision, error) {
+		return domain.DecideProbe(a, v, p), nil
+	})
+	s.perform(ctx, bare, meta, d.Effects)
+}
+
+func kindOf(el *xmlnode.Element) domain.StanzaKind {
+	switch el.Name.Local {
+	case "presence":
+		return domain.Presence
+	case "iq":
+		return domain.IQ
+	}
+	return domain.Message
+}

@@ -1,0 +1,91 @@
+package server
+
+import (
+	"context"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppd/adapters/c2s"
+	"xmppd/adapters/xmlnode"
+	"xmppd/domain"
+	"xmppd/events"
+)
+
+// clientIQ handles an IQ from x's client. With no 'to' or to the user's
+// bare JID the server answers on the account's behalf (RFC 6120 10.3.3;
+// RFC 6121 8.5.2.1.3: "the server MUST handle it directly on behalf of
+// the user"); IQs to the domain that c2s did not answer (ping, disco) are
+// service-unavailable (RFC 6120 8.4); anything else goes to the addressed
+// account's actor.
+func (s *Server) clientIQ(ctx context.Context, x *session, st c2s.Stanza, meta events.Meta) {
+	switch {
+	case st.To.Equal(jid.JID{}) || st.To.Equal(x.full.Bare()):
+		s.accountIQ(ctx, x.bare, x, st, meta)
+	case s.toServer(st.To):
+		if st.Type == "get" || st.Type == "set" {
+			s.reply(x, errorReply(st.El, errServiceUnavailable))
+		}
+	default:
+		s.forward(st.El, meta)
+	}
+}
+
+// accountIQ answers a get or set for the account bare on its behalf. x is
+// the requesting session when the request comes from one of bare's own
+// resources; roster requests from anyone else are refused by the domain
+// (2.1.5: forbidden).
+func (s *Server) accountIQ(ctx context.Context, bare string, x *session, st c2s.Stanza, meta events.Meta) {
+	if st.Type != "get" && st.Type != "set" {
+		return // results and errors for the account itself: nothing awaits them
+	}
+	if x == nil {
+		return // the requester's session is gone: nobody to answer
+	}
+	els := st.El.Elements()
+	if len(els) != 1 {
+		s.reply(x, errorReply(st.El, errBadRequest))
+		return
+	}
+	q := els[0]
+	switch {
+	case q.Name.Space == nsRoster && q.Name.Local == "query" && st.Type == "get":
+		s.rosterGet(ctx, bare, x, st, q)
+	case q.Name.Space == nsRoster && q.Name.Local == "query":
+		s.rosterSet(ctx, bare, x, st, q, meta)
+	case q.Name.Space == nsDiscoInfo && q.Name.Local == "query" && st.Type == "get" && q.Attr("node") == "":
+		s.accountDisco(bare, x, st)
+	default:
+		// RFC 6120 8.4: "a <service-unavailable/> error if the recipient
+		// does not support the namespace".
+		s.reply(x, errorReply(st.El, errServiceUnavailable))
+	}
+}
+
+// accountDisco answers disco#info to an account's bare JID (XEP-0030
+// section 3.1; the "account/registered" identity of the XEP-0030 registry)
+// for the account itself and for entities the account shares presence
+// with. Others learn nothing, not even that the account exists (RFC 6121
+// 8.5 and the security considerations: service-unavailable, as for a
+// missing account).
+func (s *Server) accountDisco(bare string, x *session, st c2s.Stanza) {
+	from := st.From.Bare()
+	allowed := false
+	s.views.WithAccount(bare, func(a *domain.Account, _ *domain.PresenceView) {
+		allowed = a.Exists && (from.String() == bare || domain.HasFrom(a.Contact(from.String()).Subscription))
+	})
+	if !allowed {
+		s.reply(x, errorReply(st.El, errServiceUnavailable))
+		return
+	}
+	q := xmlnode.New(nsDiscoInfo, "query")
+	q.AddChild(xmlnode.New(nsDiscoInfo, "identity", "category", "account", "type", "registered"))
+	q.AddChild(xmlnode.New(nsDiscoInfo, "feature", "var", nsDiscoInfo))
+	s.reply(x, iqResult(st.El, mustJID(bare)).AddChild(q))
+}
+
+// stanzaOf wraps a forwarded element as a c2s.Stanza for the account
+// handlers, which answer through the sender's session when it is local.
+func stanzaOf(el *xmlnode.Element) c2s.Stanza {
+	return c2s.Stanza{El: el, Kind: c2s.Kind(el.Name.Local), Type: el.Attr("type"), ID: el.Attr("id"),
+		From: addrOf(el, "from"), To: addrOf(el, "to")}
+}
