@@ -1,0 +1,43 @@
+# xmppd: `make run` starts a server on the embedded store, `make test` runs
+# every test. Both work on a fresh Debian machine with Go installed; what
+# the tests need from Debian is installed by `make deps` (root or sudo).
+
+GO       ?= go
+BIN      := bin/xmppd
+PY       := /usr/bin/python3
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+GOFILES  := $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*')
+
+.PHONY: all build run test deps bench lint clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/xmppd
+
+# Starts xmppd with the defaults (domain localhost, ./data/xmppd.db,
+# c2s on 5222 and 5223). Add an account first: bin/xmppd user add ...
+run: build
+	./$(BIN) serve
+
+# The Debian packages the interoperability tests drive the server with.
+deps:
+	@if ! $(PY) -c 'import slixmpp' 2>/dev/null; then \
+		echo "installing python3-slixmpp from Debian"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-slixmpp >/dev/null; \
+	fi
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -timeout 60m ./...
+
+lint:
+	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -count=1 -run TestImportRule ./events/
+
+clean:
+	rm -rf bin

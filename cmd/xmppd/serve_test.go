@@ -1,0 +1,116 @@
+package main_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// serverProc is `xmppd serve` running as a separate process on 127.0.0.1,
+// with the defaults of a fresh checkout (no configuration file) but for the
+// ports, which the test picks so tests can run side by side.
+type serverProc struct {
+	cmd       *exec.Cmd
+	dir       string
+	starttls  string
+	directTLS string
+
+	mu     sync.Mutex
+	stderr strings.Builder
+	exited chan struct{}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startServe starts the server in dir and waits until it is ready. The
+// server is stopped with SIGTERM when the test ends, if still running.
+func startServe(t *testing.T, dir string) *serverProc {
+	t.Helper()
+	p := &serverProc{dir: dir, starttls: freePort(t), directTLS: freePort(t), exited: make(chan struct{})}
+	p.start(t)
+	t.Cleanup(func() { p.stop(t, syscall.SIGTERM) })
+	return p
+}
+
+func (p *serverProc) start(t *testing.T) {
+	t.Helper()
+	p.exited = make(chan struct{})
+	p.cmd = exec.Command(xmppdBin, "serve")
+	p.cmd.Dir = p.dir
+	p.cmd.Env = append(os.Environ(),
+		"XMPPD_NODE=test-node",
+		"XMPPD_C2S_STARTTLS_ADDR="+p.starttls,
+		"XMPPD_C2S_TLS_ADDR="+p.directTLS,
+	)
+	errPipe, err := p.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan struct{})
+	go p.collect(errPipe, ready)
+	go func() { p.cmd.Wait(); close(p.exited) }()
+	select {
+	case <-ready:
+	case <-p.exited:
+		t.Fatalf("xmppd serve exited before it was ready:\n%s", p.log())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("xmppd serve not ready after 20s:\n%s", p.log())
+	}
+}
+
+func (p *serverProc) collect(r io.Reader, ready chan struct{}) {
+	sc := bufio.NewScanner(r)
+	once := sync.Once{}
+	for sc.Scan() {
+		p.mu.Lock()
+		p.stderr.WriteString(sc.Text() + "\n")
+		p.mu.Unlock()
+		if strings.Contains(sc.Text(), "xmppd ready") {
+			once.Do(func() { close(ready) })
+		}
+	}
+}
+
+func (p *serverProc) log() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}
+
+// stop sends sig and waits for the process to end.
+func (p *serverProc) stop(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	select {
+	case <-p.exited:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(sig)
+	select {
+	case <-p.exited:
+	case <-time.After(20 * time.Second):
+		p.cmd.Process.Kill()
+		t.Errorf("xmppd serve did not stop within 20s of %v:\n%s", sig, p.log())
+	}
+}
+
+func (p *serverProc) String() string { return fmt.Sprintf("xmppd serve in %s on %s", p.dir, p.starttls) }
