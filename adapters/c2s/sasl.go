@@ -75,6 +75,7 @@ func (c *conn) authenticate(auth *xmlnode.Element) (ok bool, err error) {
 		c.srv.throttle.Record(c.ip, serr.user, false)
 	}
 	c.srv.observer.AuthFailed(c.ctx, truncate(serr.user, 256), truncate(name, 32), c.addr, serr.cond)
+	c.srv.metrics.AuthFailed(mechanismLabel(name))
 	c.srv.log.Debug("c2s: authentication failed", "addr", c.addr, "mechanism", name, "condition", serr.cond)
 	if err := c.saslFailure(serr.cond); err != nil {
 		return false, err

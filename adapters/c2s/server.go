@@ -23,6 +23,8 @@ type Deps struct {
 	Credentials Credentials
 	// Observer hears failed logins; nil: none.
 	Observer AuthObserver
+	// Metrics counts stanzas and failed logins; nil: none.
+	Metrics Metrics
 	// Throttle; nil: a MemoryThrottle with its defaults.
 	Throttle Throttle
 	// Logger; nil: discard.
@@ -38,6 +40,7 @@ type Server struct {
 	core     Core
 	creds    Credentials
 	observer AuthObserver
+	metrics  Metrics
 	throttle Throttle
 	log      *slog.Logger
 	now      func() time.Time
@@ -77,6 +80,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		core:     deps.Core,
 		creds:    deps.Credentials,
 		observer: deps.Observer,
+		metrics:  deps.Metrics,
 		throttle: deps.Throttle,
 		log:      deps.Logger,
 		now:      deps.Now,
@@ -85,6 +89,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if s.observer == nil {
 		s.observer = nopObserver{}
+	}
+	if s.metrics == nil {
+		s.metrics = nopMetrics{}
 	}
 	if s.throttle == nil {
 		s.throttle = NewMemoryThrottle(ThrottleConfig{})

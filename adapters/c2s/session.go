@@ -90,7 +90,11 @@ func (s *Session) Send(el *xmlnode.Element) error {
 		root.Name.Space = nsClient
 		el = &root
 	}
-	return s.SendRaw(el.AppendXML(nil, nsClient))
+	if err := s.SendRaw(el.AppendXML(nil, nsClient)); err != nil {
+		return err
+	}
+	s.srv.metrics.StanzaOut(el.Name.Local)
+	return nil
 }
 
 // SendRaw queues b, one or more complete top-level elements in the

@@ -46,6 +46,7 @@ func (s *Session) handle(el *xmlnode.Element) error {
 		// RFC 6120 section 4.9.3.24.
 		return stream.UnsupportedStanzaType
 	}
+	s.srv.metrics.StanzaIn(string(kind))
 
 	// RFC 6120 section 8.1.2.1: the server stamps 'from' with the full
 	// JID of the session, overriding whatever the client wrote.

@@ -39,6 +39,9 @@ type Config struct {
 	CommandTimeout time.Duration
 	// Version is the software version recorded in server.started.
 	Version string
+	// Metrics counts the client streams' stanzas and failed logins; nil:
+	// none. The gauges are read with Status.
+	Metrics c2s.Metrics
 }
 
 func (c *Config) setDefaults() {

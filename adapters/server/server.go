@@ -60,7 +60,7 @@ func New(cfg Config) (*Server, error) {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s.actors = newActors(s.log)
-	srv, err := c2s.New(cfg.C2S, c2s.Deps{Core: s, Credentials: credentials{s}, Observer: s, Logger: s.log, Now: cfg.Clock})
+	srv, err := c2s.New(cfg.C2S, c2s.Deps{Core: s, Credentials: credentials{s}, Observer: s, Metrics: cfg.Metrics, Logger: s.log, Now: cfg.Clock})
 	if err != nil {
 		return nil, err
 	}

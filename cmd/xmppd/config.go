@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,9 +48,11 @@ type TLSConfig struct {
 	Key  string `mapstructure:"key"`
 }
 
-// MetricsConf is where /metrics and /healthz listen.
+// MetricsConf is where /metrics and /healthz listen (empty Addr: nowhere)
+// and whether Go's profiles are served beside them under /debug/pprof/.
 type MetricsConf struct {
-	Addr string `mapstructure:"addr"`
+	Addr  string `mapstructure:"addr"`
+	Pprof bool   `mapstructure:"pprof"`
 }
 
 // AuthConfig tunes credential storage.
@@ -75,6 +78,7 @@ func defaults() map[string]any {
 		"tls.cert":              "",
 		"tls.key":               "",
 		"metrics.addr":          "127.0.0.1:9271",
+		"metrics.pprof":         false,
 		"auth.scram_iterations": 4096,
 	}
 }
@@ -99,6 +103,14 @@ func (c *Config) Validate() error {
 	}
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		errs = append(errs, errors.New("tls.cert and tls.key must be set together"))
+	}
+	if c.Metrics.Addr != "" {
+		if _, _, err := net.SplitHostPort(c.Metrics.Addr); err != nil {
+			errs = append(errs, fmt.Errorf("metrics.addr %q is not host:port (empty disables metrics): %v", c.Metrics.Addr, err))
+		}
+	}
+	if c.Metrics.Pprof && c.Metrics.Addr == "" {
+		errs = append(errs, errors.New("metrics.pprof is on but metrics.addr is empty: profiles are served on the metrics listener"))
 	}
 	if c.Auth.ScramIterations < 4096 {
 		errs = append(errs, fmt.Errorf("auth.scram_iterations %d is below 4096", c.Auth.ScramIterations))

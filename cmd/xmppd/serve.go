@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"xmppd/adapters/c2s"
+	"xmppd/adapters/metrics"
 	"xmppd/adapters/server"
+	"xmppd/adapters/store/sqlite"
+	"xmppd/events"
 )
 
 // version is the software version recorded in server.started events; the
@@ -50,6 +54,15 @@ func (a *app) serve(ctx context.Context) error {
 		return err
 	}
 	defer store.Close()
+	var m *metrics.Metrics
+	var counts c2s.Metrics // stays a nil interface without metrics
+	if c.Metrics.Addr != "" {
+		m = metrics.New()
+		counts = m
+		if s, ok := store.(*sqlite.Store); ok {
+			s.Observe(m)
+		}
+	}
 	srv, err := server.New(server.Config{
 		Domain: c.Domain,
 		Node:   c.Node,
@@ -62,6 +75,7 @@ func (a *app) serve(ctx context.Context) error {
 		},
 		Logger:  log,
 		Version: version,
+		Metrics: counts,
 	})
 	if err != nil {
 		return usageError{err}
@@ -69,11 +83,51 @@ func (a *app) serve(ctx context.Context) error {
 	if err := srv.Listen(); err != nil {
 		return err
 	}
+	if m != nil {
+		stop, err := serveMetrics(c, m, srv, store, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	go func() {
 		<-srv.Ready()
 		log.Info("xmppd ready", "domain", c.Domain, "starttls", srv.StartTLSAddr(), "tls", srv.DirectTLSAddr(), "store", storeName(c))
 	}()
 	return srv.Run(ctx)
+}
+
+// serveMetrics starts /metrics, /healthz and (if configured) the
+// profiles on metrics.addr, before Run, so that /healthz answers 503
+// while the views are rebuilt. stop shuts the listener down once Run has
+// returned.
+func serveMetrics(c *Config, m *metrics.Metrics, srv *server.Server, store events.Store, log *slog.Logger) (stop func(), err error) {
+	status := func() metrics.Status {
+		st := srv.Status()
+		return metrics.Status{
+			Running: st.Running, ViewsAlive: st.ViewsAlive, Applied: st.Applied, Sessions: st.Sessions,
+			QueuedStanzas: st.QueuedStanzas, QueuedCommands: st.QueuedCommands,
+		}
+	}
+	var head metrics.HeadFunc
+	if h, ok := store.(events.HeadReader); ok {
+		head = h.Head
+	}
+	m.Watch(status, head)
+	ms, err := metrics.Listen(c.Metrics.Addr, m.Handler(status, metrics.Options{Pprof: c.Metrics.Pprof}))
+	if err != nil {
+		return nil, err
+	}
+	log.Info("metrics listening", "addr", ms.Addr().String(), "pprof", c.Metrics.Pprof)
+	return func() {
+		// The server has stopped: a scrape in flight gets a moment, an
+		// idle scraper's connection none.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := ms.Shutdown(ctx); err != nil {
+			log.Warn("metrics: shutdown", "err", err)
+		}
+	}, nil
 }
 
 // certificate loads the configured certificate, or the self-signed one

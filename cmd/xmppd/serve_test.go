@@ -22,6 +22,8 @@ type serverProc struct {
 	dir       string
 	starttls  string
 	directTLS string
+	metrics   string   // metrics.addr: /metrics, /healthz
+	env       []string // extra XMPPD_* settings
 
 	mu     sync.Mutex
 	stderr strings.Builder
@@ -38,11 +40,12 @@ func freePort(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// startServe starts the server in dir and waits until it is ready. The
-// server is stopped with SIGTERM when the test ends, if still running.
-func startServe(t *testing.T, dir string) *serverProc {
+// startServe starts the server in dir and waits until it is ready; env
+// adds XMPPD_* settings (metrics.addr is always a free port, p.metrics).
+// The server is stopped with SIGTERM when the test ends, if still running.
+func startServe(t *testing.T, dir string, env ...string) *serverProc {
 	t.Helper()
-	p := &serverProc{dir: dir, starttls: freePort(t), directTLS: freePort(t), exited: make(chan struct{})}
+	p := &serverProc{dir: dir, starttls: freePort(t), directTLS: freePort(t), metrics: freePort(t), env: env, exited: make(chan struct{})}
 	p.start(t)
 	t.Cleanup(func() { p.stop(t, syscall.SIGTERM) })
 	return p
@@ -57,7 +60,9 @@ func (p *serverProc) start(t *testing.T) {
 		"XMPPD_NODE=test-node",
 		"XMPPD_C2S_STARTTLS_ADDR="+p.starttls,
 		"XMPPD_C2S_TLS_ADDR="+p.directTLS,
+		"XMPPD_METRICS_ADDR="+p.metrics,
 	)
+	p.cmd.Env = append(p.cmd.Env, p.env...)
 	errPipe, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -113,4 +118,6 @@ func (p *serverProc) stop(t *testing.T, sig syscall.Signal) {
 	}
 }
 
-func (p *serverProc) String() string { return fmt.Sprintf("xmppd serve in %s on %s", p.dir, p.starttls) }
+func (p *serverProc) String() string {
+	return fmt.Sprintf("xmppd serve in %s on %s", p.dir, p.starttls)
+}

@@ -41,6 +41,7 @@ func (r *appendReq) abandon() bool { return r.state.CompareAndSwap(reqPending, r
 // goroutine, which commits them with other callers' appends in one
 // durable transaction, and returns once that transaction has committed.
 func (s *Store) Append(ctx context.Context, stream string, expected events.ExpectedVersion, evs ...events.Envelope) ([]events.Envelope, error) {
+	start := time.Now()
 	fail := func(err error) ([]events.Envelope, error) {
 		return nil, s.storeErr(ctx, "append", stream, int64(expected), 0, err)
 	}
@@ -96,6 +97,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected events.Expec
 	}
 	if err != nil {
 		return fail(err)
+	}
+	if o := s.obs.load(); o != nil {
+		o.Appended(time.Since(start))
 	}
 	return r.evs, nil
 }

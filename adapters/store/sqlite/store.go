@@ -47,6 +47,7 @@ type Store struct {
 
 	commits     signal       // broadcast after each commit seen (ours or another process's)
 	subscribers atomic.Int32 // live Subscribe loops; the poller idles at zero
+	obs         observers    // hears appends and commits, for metrics (Observe)
 
 	closeOnce sync.Once
 	closeErr  error

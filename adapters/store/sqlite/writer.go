@@ -95,7 +95,12 @@ func (s *Store) runWriter(w *writer) {
 		if len(batch) == 0 {
 			continue
 		}
-		w.commitBatch(batch)
+		start := time.Now()
+		if n := w.commitBatch(batch); n > 0 {
+			if o := s.obs.load(); o != nil {
+				o.Committed(n, time.Since(start))
+			}
+		}
 		s.commits.broadcast()
 		select {
 		case s.kickCheckpoint <- struct{}{}:
@@ -168,7 +173,8 @@ func (e *reqError) Error() string { return e.err.Error() }
 // fails only its own request (it writes nothing); an insert failure of one
 // request (a duplicate event ID) rolls back and retries the rest without
 // it; any other failure fails the whole batch, of which nothing committed.
-func (w *writer) commitBatch(batch []*appendReq) {
+// It returns how many events it committed.
+func (w *writer) commitBatch(batch []*appendReq) (committed int) {
 	for len(batch) > 0 {
 		results, err := w.tryCommit(batch)
 		if re, ok := errors.AsType[*reqError](err); ok {
@@ -184,13 +190,17 @@ func (w *writer) commitBatch(batch []*appendReq) {
 			for _, r := range batch {
 				r.done <- err
 			}
-			return
+			return 0
 		}
 		for i, r := range batch {
+			if results[i] == nil {
+				committed += len(r.evs)
+			}
 			r.done <- results[i]
 		}
-		return
+		return committed
 	}
+	return 0
 }
 
 // tryCommit runs one transaction for batch. It returns each request's

@@ -1,0 +1,55 @@
+package c2s
+
+// Metrics hears what the client streams count. Its methods are called on
+// every stanza, from the sessions' goroutines: they must be cheap, safe
+// for concurrent use and never block. Kinds are "message", "presence" and
+// "iq"; mechanisms are the advertised SASL names or "other", so neither
+// can grow without bound.
+type Metrics interface {
+	// StanzaIn counts a stanza received from a bound client.
+	StanzaIn(kind string)
+	// StanzaOut counts a stanza queued for a bound client.
+	StanzaOut(kind string)
+	// AuthFailed counts a failed SASL exchange.
+	AuthFailed(mechanism string)
+}
+
+type nopMetrics struct{}
+
+func (nopMetrics) StanzaIn(string)   {}
+func (nopMetrics) StanzaOut(string)  {}
+func (nopMetrics) AuthFailed(string) {}
+
+// mechanismLabel is name if the server offers it, else "other": a client
+// chooses the name, and must not choose the metric's label values.
+func mechanismLabel(name string) string {
+	for _, m := range mechanisms {
+		if name == m {
+			return m
+		}
+	}
+	return "other"
+}
+
+// Stats are the client streams' gauges at one instant.
+type Stats struct {
+	// Sessions is how many streams are bound (including those closing).
+	Sessions int
+	// Queued is how many stanzas wait in the sessions' output queues.
+	Queued int
+}
+
+// Stats counts the bound sessions and their queued output. It is meant
+// for a metrics scrape: it takes the server's lock once.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var st Stats
+	for _, sess := range s.conns {
+		if sess != nil {
+			st.Sessions++
+			st.Queued += len(sess.queue)
+		}
+	}
+	return st
+}

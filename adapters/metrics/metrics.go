@@ -1,0 +1,152 @@
+package metrics
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Status is the server's state at one instant, as a StatusFunc reports
+// it at each scrape and health check.
+type Status struct {
+	Running        bool   // serving clients, not shutting down
+	ViewsAlive     bool   // the views' consumer follows the log
+	Applied        uint64 // log position the views have applied
+	Sessions       int    // bound client streams
+	QueuedStanzas  int    // stanzas waiting in the sessions' output queues
+	QueuedCommands int    // commands waiting on account actors
+}
+
+// StatusFunc samples the server. It is called from HTTP handlers, so it
+// must be safe from any goroutine and quick.
+type StatusFunc func() Status
+
+// HeadFunc returns the position of the last event committed to the log.
+type HeadFunc func(ctx context.Context) (uint64, error)
+
+// The stanza kinds and SASL mechanisms counted; anything else is not a
+// label value (c2s reports unknown mechanisms as "other").
+var (
+	kinds      = []string{"message", "presence", "iq"}
+	mechanisms = []string{"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", "other"}
+)
+
+// Metrics holds xmppd's metrics in its own registry. Its counting methods
+// are safe for concurrent use and cost one atomic operation each; create
+// it with New, hand it to c2s (as c2s.Metrics) and to the SQLite store
+// (as sqlite.Observer), then call Watch once the server exists.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	stanzasIn, stanzasOut [3]prometheus.Counter // by kinds' index
+	authFailures          *prometheus.CounterVec
+	appendSeconds         prometheus.Histogram
+	commitEvents          prometheus.Histogram
+	commitSeconds         prometheus.Histogram
+}
+
+// New returns Metrics with the counters and histograms registered, and
+// Go's runtime and process collectors.
+func New() *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	in := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "xmppd_c2s_stanzas_in_total",
+		Help: "Stanzas received from bound clients, by kind (message, presence, iq).",
+	}, []string{"kind"})
+	out := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "xmppd_c2s_stanzas_out_total",
+		Help: "Stanzas queued for bound clients, by kind (message, presence, iq).",
+	}, []string{"kind"})
+	for i, k := range kinds {
+		m.stanzasIn[i] = in.WithLabelValues(k)
+		m.stanzasOut[i] = out.WithLabelValues(k)
+	}
+	m.authFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "xmppd_c2s_auth_failures_total",
+		Help: "Failed SASL exchanges, by mechanism (unknown mechanisms as other).",
+	}, []string{"mechanism"})
+	for _, mech := range mechanisms {
+		m.authFailures.WithLabelValues(mech)
+	}
+	latency := prometheus.ExponentialBuckets(0.0005, 2, 14) // 0.5ms to ~4s
+	m.appendSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "xmppd_store_append_seconds",
+		Help:    "Time an append waited until its events were durable (queueing and group commit).",
+		Buckets: latency,
+	})
+	m.commitEvents = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "xmppd_store_commit_events",
+		Help:    "Events written per group commit.",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 13), // 1 to 4096, the default batch cap
+	})
+	m.commitSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "xmppd_store_commit_seconds",
+		Help:    "Duration of one group commit, BEGIN to durable COMMIT.",
+		Buckets: latency,
+	})
+	m.reg.MustRegister(in, out, m.authFailures, m.appendSeconds, m.commitEvents, m.commitSeconds,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
+}
+
+// Registry is where the metrics are registered, for tests and for callers
+// that add their own.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Watch registers the gauges sampled from status at each scrape and, if
+// head is not nil, the views' lag behind the log. Call it once.
+func (m *Metrics) Watch(status StatusFunc, head HeadFunc) {
+	m.reg.MustRegister(&statusCollector{status: status, head: head})
+}
+
+// StanzaIn counts a stanza from a client (c2s.Metrics).
+func (m *Metrics) StanzaIn(kind string) {
+	if i := kindIndex(kind); i >= 0 {
+		m.stanzasIn[i].Inc()
+	}
+}
+
+// StanzaOut counts a stanza queued for a client (c2s.Metrics).
+func (m *Metrics) StanzaOut(kind string) {
+	if i := kindIndex(kind); i >= 0 {
+		m.stanzasOut[i].Inc()
+	}
+}
+
+// AuthFailed counts a failed SASL exchange (c2s.Metrics).
+func (m *Metrics) AuthFailed(mechanism string) {
+	for _, known := range mechanisms {
+		if mechanism == known {
+			m.authFailures.WithLabelValues(mechanism).Inc()
+			return
+		}
+	}
+	m.authFailures.WithLabelValues("other").Inc()
+}
+
+// Appended observes one durable append's wait (sqlite.Observer).
+func (m *Metrics) Appended(waited time.Duration) {
+	m.appendSeconds.Observe(waited.Seconds())
+}
+
+// Committed observes one group commit (sqlite.Observer).
+func (m *Metrics) Committed(events int, took time.Duration) {
+	m.commitEvents.Observe(float64(events))
+	m.commitSeconds.Observe(took.Seconds())
+}
+
+func kindIndex(kind string) int {
+	switch kind {
+	case "message":
+		return 0
+	case "presence":
+		return 1
+	case "iq":
+		return 2
+	}
+	return -1
+}
