@@ -1,0 +1,54 @@
+// Command xmppbench is a load generator for any XMPP server (xmppd,
+// Prosody, ejabberd). It drives many virtual users through a lean raw-XML
+// client of its own (TCP, STARTTLS, SASL SCRAM-SHA-256, SCRAM-SHA-1 or
+// PLAIN, bind, roster, presence) and reports throughput, latency
+// percentiles (p50, p90, p99, max; nearest rank, exact) and errors by
+// kind for one scenario per run, as a table or, with --json, as one JSON
+// object for scripts that compare servers.
+//
+// Scenarios:
+//
+//	login     --concurrency connectors log in over and over (TLS, SASL,
+//	          bind, roster get, initial presence); logins/s, latency each
+//	chat      --users/2 pairs send chat messages to each other's bare JID,
+//	          --window in flight per sender, or paced to --rate in total;
+//	          messages/s delivered and end-to-end latency
+//	fanout    the --hub account changes presence in rounds; latency per
+//	          contact and per round (until every contact has it)
+//	idle      --sessions sessions held for --duration; the server's VmRSS
+//	          per session (--server-pid)
+//	roster    --concurrency sessions of the --hub account fetch its roster
+//
+// Setup steps, which only speak XMPP and so work on any server:
+//
+//	subscribe    the hub and every other account subscribe both ways
+//	fill-roster  the hub gets --items roster items (for roster)
+//
+// Accounts are numbered: --users N from --first (1) with --user-pattern
+// (user%d) and --password-pattern (pass%d) on --domain. Creating them is
+// the caller's job; `xmppbench provision --server xmppd|prosody|ejabberd`
+// prints the commands. A run against Prosody, for example:
+//
+//	xmppbench provision --server prosody --users 201 | sh
+//	xmppbench subscribe --addr 127.0.0.1:5222 --insecure --users 201
+//	xmppbench fanout --addr 127.0.0.1:5222 --insecure --users 201 --duration 10s --json --label prosody
+//
+// Every scenario takes the same flags, so a comparison script can run
+// scenario X against server Y by changing --addr and --label and collect
+// the JSON. The JSON fields are stable: scenario, label, unit, ops,
+// ops_per_s, latency{count,mean_ms,p50_ms,p90_ms,p99_ms,max_ms},
+// more_latency, figures, errors, errors_by_kind.
+//
+// For a fair comparison, run Prosody with network_settings = { nagle =
+// false } (otherwise its TLS handshake waits out delayed ACKs, about
+// 40 ms per login), network_backend = "epoll" (select caps it at 1,024
+// connections) and without mod_limits, and measure idle memory on a
+// freshly started server: a garbage-collected heap keeps what earlier
+// runs freed.
+//
+// Safety: xmppbench connects only to loopback addresses unless
+// --allow-remote is given, checked on the command line and again on the
+// address each connection actually dials. Every run is bounded: the
+// measured phase by --duration or --count, each operation by --timeout,
+// the whole run, setup included, by --max-time; it stops by itself.
+package main
