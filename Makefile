@@ -20,11 +20,15 @@ build:
 run: build
 	./$(BIN) serve
 
-# The Debian packages the interoperability tests drive the server with.
+# The Debian packages the tests use: slixmpp drives xmppd in the interop
+# tests; Prosody is the reference server xmppbench's own tests run against.
 deps:
-	@if ! $(PY) -c 'import slixmpp' 2>/dev/null; then \
-		echo "installing python3-slixmpp from Debian"; \
-		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-slixmpp >/dev/null; \
+	@missing=""; \
+	$(PY) -c 'import slixmpp' 2>/dev/null || missing="$$missing python3-slixmpp"; \
+	command -v prosody >/dev/null || missing="$$missing prosody"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing from Debian:$$missing"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 test: deps
