@@ -83,6 +83,8 @@ an event, and the tools that read that log back.`,
 		a.userCommand(),
 		a.verifyCommand(),
 		a.exportCommand(),
+		a.replayCommand(),
+		a.auditCommand(),
 	)
 	return root
 }

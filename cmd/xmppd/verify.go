@@ -22,7 +22,10 @@ run 1, 2, 3... with none missing or out of order, that each event's hash
 matches its content, and that each event's prev is the hash of the event
 before it. Where the store records the head of each stream (the SQLite log
 does), verify also checks that every chain ends where the store says, which
-catches a stream whose tail was cut off.
+catches a stream whose tail was cut off. Then it rebuilds every view
+(rosters, presence, sessions, offline queues) from the log with the
+projection code the server runs, and names each event that cannot be
+decoded or applied.
 
 Exit status: 0 when the log is intact, 1 when any event was altered,
 removed or reordered (each break is named by stream and version), 2 for a
@@ -92,6 +95,10 @@ func verifyLog(ctx context.Context, s events.Store, out, stderr io.Writer, quiet
 		if !quiet {
 			fmt.Fprintf(out, "checked %d stream heads recorded by the store\n", n)
 		}
+	}
+	// Each event the views cannot apply is counted in problems by report.
+	if _, err := rebuildViews(ctx, s, out, stderr, quiet, report); err != nil {
+		return problems, err
 	}
 	if problems > 0 {
 		fmt.Fprintf(out, "FAILED: %d problem(s): the log was altered\n", problems)

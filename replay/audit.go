@@ -1,0 +1,206 @@
+package replay
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppd/events"
+)
+
+// Categories returns the names Filter.Categories accepts.
+func Categories() []string {
+	return []string{"account", "offline", "presence", "roster", "session", "subscription"}
+}
+
+// categoryOf returns the category of an event type, or "other".
+func categoryOf(typ string) string {
+	switch typ {
+	case events.TypeSubscriptionChanged, events.TypeSubscriptionIgnored, events.TypePreapprovalSet, events.TypePreapprovalCleared:
+		return "subscription"
+	case events.TypeRosterItemSet, events.TypeRosterItemRemoved:
+		return "roster"
+	case events.TypeSessionStarted, events.TypeSessionEnded, events.TypeAuthFailed:
+		return "session"
+	case events.TypePresenceAvailable, events.TypePresenceUnavailable, events.TypeDirectedPresence:
+		return "presence"
+	case events.TypeAccountCreated, events.TypeAccountDeleted, events.TypeCredentialsSet:
+		return "account"
+	case events.TypeOfflineQueued, events.TypeOfflineDelivered:
+		return "offline"
+	}
+	return "other"
+}
+
+// Filter selects the events an audit tells.
+type Filter struct {
+	// Contact, a bare JID, keeps the events about that contact: its roster
+	// item and subscription, presence directed to it, stanzas queued from it.
+	Contact string
+	// Since and Until bound the recorded time, both inclusive; zero is
+	// unbounded. They filter (an audit lists every event recorded in the
+	// window, whatever order writers' clocks put them in), so the
+	// account's whole history is read.
+	Since, Until time.Time
+	// Categories keeps the events of these categories (see Categories);
+	// empty keeps every event.
+	Categories []string
+}
+
+// Validate reports every problem with f at once.
+func (f Filter) Validate() error {
+	var bad []string
+	for _, c := range f.Categories {
+		if !slices.Contains(Categories(), c) {
+			bad = append(bad, fmt.Sprintf("unknown category %q (one of %s)", c, strings.Join(Categories(), ", ")))
+		}
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && f.Until.Before(f.Since) {
+		bad = append(bad, "until is before since")
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("replay: invalid audit filter: %s", strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// Entry is one event of the story, with everything an auditor asks: when,
+// what happened (for subscriptions the Appendix A input and the states
+// before and after), and who: the actor's full JID, session, client
+// address, stanza id and the node that recorded it.
+type Entry struct {
+	Time     time.Time `json:"time"`
+	Position uint64    `json:"position"`
+	Stream   string    `json:"stream"`
+	Version  uint64    `json:"version"`
+	Type     string    `json:"type"`
+	Category string    `json:"category"`
+	Text     string    `json:"text"`
+	Contact  string    `json:"contact,omitempty"`
+	Resource string    `json:"resource,omitempty"`
+	Cause    string    `json:"cause,omitempty"`
+	Before   string    `json:"before,omitempty"`
+	After    string    `json:"after,omitempty"`
+
+	Actor         string `json:"actor"`
+	SessionID     string `json:"session"`
+	ClientAddr    string `json:"addr"`
+	StanzaID      string `json:"stanza_id"`
+	Node          string `json:"node"`
+	EventID       string `json:"id"`
+	CausationID   string `json:"causation,omitempty"`
+	CorrelationID string `json:"correlation,omitempty"`
+}
+
+// Audit tells the story of the account bare: every event of its streams
+// that f keeps, in log order, one Entry each. It reads only the account's
+// own streams.
+func Audit(ctx context.Context, store events.Store, bare string, f Filter, progress Progress, emit func(Entry) error) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	for e, err := range AccountLog(ctx, store, bare, Cutoff{}) {
+		if err != nil {
+			return err
+		}
+		progress.add(1)
+		if (!f.Since.IsZero() && e.Recorded.Before(f.Since)) || (!f.Until.IsZero() && e.Recorded.After(f.Until)) {
+			continue
+		}
+		cat := categoryOf(e.Type)
+		if len(f.Categories) > 0 && !slices.Contains(f.Categories, cat) {
+			continue
+		}
+		en, err := entryOf(&e, cat)
+		if err != nil {
+			return err
+		}
+		if f.Contact != "" && en.Contact != f.Contact {
+			continue
+		}
+		if err := emit(en); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// entryOf decodes e into an Entry.
+func entryOf(e *events.Envelope, cat string) (Entry, error) {
+	en := Entry{Time: e.Recorded.UTC(), Position: e.Position, Stream: e.Stream, Version: e.Version, Type: e.Type,
+		Category: cat, Actor: e.Actor, SessionID: e.SessionID, ClientAddr: e.ClientAddr, StanzaID: e.StanzaID,
+		Node: e.Node, EventID: e.ID, CausationID: e.CausationID, CorrelationID: e.CorrelationID}
+	if !events.DefaultCodec.Known(e.Type) {
+		en.Text = "event of unknown type " + e.Type
+		return en, nil
+	}
+	p, err := events.Decode(e)
+	if err != nil {
+		return Entry{}, fmt.Errorf("replay: describe event: %w", err)
+	}
+	switch p := p.(type) {
+	case events.SubscriptionChanged:
+		en.Contact, en.Cause, en.Before, en.After = p.Contact, string(p.Cause), string(p.Before), string(p.After)
+		en.Text = fmt.Sprintf("%s: %s → %s", inputWords(p.Cause, p.Contact), p.Before, p.After)
+	case events.SubscriptionIgnored:
+		en.Contact, en.Cause, en.Before, en.After = p.Contact, string(p.Cause), string(p.State), string(p.State)
+		en.Text = fmt.Sprintf("%s: ignored, no change in %s (RFC 6121 Appendix A)", inputWords(p.Cause, p.Contact), p.State)
+	case events.PreapprovalSet:
+		en.Contact, en.Text = p.Contact, "pre-approved a subscription from "+p.Contact+" (RFC 6121 3.4)"
+	case events.PreapprovalCleared:
+		en.Contact, en.Text = p.Contact, fmt.Sprintf("pre-approval of %s cleared (%s)", p.Contact, p.Reason)
+	case events.RosterItemSet:
+		en.Contact = p.Contact
+		en.Text = fmt.Sprintf("roster item %s set: name %q, groups [%s]", p.Contact, p.Name, strings.Join(p.Groups, ","))
+	case events.RosterItemRemoved:
+		en.Contact, en.Text = p.Contact, "roster item "+p.Contact+" removed"
+	case events.SessionStarted:
+		en.Resource = p.Resource
+		en.Text = fmt.Sprintf("session started: resource %s from %s (%s, %s)", p.Resource, p.ClientAddr, p.Mechanism, p.TLS)
+	case events.SessionEnded:
+		en.Resource, en.Text = p.Resource, fmt.Sprintf("session ended: resource %s (%s)", p.Resource, p.Reason)
+	case events.AuthFailed:
+		en.Text = fmt.Sprintf("authentication failed: %s from %s (%s)", p.Mechanism, p.ClientAddr, p.Condition)
+	case events.PresenceAvailable:
+		en.Resource = p.Resource
+		en.Text = fmt.Sprintf("presence from %s: %s", p.Resource, presenceWords(Resource{Show: p.Show, Status: p.Status, Priority: p.Priority}))
+	case events.PresenceUnavailable:
+		en.Resource, en.Text = p.Resource, "presence from "+p.Resource+": unavailable"
+	case events.DirectedPresence:
+		en.Resource, en.Contact = p.Resource, bareOf(p.To)
+		kind := "unavailable"
+		if p.Available {
+			kind = "available"
+		}
+		en.Text = fmt.Sprintf("directed %s presence from %s to %s", kind, p.Resource, p.To)
+	case events.OfflineQueued:
+		en.Contact = bareOf(p.From)
+		en.Text = fmt.Sprintf("%s from %s queued offline", p.Kind, p.From)
+	case events.OfflineDelivered:
+		en.Resource = p.Resource
+		en.Text = fmt.Sprintf("offline stanzas up to version %d delivered to %s", p.Through, p.Resource)
+	case events.AccountCreated:
+		en.Text = "account created"
+	case events.AccountDeleted:
+		en.Text = "account deleted: " + p.Reason
+	case events.CredentialsSet:
+		en.Text = fmt.Sprintf("credentials set (%d SCRAM mechanisms)", len(p.Scram))
+	default:
+		en.Text = e.Type
+	}
+	return en, nil
+}
+
+// bareOf returns the bare form of an address, or the address itself when
+// it is not a JID.
+func bareOf(addr string) string {
+	j, err := jid.Parse(addr)
+	if err != nil {
+		return addr
+	}
+	return j.Bare().String()
+}
