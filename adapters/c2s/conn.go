@@ -20,10 +20,11 @@ type conn struct {
 	srv *Server
 	ctx context.Context
 
-	raw net.Conn      // the TCP connection
-	nc  net.Conn      // raw, or the *tls.Conn over it
-	cc  *countingConn // what the decoder reads
-	d   *xml.Decoder
+	raw    net.Conn      // the TCP connection
+	nc     net.Conn      // raw, or the *tls.Conn over it
+	cc     *countingConn // what the decoder reads
+	d      *xml.Decoder
+	header []byte // the client's stream header as sent, for freshDecoder
 
 	addr string // remote ip:port
 	ip   string // remote ip, the throttle's key
@@ -59,15 +60,50 @@ func (c *conn) restartDecoder(newTransport bool) {
 	c.cc.reset()
 	c.d = xml.NewDecoder(c.cc)
 	c.headerSent = false
+	// readHeader stops the recording once the header is read.
+	c.cc.recorded = nil
+	c.cc.recording = true
 }
 
-// serve runs the connection to its end: negotiation under one deadline,
-// then the bound session.
+// freshDecoderAfter is the stanza size after which the decoder is
+// replaced: encoding/xml keeps a buffer as large as the largest token it
+// ever read, which a session would otherwise hold for its lifetime.
+const freshDecoderAfter = 4096
+
+// freshDecoder replaces the decoder, between stanzas, with one in the same
+// state: it is fed the client's stream header again (so it knows the
+// stream's namespaces and expects its end tag) and then reads on. With no
+// header kept (an odd, long one), the decoder stays.
+func (c *conn) freshDecoder() {
+	if c.header == nil {
+		return
+	}
+	c.cc.replay = c.header
+	d := xml.NewDecoder(c.cc)
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			// Cannot happen: these bytes were parsed before. Keep the old.
+			c.cc.replay = nil
+			return
+		}
+		if _, ok := tok.(xml.StartElement); ok {
+			break
+		}
+	}
+	c.d = d
+}
+
+// serve runs the connection's negotiation under one deadline, then starts
+// the bound session's reader on a fresh goroutine: the TLS handshake and
+// SASL grow this one's stack to tens of kilobytes, which an idle session
+// would otherwise keep until enough collections shrank it. The caller
+// holds a count in srv.wg for the duration of serve.
 func (c *conn) serve() {
-	defer c.srv.forget(c)
 	c.raw.SetDeadline(c.srv.now().Add(c.srv.cfg.NegotiationTimeout))
 	sess, err := c.negotiate()
 	if err != nil {
+		defer c.srv.forget(c)
 		if c.srv.isShuttingDown() && !errors.As(err, new(quietError)) {
 			err = stream.SystemShutdown
 		}
@@ -79,7 +115,12 @@ func (c *conn) serve() {
 		return
 	}
 	c.nc.SetDeadline(time.Time{})
-	sess.run(c)
+	c.srv.wg.Add(1)
+	go func() {
+		defer c.srv.wg.Done()
+		defer c.srv.forget(c)
+		sess.run(c)
+	}()
 }
 
 // negotiate runs streams until a resource is bound (RFC 6120 sections 5
@@ -183,6 +224,9 @@ func (c *conn) next() (*xmlnode.Element, error) {
 			el, err := xmlnode.Parse(c.d, t, c.limits())
 			if err != nil {
 				return nil, err
+			}
+			if c.cc.n > freshDecoderAfter {
+				c.freshDecoder()
 			}
 			c.cc.reset()
 			return el, nil

@@ -3,7 +3,7 @@
 // (XEP-0368, port 5223), authenticates with SASL SCRAM-SHA-256, SCRAM-SHA-1
 // or PLAIN against stored SCRAM keys, binds a resource, and then turns the
 // stream into parsed, from-stamped stanzas for the server Core, with one
-// reader and one writer goroutine per session.
+// goroutine per idle session.
 //
 // It knows nothing of rosters or presence: the Core (the IM logic) does.
 // c2s itself answers only what concerns the stream: XEP-0199 pings and
@@ -20,8 +20,11 @@
 // <failure/> on a bad proof, and its decoder cannot be limited. Owning the
 // decoder lets every byte be counted against the stanza limit.
 //
-// Threads: the goroutine that accepts a connection negotiates it and then
-// becomes its reader; a writer goroutine drains the session's bounded queue.
-// Per-connection state is touched by the reader only, except what Session
-// documents as safe for any goroutine.
+// Threads: a goroutine negotiates each connection and, once a resource is
+// bound, hands it to a fresh goroutine that is the session's reader (so
+// the handshake's deep stack is not kept). A writer goroutine runs only
+// while the session's bounded queue holds something (or a keepalive is
+// due), so an idle session costs one parked goroutine, its TLS state and
+// a 512-byte read buffer. Per-connection state is touched by the reader
+// only, except what Session documents as safe for any goroutine.
 package c2s

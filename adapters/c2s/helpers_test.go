@@ -141,6 +141,7 @@ type testServer struct {
 	core     *echoCore
 	failures *failureLog
 	roots    *x509.CertPool
+	certDER  []byte // the server's self-signed leaf, for clients in another process
 }
 
 // startServer runs a real server on 127.0.0.1 ports with a certificate
@@ -157,7 +158,7 @@ func startServer(t *testing.T, mod func(*c2s.Config, *c2s.Deps)) *testServer {
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(leaf)
-	ts := &testServer{core: newEchoCore(), failures: &failureLog{}, roots: roots}
+	ts := &testServer{core: newEchoCore(), failures: &failureLog{}, roots: roots, certDER: cert.Certificate[0]}
 	cfg := c2s.Config{
 		Domain:         testDomain,
 		StartTLSAddr:   "127.0.0.1:0",

@@ -1,7 +1,6 @@
 package c2s
 
 import (
-	"bufio"
 	"errors"
 	"net"
 )
@@ -11,35 +10,76 @@ import (
 // and 13.12 item 4).
 var errTooBig = errors.New("c2s: stanza exceeds the size limit")
 
+// readChunk is how much countingConn reads at once. It is small because
+// every idle session holds it: over TLS the record layer already buffers
+// a whole decrypted record, so a small chunk costs a cheap copy, not a
+// system call; before TLS only the short negotiation reads through it.
+const readChunk = 512
+
 // countingConn is the connection as the XML decoder sees it. It is an
 // io.ByteReader so encoding/xml reads it byte by byte without a buffer of
 // its own: every byte the decoder consumes is counted here, and no byte is
 // lost when the decoder is replaced at a stream restart.
 //
-// Only the reader goroutine calls ReadByte and reset.
+// Only the reader goroutine calls ReadByte, Read and reset.
 type countingConn struct {
 	net.Conn
-	r   *bufio.Reader
-	n   int // bytes consumed since the last reset
-	max int // 0: no limit
+	n    int // bytes consumed since the last reset
+	max  int // 0: no limit
+	r, w int // buf[r:w] is read from the network, not yet consumed
+	buf  [readChunk]byte
+
+	replay    []byte // served before buf, uncounted (see conn.freshDecoder)
+	recording bool   // append what is consumed to recorded
+	recorded  []byte
 }
 
 func newCountingConn(c net.Conn, max int) *countingConn {
-	return &countingConn{Conn: c, r: bufio.NewReaderSize(c, 4096), max: max}
+	return &countingConn{Conn: c, max: max}
+}
+
+// fill reads more from the network when everything buffered was consumed.
+func (c *countingConn) fill() error {
+	c.r, c.w = 0, 0
+	for c.w == 0 {
+		n, err := c.Conn.Read(c.buf[:])
+		c.w = n
+		if err != nil && n == 0 {
+			return err
+		}
+	}
+	return nil
 }
 
 func (c *countingConn) ReadByte() (byte, error) {
+	if len(c.replay) > 0 {
+		b := c.replay[0]
+		c.replay = c.replay[1:]
+		return b, nil
+	}
 	if c.max > 0 && c.n >= c.max {
 		return 0, errTooBig
 	}
-	b, err := c.r.ReadByte()
-	if err == nil {
-		c.n++
+	if c.r == c.w {
+		if err := c.fill(); err != nil {
+			return 0, err
+		}
 	}
-	return b, err
+	b := c.buf[c.r]
+	c.r++
+	c.n++
+	if c.recording {
+		c.record(c.buf[c.r-1 : c.r])
+	}
+	return b, nil
 }
 
 func (c *countingConn) Read(p []byte) (int, error) {
+	if len(c.replay) > 0 {
+		n := copy(p, c.replay)
+		c.replay = c.replay[n:]
+		return n, nil
+	}
 	if c.max > 0 {
 		if c.n >= c.max {
 			return 0, errTooBig
@@ -48,9 +88,54 @@ func (c *countingConn) Read(p []byte) (int, error) {
 			p = p[:rest]
 		}
 	}
-	n, err := c.r.Read(p)
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if c.r == c.w {
+		if err := c.fill(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, c.buf[c.r:c.w])
+	if c.recording {
+		c.record(c.buf[c.r : c.r+n])
+	}
+	c.r += n
 	c.n += n
-	return n, err
+	return n, nil
+}
+
+// skipSpace consumes buffered XML whitespace, counted as the decoder
+// would count it, and reports whether a byte of something else is
+// waiting. It stops at the size limit, where the decoder reports it.
+func (c *countingConn) skipSpace() bool {
+	for c.r < c.w {
+		if c.max > 0 && c.n >= c.max {
+			return true
+		}
+		switch c.buf[c.r] {
+		case ' ', '\t', '\r', '\n':
+			c.r++
+			c.n++
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// maxRecorded bounds a recording: a stream header (with the XML
+// declaration before it) longer than this is not kept.
+const maxRecorded = 1024
+
+// record keeps consumed bytes while recording, giving up (recorded nil)
+// past maxRecorded.
+func (c *countingConn) record(b []byte) {
+	if len(c.recorded)+len(b) > maxRecorded {
+		c.recording, c.recorded = false, nil
+		return
+	}
+	c.recorded = append(c.recorded, b...)
 }
 
 // reset starts counting the next stanza.
@@ -60,4 +145,4 @@ func (c *countingConn) reset() { c.n = 0 }
 // STARTTLS there must be none, or a man in the middle could have injected
 // plaintext that would be taken as sent under TLS (RFC 7590 section 3.1,
 // the class of bug in CVE-2011-0411).
-func (c *countingConn) buffered() int { return c.r.Buffered() }
+func (c *countingConn) buffered() int { return c.w - c.r }

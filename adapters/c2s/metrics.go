@@ -48,7 +48,7 @@ func (s *Server) Stats() Stats {
 	for _, sess := range s.conns {
 		if sess != nil {
 			st.Sessions++
-			st.Queued += len(sess.queue)
+			st.Queued += int(sess.queued.Load())
 		}
 	}
 	return st

@@ -1,9 +1,10 @@
 package c2s
 
-// run is the session's life after binding, on the connection's goroutine,
-// which from now on is the session's only reader.
+// run is the session's life after binding, on the goroutine that is from
+// now on the session's only reader. The write side needs no goroutine of
+// its own until something is queued.
 func (s *Session) run(c *conn) {
-	go s.writeLoop()
+	s.startWriting()
 	err := s.readLoop(c)
 
 	reason := "client closed the stream"
@@ -22,6 +23,9 @@ func (s *Session) run(c *conn) {
 	s.srv.log.Debug("c2s: session ending", "session", s.id, "jid", s.jid.String(), "reason", reason, "err", err)
 	s.end(reason)
 	<-s.writerDone
+	if s.keepalive != nil {
+		s.keepalive.Stop()
+	}
 	s.nc.Close()
 	s.srv.unregister(c)
 	close(s.done)
@@ -33,6 +37,7 @@ func (s *Session) run(c *conn) {
 func (s *Session) readLoop(c *conn) error {
 	for {
 		s.armReadDeadline()
+		c.awaitStanza()
 		el, err := c.next()
 		if err != nil {
 			return err
@@ -58,5 +63,27 @@ func (s *Session) armReadDeadline() {
 	defer s.mu.Unlock()
 	if !s.closing {
 		s.nc.SetReadDeadline(s.srv.now().Add(rt))
+	}
+}
+
+// awaitStanza waits for the first byte of the next stanza, consuming
+// whitespace keepalives (RFC 6120 section 4.6.1), so that an idle session
+// is parked here, a few frames deep, rather than inside the XML decoder:
+// a goroutine's stack can only shrink to a size it uses less than a
+// quarter of. A read error is left for the decoder to meet again (the
+// connection repeats it), so errors are reported as before.
+//
+// It is called between stanzas only, when the decoder has consumed
+// everything up to the end of the last element and looks at no byte
+// ahead, so bytes taken from under it are never missed.
+func (c *conn) awaitStanza() {
+	for !c.cc.skipSpace() {
+		if err := c.cc.fill(); err != nil {
+			return
+		}
+	}
+	if c.cc.max == 0 || c.cc.n < c.cc.max {
+		// What the decoder would have returned as a whitespace token.
+		c.cc.reset()
 	}
 }

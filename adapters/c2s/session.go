@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stream"
@@ -25,13 +27,20 @@ type Session struct {
 	tls  string
 	mech string
 
-	queue      chan []byte
-	closingCh  chan struct{} // closed when closing begins
-	writerDone chan struct{} // closed when the writer has finished
-	done       chan struct{} // closed when the connection is closed
-	endOnce    sync.Once
+	done    chan struct{} // closed when the connection is closed
+	endOnce sync.Once
 
-	mu      sync.Mutex // guards closing, final, reason, and read deadlines
+	// The write side has no goroutine while nothing is queued: Send, a
+	// close or the keepalive timer starts one (writing), which drains the
+	// queue and exits. writerDone is closed once the final bytes are
+	// written or writing failed; no writer starts after that.
+	writerDone chan struct{}
+	keepalive  *time.Timer  // AfterFunc(Config.Keepalive); nil if disabled
+	queued     atomic.Int32 // len(queue), for Stats without the lock
+
+	mu      sync.Mutex // guards everything below, and read deadlines
+	queue   [][]byte   // waiting for the writer; nil when idle
+	writing bool       // a writer goroutine owns the connection's write side
 	closing bool
 	final   []byte
 	reason  string
@@ -47,10 +56,11 @@ func newSession(c *conn, j jid.JID) *Session {
 		addr:       c.addr,
 		tls:        c.tlsInfo,
 		mech:       c.mech,
-		queue:      make(chan []byte, c.srv.cfg.QueueLen),
-		closingCh:  make(chan struct{}),
 		writerDone: make(chan struct{}),
 		done:       make(chan struct{}),
+		// Until run, the negotiating goroutine writes (the bind result
+		// must precede whatever the core queues in Bound).
+		writing: true,
 	}
 }
 
@@ -105,14 +115,15 @@ func (s *Session) SendRaw(b []byte) error {
 	if s.closing {
 		return ErrClosed
 	}
-	select {
-	case s.queue <- b:
-		return nil
-	default:
+	if len(s.queue) >= s.srv.cfg.QueueLen {
 		e := withText(stream.ResourceConstraint, "client too slow to read")
 		s.beginCloseLocked(append(streamErrorBytes(e), closeTag...), "resource-constraint")
 		return ErrQueueFull
 	}
+	s.queue = append(s.queue, b)
+	s.queued.Store(int32(len(s.queue)))
+	s.startWriterLocked()
+	return nil
 }
 
 // Close ends the stream gracefully (RFC 6120 section 4.4): what is queued
@@ -152,7 +163,7 @@ func (s *Session) beginCloseLocked(final []byte, reason string) bool {
 	s.closing = true
 	s.final = final
 	s.reason = reason
-	close(s.closingCh)
+	s.startWriterLocked() // to write the final bytes
 	return true
 }
 

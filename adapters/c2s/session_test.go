@@ -2,6 +2,8 @@ package c2s_test
 
 import (
 	"context"
+	"crypto/tls"
+	"encoding/xml"
 	"errors"
 	"io"
 	"slices"
@@ -9,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"mellium.im/sasl"
 	"mellium.im/xmpp/jid"
 
 	"xmppd/adapters/c2s"
@@ -124,6 +127,10 @@ func TestStreamErrors(t *testing.T) {
 		{"nested stream", `<stream:stream xmlns:stream='http://etherx.jabber.org/streams'>`, "unsupported-stanza-type"},
 		// 4.9.3.18 and 11.1.
 		{"comment", `<!-- hello -->`, "restricted-xml"},
+		// Text where only whitespace keepalives may be (4.9.3.1).
+		{"text between stanzas", " \n hello <message/>", "bad-format"},
+		// Whitespace counts against the limit like anything else.
+		{"endless whitespace", strings.Repeat(" \n", 6000), "policy-violation"},
 		// Depth limit, a local policy (4.9.3.14).
 		{"too deep", `<message>` + strings.Repeat("<x>", 40) + strings.Repeat("</x>", 40) + `</message>`, "policy-violation"},
 	}
@@ -205,6 +212,83 @@ func TestKeepalive(t *testing.T) {
 	if _, err := io.ReadFull(c.conn, buf); err != nil || buf[0] != ' ' {
 		t.Fatalf("keepalive: %q %v", buf, err)
 	}
+}
+
+// The keepalive timer is re-armed after every write: an idle stream gets
+// a space each Keepalive, and output in between postpones it.
+func TestKeepaliveRepeats(t *testing.T) {
+	ts := startServer(t, func(cfg *c2s.Config, _ *c2s.Deps) { cfg.Keepalive = 30 * time.Millisecond })
+	c, _, full := login(t, ts, "alice", "secret", "")
+	c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 3)
+	if _, err := io.ReadFull(c.conn, buf); err != nil || string(buf) != "   " {
+		t.Fatalf("keepalives: %q %v", buf, err)
+	}
+	ts.core.session(full).Send(xmlnode.New("jabber:client", "message", "id", "m1"))
+	for {
+		el, err := c.nextErr()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if el.Attr("id") == "m1" {
+			break
+		}
+	}
+	if _, err := io.ReadFull(c.conn, buf[:1]); err != nil || buf[0] != ' ' {
+		t.Fatalf("keepalive after output: %q %v", buf[:1], err)
+	}
+}
+
+// Client whitespace keepalives between stanzas are skipped (RFC 6120
+// section 4.6.1), and a stanza that arrives a byte per TLS record is
+// read as well as one that arrives whole.
+func TestClientWhitespaceAndFragmentedStanzas(t *testing.T) {
+	ts := startServer(t, nil)
+	c, _, _ := login(t, ts, "alice", "secret", "")
+	c.send(" \n\t ")
+	c.send(" ")
+	for _, b := range []byte(`<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`) {
+		c.send(string(b))
+	}
+	c.send("\n  <iq type='get' id='p2'><ping xmlns='urn:xmpp:ping'/></iq>   ")
+	for _, id := range []string{"p1", "p2"} {
+		if el := c.next(); el.Attr("type") != "result" || el.Attr("id") != id {
+			t.Fatalf("want ping result %s, got %s", id, el)
+		}
+	}
+}
+
+// What the core sends from Bound reaches the client after the bind result,
+// never before it.
+func TestSendFromBoundFollowsBindResult(t *testing.T) {
+	ts := startServer(t, func(_ *c2s.Config, deps *c2s.Deps) {
+		deps.Core = sendingBoundCore{deps.Core.(*echoCore)}
+	})
+	c := dialRaw(t, ts.srv.DirectTLSAddr())
+	tc := tls.Client(c.conn, ts.clientTLS())
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	c.conn = tc
+	c.d = xml.NewDecoder(tc)
+	c.open()
+	if el := c.auth(sasl.ScramSha256, "alice", "secret"); el.Name.Local != "success" {
+		t.Fatalf("auth: %s", el)
+	}
+	c.open()
+	c.bind("r") // fails unless the bind result comes first
+	if el := c.next(); el.Attr("id") != "welcome" {
+		t.Fatalf("want the message sent from Bound, got %s", el)
+	}
+}
+
+type sendingBoundCore struct{ *echoCore }
+
+func (c sendingBoundCore) Bound(ctx context.Context, s *c2s.Session) error {
+	if err := c.echoCore.Bound(ctx, s); err != nil {
+		return err
+	}
+	return s.Send(xmlnode.New("jabber:client", "message", "id", "welcome"))
 }
 
 // ReadTimeout closes a silent session with <connection-timeout/> (RFC 6120
@@ -317,4 +401,47 @@ func TestShutdown(t *testing.T) {
 		conn.Close()
 		t.Fatal("listener still open after shutdown")
 	}
+}
+
+// After a large stanza the reader replaces its XML decoder (which would
+// keep a buffer that large for the session's life) with one fed the
+// client's own stream header again: the stream goes on, with the
+// client's prefixes, up to its closing tag.
+func TestStreamContinuesAfterLargeStanza(t *testing.T) {
+	ts := startServer(t, nil)
+	c := dialDirectTLS(t, ts)
+	header := `<?xml version='1.0'?><s:stream to='` + testDomain + `' version='1.0' xmlns='jabber:client' xmlns:s='http://etherx.jabber.org/streams'>`
+	open := func() {
+		c.send(header)
+		c.readHeader()
+		if f := c.next(); f.Name.Local != "features" {
+			t.Fatalf("want features, got %s", f)
+		}
+	}
+	open()
+	if el := c.auth(sasl.ScramSha256, "alice", "secret"); el.Name.Local != "success" {
+		t.Fatalf("auth: %s", el)
+	}
+	open()
+	full := c.bind("big")
+	sess := ts.core.session(full)
+	for _, size := range []int{100000, 10, 20000} {
+		// A subject, not a body: the test core echoes bodies.
+		c.send(`<message to='bob@localhost'><subject>` + strings.Repeat("x", size) + `</subject></message> `)
+		if st := nextStanza(t, ts.core); len(st.El.Child("subject", "").Text()) != size {
+			t.Fatalf("subject of %d bytes lost", size)
+		}
+	}
+	c.send(`<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	if el := c.next(); el.Attr("id") != "p1" || el.Attr("type") != "result" {
+		t.Fatalf("want ping result, got %s", el.Name.Local)
+	}
+	c.send(`</s:stream>`)
+	if _, err := c.nextErr(); err != io.EOF {
+		t.Fatalf("want </stream:stream>, got %v", err)
+	}
+	waitFor(t, "session ended", func() bool {
+		r, ok := ts.core.endedReason(sess.ID())
+		return ok && r == "client closed the stream"
+	})
 }

@@ -30,6 +30,8 @@ func (c *conn) readHeader() (from string, err error) {
 				return "", stream.NotWellFormed
 			}
 		case xml.StartElement:
+			c.header = c.cc.recorded
+			c.cc.recording, c.cc.recorded = false, nil
 			return c.checkHeader(t)
 		case xml.Comment, xml.Directive:
 			return "", stream.RestrictedXML
