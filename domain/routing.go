@@ -105,12 +105,18 @@ func Route(in RouteInput, v *PresenceView) RouteDecision {
 }
 
 // routeNoSuchUser is 8.5.1 with the 8.5.4 table's "ACCOUNT DOES NOT EXIST"
-// rows. Where either silence or an error is allowed, xmppd is silent: no
-// sender can be trusted by an account that does not exist (8.1), and an
-// error would tell a harvester the account is missing.
+// rows. Where either silence or an error is allowed for a message, xmppd
+// answers chat, normal and groupchat with service-unavailable, as Prosody
+// and ejabberd do (so a sender learns its message went nowhere), and
+// stays silent for headline (8.5.4: S) and error (an error is never
+// answered, RFC 6120 8.3.1). An IQ result or error is dropped: nobody
+// awaits it, and RFC 6120 8.2.3 #4 forbids answering a response.
 func routeNoSuchUser(in RouteInput) RouteDecision {
 	switch in.Kind {
 	case IQ:
+		if in.Type != "get" && in.Type != "set" {
+			return RouteDecision{Action: Ignore, Rule: "8.5.1 iq " + in.Type + ": a response is not answered (RFC 6120 8.2.3)"}
+		}
 		return RouteDecision{Action: Bounce, Rule: "8.5.1 iq"}
 	case Presence:
 		if in.Type == "probe" {
@@ -118,10 +124,12 @@ func routeNoSuchUser(in RouteInput) RouteDecision {
 		}
 		return RouteDecision{Action: Ignore, Rule: "8.5.1 presence"}
 	}
-	if messageType(in.Type) == "groupchat" && in.To.Resourcepart() == "" {
-		return RouteDecision{Action: Bounce, Rule: "8.5.4 no account, bare, groupchat: E"}
+	switch typ := messageType(in.Type); typ {
+	case "headline", "error":
+		return RouteDecision{Action: Ignore, Rule: "8.5.1 message " + typ}
+	default:
+		return RouteDecision{Action: Bounce, Rule: "8.5.1 message " + typ + ": service-unavailable"}
 	}
-	return RouteDecision{Action: Ignore, Rule: "8.5.1 message"}
 }
 
 // routeBare is 8.5.2: the stanza is addressed to <localpart@domainpart>.
@@ -197,6 +205,11 @@ func routeFull(in RouteInput, v *PresenceView) RouteDecision {
 	}
 	switch in.Kind {
 	case IQ:
+		if in.Type != "get" && in.Type != "set" {
+			// RFC 6120 8.2.3 #4: a response is never answered; Prosody
+			// and ejabberd drop it too.
+			return RouteDecision{Action: Ignore, Rule: "8.5.3.2.3 iq " + in.Type + ", no resource matches: a response is not answered (RFC 6120 8.2.3)"}
+		}
 		return RouteDecision{Action: Bounce, Rule: "8.5.3.2.3 iq, no resource matches"}
 	case Presence:
 		switch in.Type {
@@ -212,6 +225,10 @@ func routeFull(in RouteInput, v *PresenceView) RouteDecision {
 		return RouteDecision{Action: Ignore, Rule: "8.5.3.2.1 message error, no resource matches"}
 	case "chat":
 		return routeMostAvailable(typ, v, "8.5.3.2.1")
+	case "groupchat":
+		// Either is allowed; the error (as Prosody and ejabberd send)
+		// tells a room that this occupant is gone.
+		return RouteDecision{Action: Bounce, Rule: "8.5.3.2.1 message groupchat, no resource matches: service-unavailable"}
 	default:
 		// "the server MUST either (a) silently ignore the stanza or (b)
 		// return an error stanza": 8.1 decides by the sender.

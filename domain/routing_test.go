@@ -53,8 +53,12 @@ func TestRoute(t *testing.T) {
 		targets []string
 	}{
 		{"8.5.1 no such user: iq -> service-unavailable", domain.IQ, "get", bare, false, false, false, nil, domain.Bounce, nil},
-		{"8.5.1 no such user: message chat -> silently ignore (S/E, 8.1 no trust)", domain.Message, "chat", bare, false, false, false, nil, domain.Ignore, nil},
-		{"8.5.1 no such user: message normal to full -> ignore", domain.Message, "", balcony, false, false, false, nil, domain.Ignore, nil},
+		{"8.5.1 no such user: iq result -> ignore (RFC 6120 8.2.3)", domain.IQ, "result", balcony, false, false, false, nil, domain.Ignore, nil},
+		{"8.5.1 no such user: message chat -> service-unavailable (as Prosody)", domain.Message, "chat", bare, false, false, false, nil, domain.Bounce, nil},
+		{"8.5.1 no such user: message normal to full -> service-unavailable", domain.Message, "", balcony, false, false, false, nil, domain.Bounce, nil},
+		{"8.5.1 no such user: groupchat to full -> service-unavailable", domain.Message, "groupchat", balcony, false, false, false, nil, domain.Bounce, nil},
+		{"8.5.1 no such user: headline to full -> ignore", domain.Message, "headline", balcony, false, false, false, nil, domain.Ignore, nil},
+		{"8.5.1 no such user: error -> ignore", domain.Message, "error", bare, false, false, false, nil, domain.Ignore, nil},
 		{"8.5.4 no such user: bare groupchat -> E", domain.Message, "groupchat", bare, false, false, false, nil, domain.Bounce, nil},
 		{"8.5.4 no such user: bare headline -> S", domain.Message, "headline", bare, false, false, false, nil, domain.Ignore, nil},
 		{"8.5.1 no such user: presence available -> ignore", domain.Presence, "", bare, false, false, false, nil, domain.Ignore, nil},
@@ -108,7 +112,10 @@ func TestRoute(t *testing.T) {
 		{"8.5.3.2.2 no match: presence subscribe -> 3.1.3", domain.Presence, "subscribe", garden, true, false, false, one, domain.HandleSubscription, nil},
 		{"8.5.3.2.2 no match: presence unsubscribed -> ignore", domain.Presence, "unsubscribed", garden, true, false, false, one, domain.Ignore, nil},
 		{"8.5.3.2.2 no match: presence probe -> 4.3", domain.Presence, "probe", garden, true, false, false, one, domain.HandleProbe, nil},
-		{"8.5.3.2.3 no match: iq -> service-unavailable", domain.IQ, "result", garden, true, true, true, one, domain.Bounce, nil},
+		{"8.5.3.2.3 no match: iq get -> service-unavailable", domain.IQ, "get", garden, true, true, true, one, domain.Bounce, nil},
+		{"8.5.3.2.3 no match: iq result -> ignore (RFC 6120 8.2.3 #4)", domain.IQ, "result", garden, true, true, true, one, domain.Ignore, nil},
+		{"8.5.3.2.3 no match: iq error -> ignore", domain.IQ, "error", garden, true, true, true, none, domain.Ignore, nil},
+		{"8.5.3.2.1 no match: groupchat, stranger -> service-unavailable", domain.Message, "groupchat", garden, true, false, false, none, domain.Bounce, nil},
 	}
 	for _, r := range rows {
 		t.Run(r.rule, func(t *testing.T) {

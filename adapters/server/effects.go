@@ -30,7 +30,13 @@ func (s *Server) perform(ctx context.Context, bare string, meta events.Meta, eff
 			s.deliverToUser(ctx, bare, e, meta)
 		case domain.DeliverToResource:
 			if x := s.reg.resource(bare, e.Resource); x != nil {
-				x.sess.Send(presenceEl(e.Stanza, e.From, x.full, e.Type, ""))
+				to := x.full
+				if e.Type == "subscribe" {
+					// 3.1.3: a stored subscription request keeps the
+					// bare JID it was addressed to (as Prosody does).
+					to = user
+				}
+				x.sess.Send(presenceEl(e.Stanza, e.From, to, e.Type, ""))
 			}
 		case domain.SendCurrentPresenceTo:
 			for _, p := range s.expand(bare, func(v *domain.PresenceView) []domain.SendPresence { return v.CurrentPresenceTo(user, e.Contact) }) {

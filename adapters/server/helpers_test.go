@@ -211,6 +211,7 @@ type client struct {
 
 	mu      sync.Mutex
 	backlog []*xmlnode.Element // received, not yet matched
+	arrived []*xmlnode.Element // every element received, in order
 	closed  error              // why reading stopped
 	signal  chan struct{}
 }
@@ -335,6 +336,7 @@ func (c *client) read(d *xml.Decoder) {
 		}
 		c.mu.Lock()
 		c.backlog = append(c.backlog, el)
+		c.arrived = append(c.arrived, el)
 		c.mu.Unlock()
 		c.wake()
 	}
@@ -411,6 +413,22 @@ func (c *client) never(m match) {
 			return
 		}
 	}
+}
+
+// arrivalOrder names every element received so far, in order, as
+// "kind type" (with " id" for IQ results and errors).
+func (c *client) arrivalOrder() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, el := range c.arrived {
+		s := el.Name.Local + " " + el.Attr("type")
+		if t := el.Attr("type"); el.Name.Local == "iq" && (t == "result" || t == "error") {
+			s += " " + el.Attr("id")
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 func (c *client) pending() string {

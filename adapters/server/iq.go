@@ -22,6 +22,12 @@ func (s *Server) clientIQ(ctx context.Context, x *session, st c2s.Stanza, meta e
 	case st.To.Equal(jid.JID{}) || st.To.Equal(x.full.Bare()):
 		s.accountIQ(ctx, x.bare, x, st, meta)
 	case s.toServer(st.To):
+		if q := st.El.Elements(); st.Type == "get" && len(q) == 1 && isQuery(q[0], nsDiscoItems) && q[0].Attr("node") == "" {
+			// XEP-0030 section 4: the server has no items to list (as
+			// Prosody answers with no components).
+			s.reply(x, iqResult(st.El, st.To).AddChild(xmlnode.New(nsDiscoItems, "query")))
+			return
+		}
 		if st.Type == "get" || st.Type == "set" {
 			s.reply(x, errorReply(st.El, errServiceUnavailable))
 		}
@@ -52,8 +58,9 @@ func (s *Server) accountIQ(ctx context.Context, bare string, x *session, st c2s.
 		s.rosterGet(ctx, bare, x, st, q)
 	case q.Name.Space == nsRoster && q.Name.Local == "query":
 		s.rosterSet(ctx, bare, x, st, q, meta)
-	case q.Name.Space == nsDiscoInfo && q.Name.Local == "query" && st.Type == "get" && q.Attr("node") == "":
-		s.accountDisco(bare, x, st)
+	case st.Type == "get" && (isQuery(q, nsDiscoInfo) || isQuery(q, nsDiscoItems)) && q.Attr("node") == "",
+		st.Type == "get" && q.Name.Space == nsPing && q.Name.Local == "ping":
+		s.accountDisco(bare, x, st, q)
 	default:
 		// RFC 6120 8.4: "a <service-unavailable/> error if the recipient
 		// does not support the namespace".
@@ -61,13 +68,14 @@ func (s *Server) accountIQ(ctx context.Context, bare string, x *session, st c2s.
 	}
 }
 
-// accountDisco answers disco#info to an account's bare JID (XEP-0030
-// section 3.1; the "account/registered" identity of the XEP-0030 registry)
-// for the account itself and for entities the account shares presence
-// with. Others learn nothing, not even that the account exists (RFC 6121
-// 8.5 and the security considerations: service-unavailable, as for a
-// missing account).
-func (s *Server) accountDisco(bare string, x *session, st c2s.Stanza) {
+// accountDisco answers disco#info and disco#items (XEP-0030 sections 3.1
+// and 4.1; the "account/registered" identity of the XEP-0030 registry,
+// and no items) and XEP-0199 pings sent to an account's bare JID, on its
+// behalf, as Prosody and ejabberd do, for the account itself and for
+// entities the account shares presence with. Others learn nothing, not
+// even that the account exists (RFC 6121 8.5 and the security
+// considerations: service-unavailable, as for a missing account).
+func (s *Server) accountDisco(bare string, x *session, st c2s.Stanza, q *xmlnode.Element) {
 	from := st.From.Bare()
 	allowed := false
 	s.views.WithAccount(bare, func(a *domain.Account, _ *domain.PresenceView) {
@@ -77,10 +85,21 @@ func (s *Server) accountDisco(bare string, x *session, st c2s.Stanza) {
 		s.reply(x, errorReply(st.El, errServiceUnavailable))
 		return
 	}
-	q := xmlnode.New(nsDiscoInfo, "query")
-	q.AddChild(xmlnode.New(nsDiscoInfo, "identity", "category", "account", "type", "registered"))
-	q.AddChild(xmlnode.New(nsDiscoInfo, "feature", "var", nsDiscoInfo))
-	s.reply(x, iqResult(st.El, mustJID(bare)).AddChild(q))
+	reply := iqResult(st.El, mustJID(bare))
+	switch q.Name.Space {
+	case nsDiscoInfo:
+		info := xmlnode.New(nsDiscoInfo, "query")
+		info.AddChild(xmlnode.New(nsDiscoInfo, "identity", "category", "account", "type", "registered"))
+		info.AddChild(xmlnode.New(nsDiscoInfo, "feature", "var", nsDiscoInfo))
+		reply.AddChild(info)
+	case nsDiscoItems:
+		reply.AddChild(xmlnode.New(nsDiscoItems, "query"))
+	}
+	s.reply(x, reply)
+}
+
+func isQuery(el *xmlnode.Element, ns string) bool {
+	return el.Name.Local == "query" && el.Name.Space == ns
 }
 
 // stanzaOf wraps a forwarded element as a c2s.Stanza for the account

@@ -52,18 +52,33 @@ func TestMessageToFullJID(t *testing.T) {
 	hi.never(anyMessage())
 }
 
-// RFC 6121 8.5.1: a message to an account that does not exist is
-// silently ignored (xmppd's choice of the two the RFC allows, so the
-// answer does not tell a harvester the account is missing; 8.1), and an
-// IQ gets service-unavailable.
+// RFC 6121 8.5.1: a message to an account that does not exist is either
+// ignored or answered with service-unavailable; xmppd answers chat,
+// normal and groupchat (as Prosody and ejabberd do) and ignores headline
+// (8.5.4: S). An IQ get gets service-unavailable; an IQ result is not
+// answered (RFC 6120 8.2.3 #4). Nothing is stored.
 func TestStanzasToNonexistentAccount(t *testing.T) {
 	e := newEnv(t)
 	e.addUser("alice")
 	e.start()
 	a := e.login("alice", "phone")
 	a.online(0)
-	a.send(`<message to='nobody@localhost' type='chat' id='m1'><body>anyone?</body></message>`)
-	a.never(anyMessage())
+	for _, typ := range []string{"chat", "normal", "groupchat"} {
+		a.send(`<message to='nobody@localhost' type='%s' id='m-%s'><body>anyone?</body></message>`, typ, typ)
+		m := a.expect(match{"error for m-" + typ, func(el *xmlnode.Element) bool {
+			return el.Name.Local == "message" && el.Attr("id") == "m-"+typ
+		}})
+		if m.Attr("type") != "error" || stanzaErr(m) != "service-unavailable" || m.Attr("from") != "nobody@localhost" {
+			t.Errorf("%s to a missing account: %s", typ, m)
+		}
+	}
+	a.send(`<message to='nobody@localhost/x' type='chat' id='m-full'><body>anyone?</body></message>`)
+	if m := a.expect(anyMessage()); m.Attr("id") != "m-full" || stanzaErr(m) != "service-unavailable" {
+		t.Errorf("chat to a missing account's full JID: %s", m)
+	}
+	a.send(`<message to='nobody@localhost' type='headline' id='m-h'><body>news</body></message>`)
+	a.send(`<iq type='result' id='r1' to='nobody@localhost/x'/>`)
+	a.never(match{"any answer", func(el *xmlnode.Element) bool { return el.Name.Local == "message" || el.Attr("id") == "r1" }})
 	res := a.iq("v1", `<iq type='get' id='v1' to='nobody@localhost/x'><query xmlns='jabber:iq:version'/></iq>`)
 	if stanzaErr(res) != "service-unavailable" {
 		t.Fatalf("iq to a missing account: %s", res)

@@ -43,10 +43,10 @@ func (s *Server) rosterGet(_ context.Context, bare string, x *session, st c2s.St
 	}
 }
 
-// rosterSet decides a roster set (2.1.5, 2.3 to 2.5): the effects (the
-// pushes to every interested resource, the requester included, and the
-// unsubscribe/unsubscribed of a removal) go first, then the result (the
-// order of the examples in 2.3.2 and 2.5.2).
+// rosterSet decides a roster set (2.1.5, 2.3 to 2.5): the result goes
+// first, then the effects (the pushes to every interested resource, the
+// requester included, and the unsubscribe/unsubscribed of a removal), the
+// order of the examples in 2.3.2 and the order Prosody and ejabberd use.
 func (s *Server) rosterSet(ctx context.Context, bare string, x *session, st c2s.Stanza, q *xmlnode.Element, meta events.Meta) {
 	cmd := domain.RosterSet{From: st.From, To: st.To}
 	for _, it := range q.Elements() {
@@ -69,8 +69,8 @@ func (s *Server) rosterSet(ctx context.Context, bare string, x *session, st c2s.
 		s.replyErr(x, st, err)
 		return
 	}
-	s.perform(ctx, bare, meta, d.Effects)
 	x.sess.Send(iqResult(st.El, st.To))
+	s.perform(ctx, bare, meta, d.Effects)
 }
 
 // itemEl renders a roster item (2.1.2).

@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"slices"
 	"testing"
 
+	"xmppd/adapters/xmlnode"
 	"xmppd/events"
 )
 
@@ -169,5 +171,23 @@ func TestRosterRemoveImpliesUnsubscribe(t *testing.T) {
 		if causes[i] != want[i] {
 			t.Fatalf("bob's transitions %v, want %v", causes, want)
 		}
+	}
+}
+
+// RFC 6121 2.3.2: the IQ result goes to the requesting resource before
+// the roster push (the order of the section's example, and of Prosody and
+// ejabberd).
+func TestRosterSetResultBeforePush(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice")
+	e.start()
+	a := e.login("alice", "phone")
+	a.online(0)
+	a.send(`<iq type='set' id='s1'><query xmlns='jabber:iq:roster'><item jid='nurse@example.com'/></query></iq>`)
+	a.expect(push("nurse@example.com", "none"))
+	a.expect(match{"result s1", func(el *xmlnode.Element) bool { return el.Attr("id") == "s1" }})
+	got := a.arrivalOrder()
+	if i, j := slices.Index(got, "iq result s1"), slices.Index(got, "iq set"); i < 0 || j < i {
+		t.Fatalf("arrival order %v, want the result first", got)
 	}
 }

@@ -86,3 +86,31 @@ func TestFailedLoginRecorded(t *testing.T) {
 		return false
 	})
 }
+
+// RFC 6121 8.5.3.2.1 and 8.5.3.2.3: with no matching resource, a
+// groupchat message gets service-unavailable (either is allowed; xmppd
+// answers as Prosody does), while an IQ result is dropped: a response is
+// never answered (RFC 6120 8.2.3 #4), only a get or set gets
+// service-unavailable.
+func TestNoResourceMatchGroupchatAndIQResult(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice")
+	e.addUser("carol")
+	e.start()
+	a, c := e.login("alice", "phone"), e.login("carol", "pc")
+	a.online(0)
+	c.online(0)
+	for _, to := range []string{"alice@localhost/gone", "alice@localhost/phone2"} {
+		c.send(`<message to='%s' type='groupchat' id='g1'><body>room</body></message>`, to)
+		m := c.expect(anyMessage())
+		if m.Attr("type") != "error" || stanzaErr(m) != "service-unavailable" || m.Attr("from") != to {
+			t.Errorf("groupchat to %s: %s", to, m)
+		}
+	}
+	c.send(`<iq type='result' id='r1' to='alice@localhost/gone'/>`)
+	c.never(match{"answer to a result", func(el *xmlnode.Element) bool { return el.Attr("id") == "r1" }})
+	a.never(anyMessage())
+	if res := c.iq("g2", `<iq type='get' id='g2' to='alice@localhost/gone'><ping xmlns='urn:xmpp:ping'/></iq>`); stanzaErr(res) != "service-unavailable" {
+		t.Fatalf("iq get to a missing resource: %s", res)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,6 +61,10 @@ func New(cfg Config) (*Server, error) {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s.actors = newActors(s.log)
+	// XEP-0160 section 5: a server that stores messages for offline users
+	// advertises "msgoffline" (offline.go); disco#items to the domain is
+	// answered by clientIQ.
+	cfg.C2S.ServerFeatures = append(slices.Clip(cfg.C2S.ServerFeatures), nsMsgOffline, nsDiscoItems)
 	srv, err := c2s.New(cfg.C2S, c2s.Deps{Core: s, Credentials: credentials{s}, Observer: s, Metrics: cfg.Metrics, Logger: s.log, Now: cfg.Clock})
 	if err != nil {
 		return nil, err

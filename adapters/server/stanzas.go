@@ -14,7 +14,13 @@ const (
 	nsClient    = "jabber:client"
 	nsRoster    = "jabber:iq:roster"
 	nsDiscoInfo = "http://jabber.org/protocol/disco#info"
-	nsDelay     = "urn:xmpp:delay"
+	// nsDiscoItems is XEP-0030's items query; nsPing is XEP-0199.
+	nsDiscoItems = "http://jabber.org/protocol/disco#items"
+	nsPing       = "urn:xmpp:ping"
+	// nsMsgOffline is XEP-0160 section 5's disco feature: the server
+	// stores messages for offline users.
+	nsMsgOffline = "msgoffline"
+	nsDelay      = "urn:xmpp:delay"
 )
 
 // parseStanza turns stored or forwarded XML back into an element; the

@@ -126,6 +126,11 @@ func TestSubscribeRequestToOfflineContactKeptWhole(t *testing.T) {
 	if n := req.Child("nick", "http://jabber.org/protocol/nick"); n == nil || n.Text() != "Alice" {
 		t.Fatalf("request lost its extension: %s", req)
 	}
+	if req.Attr("to") != "bob@localhost" {
+		// 3.1.3: the request is addressed to the contact's bare JID, as
+		// when delivered at once (and as Prosody delivers it).
+		t.Errorf("stored request readdressed: %s", req)
+	}
 	b.quit()
 
 	// Not answered: delivered again at the next initial presence.
