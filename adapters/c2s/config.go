@@ -15,7 +15,8 @@ import (
 const (
 	DefaultMaxStanzaBytes     = 256 << 10
 	DefaultMaxDepth           = 32
-	DefaultQueueLen           = 256
+	DefaultQueueLen           = 16384
+	DefaultQueueBytes         = 4 << 20
 	DefaultKeepalive          = 60 * time.Second
 	DefaultNegotiationTimeout = 60 * time.Second
 	DefaultWriteTimeout       = 30 * time.Second
@@ -46,9 +47,14 @@ type Config struct {
 	MaxStanzaBytes int
 	// MaxDepth bounds element nesting inside a stanza.
 	MaxDepth int
-	// QueueLen is how many stanzas may wait for a slow client before its
-	// session is closed with <resource-constraint/>.
-	QueueLen int
+	// QueueLen is how many stanzas, and QueueBytes how many bytes, may
+	// wait for a slow client before its session is closed with
+	// <resource-constraint/>. Both are generous on purpose: a user with a
+	// thousand contacts online receives a thousand presence stanzas at
+	// once when logging in (RFC 6121 4.2.2, probes answered), and that is
+	// a burst, not a slow reader. The byte bound is what limits memory.
+	QueueLen   int
+	QueueBytes int
 	// Keepalive is how long the output may stay idle before a single space
 	// is sent (RFC 6120 section 4.6.1). Negative disables.
 	Keepalive time.Duration
@@ -94,6 +100,9 @@ func (c *Config) setDefaults() {
 	if c.QueueLen == 0 {
 		c.QueueLen = DefaultQueueLen
 	}
+	if c.QueueBytes == 0 {
+		c.QueueBytes = DefaultQueueBytes
+	}
 	if c.Keepalive == 0 {
 		c.Keepalive = DefaultKeepalive
 	}
@@ -138,6 +147,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxDepth < 4 {
 		errs = append(errs, fmt.Errorf("c2s: config: max depth %d is too small for any stanza", c.MaxDepth))
+	}
+	if c.QueueBytes < 0 {
+		errs = append(errs, fmt.Errorf("c2s: config: queue bytes %d must not be negative", c.QueueBytes))
 	}
 	if c.QueueLen < 1 {
 		errs = append(errs, fmt.Errorf("c2s: config: queue length %d must be positive", c.QueueLen))

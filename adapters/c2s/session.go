@@ -40,6 +40,7 @@ type Session struct {
 
 	mu      sync.Mutex // guards everything below, and read deadlines
 	queue   [][]byte   // waiting for the writer; nil when idle
+	qbytes  int        // bytes in queue
 	writing bool       // a writer goroutine owns the connection's write side
 	closing bool
 	final   []byte
@@ -115,12 +116,13 @@ func (s *Session) SendRaw(b []byte) error {
 	if s.closing {
 		return ErrClosed
 	}
-	if len(s.queue) >= s.srv.cfg.QueueLen {
+	if len(s.queue) >= s.srv.cfg.QueueLen || s.qbytes+len(b) > s.srv.cfg.QueueBytes {
 		e := withText(stream.ResourceConstraint, "client too slow to read")
 		s.beginCloseLocked(append(streamErrorBytes(e), closeTag...), "resource-constraint")
 		return ErrQueueFull
 	}
 	s.queue = append(s.queue, b)
+	s.qbytes += len(b)
 	s.queued.Store(int32(len(s.queue)))
 	s.startWriterLocked()
 	return nil

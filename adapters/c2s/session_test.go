@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -319,6 +320,30 @@ func TestSlowClientQueueFull(t *testing.T) {
 	}
 	c.conn.SetDeadline(time.Now().Add(20 * time.Second))
 	c.expectStreamError("resource-constraint")
+}
+
+// A burst is not a slow reader: a user with 3,000 contacts online gets
+// 3,000 presence stanzas at once when logging in (RFC 6121 4.2.2, each
+// contact's server answers the probe). With the default limits the whole
+// burst is queued and delivered, and the session stays up.
+func TestPresenceBurstIsDelivered(t *testing.T) {
+	ts := startServer(t, nil)
+	c, _, full := login(t, ts, "alice", "secret", "")
+	sess := ts.core.session(full)
+	const n = 3000
+	for i := 0; i < n; i++ {
+		p := xmlnode.New("jabber:client", "presence", "from", fmt.Sprintf("contact%d@localhost/phone", i), "id", fmt.Sprint(i))
+		p.AddChild(xmlnode.New("jabber:client", "status").AddText(strings.Repeat("available for a chat about the weather. ", 38)))
+		if err := sess.Send(p); err != nil {
+			t.Fatalf("Send %d: %v", i, err)
+		}
+	}
+	c.conn.SetDeadline(time.Now().Add(20 * time.Second))
+	for i := 0; i < n; i++ {
+		if el := c.next(); el.Name.Local != "presence" || el.Attr("id") != fmt.Sprint(i) {
+			t.Fatalf("stanza %d: got %s", i, el)
+		}
+	}
 }
 
 // RFC 6120 section 4.4: Close sends </stream:stream> after what is queued

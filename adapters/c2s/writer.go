@@ -70,7 +70,7 @@ func (s *Session) writeLoop() {
 	for {
 		s.mu.Lock()
 		batch := s.queue
-		s.queue = nil
+		s.queue, s.qbytes = nil, 0
 		s.queued.Store(0)
 		closing := s.closing
 		if len(batch) == 0 && !closing {
