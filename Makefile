@@ -8,7 +8,7 @@ PY       := /usr/bin/python3
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GOFILES  := $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*')
 
-.PHONY: all build run test deps bench lint clean
+.PHONY: all build run test deps bench bench-compare bench-compare-quick lint clean
 
 all: build
 
@@ -37,6 +37,18 @@ test: deps
 
 bench:
 	$(GO) test -run '^$$' -bench . -timeout 60m ./...
+
+# Runs the same scenarios (xmppbench and tsung) against xmppd, Prosody and
+# ejabberd on this machine, one after another, and prints one table with
+# xmppd's ratio to each. Installs Prosody, ejabberd and tsung from Debian
+# when missing (root or sudo). About 20 minutes; bench-compare-quick about 2.
+bench-compare: build
+	$(GO) build -o bin/xmppbench ./cmd/xmppbench
+	bin/xmppbench compare --xmppd $(BIN) --save bench-compare.json
+
+bench-compare-quick: build
+	$(GO) build -o bin/xmppbench ./cmd/xmppbench
+	bin/xmppbench compare --xmppd $(BIN) --quick --save bench-compare-quick.json
 
 lint:
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -44,6 +44,7 @@ func scenarios() map[string]struct {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: xmppbench SCENARIO [flags]   (xmppbench SCENARIO -h for flags)")
 	fmt.Fprintln(w, "       xmppbench provision --server xmppd|prosody|ejabberd --users N")
+	fmt.Fprintln(w, "       xmppbench compare --xmppd bin/xmppd [--quick] [--servers xmppd,prosody,ejabberd]")
 	all := scenarios()
 	names := make([]string, 0, len(all))
 	for n := range all {
@@ -62,6 +63,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	name := args[0]
+	if name == "compare" {
+		return runCompare(ctx, args[1:], stdout, stderr)
+	}
 	sc, known := scenarios()[name]
 	if !known && name != "provision" {
 		fmt.Fprintf(stderr, "xmppbench: unknown scenario %q\n", name)

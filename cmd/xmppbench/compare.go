@@ -1,0 +1,358 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// compareBins are the Debian programs `compare` runs, with the package
+// that installs each.
+var compareBins = map[string]string{"prosody": "/usr/bin/prosody", "erl": "/usr/bin/erl", "tsung": "/usr/bin/tsung"}
+
+var compareDebs = map[string]string{"prosody": "prosody", "erl": "ejabberd", "tsung": "tsung"}
+
+// compareSizes are the parameters every server gets, identical for all.
+type compareSizes struct {
+	Users          int           `json:"users"`       // accounts provisioned: fan-out hub + contacts + roster owner
+	Duration       time.Duration `json:"duration_ns"` // measured phase of login, chat, fanout, roster
+	LoginConc      int           `json:"login_concurrency"`
+	ChatUsers      int           `json:"chat_users"` // pairs = /2
+	ChatWindow     int           `json:"chat_window"`
+	FanoutContacts int           `json:"fanout_contacts"`
+	RosterItems    int           `json:"roster_items"`
+	IdleSessions   int           `json:"idle_sessions"`
+	IdleHold       time.Duration `json:"idle_hold_ns"`
+	TsungSeconds   int           `json:"tsung_seconds"` // arrival phase
+	TsungRate      int           `json:"tsung_rate"`    // new tsung users per second
+	TsungMessages  int           `json:"tsung_messages"`
+}
+
+func compareSizesFor(quick bool) compareSizes {
+	if quick {
+		return compareSizes{Users: 202, Duration: 3 * time.Second, LoginConc: 10, ChatUsers: 20, ChatWindow: 10,
+			FanoutContacts: 100, RosterItems: 100, IdleSessions: 1000, IdleHold: 2 * time.Second,
+			TsungSeconds: 10, TsungRate: 20, TsungMessages: 5}
+	}
+	return compareSizes{Users: 1002, Duration: 10 * time.Second, LoginConc: 20, ChatUsers: 100, ChatWindow: 10,
+		FanoutContacts: 1000, RosterItems: 1000, IdleSessions: 10000, IdleHold: 5 * time.Second,
+		TsungSeconds: 30, TsungRate: 50, TsungMessages: 10}
+}
+
+// compareServerResult is what one server yielded.
+type compareServerResult struct {
+	Server     string             `json:"server"`
+	ProvisionS float64            `json:"provision_s"`
+	Results    map[string]*result `json:"results"`
+	Tsung      *tsungSummary      `json:"tsung,omitempty"`
+	Problems   []string           `json:"problems,omitempty"`
+	Dir        string             `json:"dir,omitempty"` // its temporary directory, removed unless --keep
+}
+
+// compareReport is the --json output.
+type compareReport struct {
+	Started time.Time              `json:"started"`
+	Sizes   compareSizes           `json:"sizes"`
+	Servers []*compareServerResult `json:"servers"`
+	Table   []compareRow           `json:"table"`
+}
+
+// runCompare is `xmppbench compare`: it runs the same scenarios against
+// xmppd, Prosody and ejabberd in turn and prints one table.
+func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("xmppbench compare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	xmppdBin := fs.String("xmppd", "bin/xmppd", "the xmppd binary to run (built beforehand: make build)")
+	servers := fs.String("servers", "xmppd,prosody,ejabberd", "servers to run, in order")
+	quick := fs.Bool("quick", false, "small sizes (about 3 minutes in all)")
+	noTsung := fs.Bool("no-tsung", false, "skip the tsung runs")
+	noInstall := fs.Bool("no-install", false, "do not apt-get install missing servers and tsung")
+	jsonOut := fs.Bool("json", false, "print every raw result as JSON instead of the table")
+	keep := fs.Bool("keep", false, "keep each server's temporary directory (configs, logs, tsung.log) for a look afterwards")
+	save := fs.String("save", "", "also write the JSON report to this file")
+	from := fs.String("from", "", "run nothing: print the table of a report saved with --save or --json")
+	fanout := fs.Int("fanout", 0, "contacts of the fan-out hub (0: 1000, or 100 with --quick)")
+	maxTime := fs.Duration("max-time", 30*time.Minute, "hard limit for the whole comparison")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: xmppbench compare --xmppd bin/xmppd [--quick] [--servers xmppd,prosody,ejabberd] [--json]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	kinds := strings.Split(*servers, ",")
+	var errs []error
+	for _, k := range kinds {
+		if k != "xmppd" && k != "prosody" && k != "ejabberd" {
+			errs = append(errs, fmt.Errorf("--servers: %q is not xmppd, prosody or ejabberd", k))
+		}
+	}
+	if fi, err := os.Stat(*xmppdBin); (err != nil || fi.IsDir()) && strings.Contains(*servers, "xmppd") && *from == "" {
+		errs = append(errs, fmt.Errorf("--xmppd %s: not a binary (make build first)", *xmppdBin))
+	}
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	if *fanout < 0 || *fanout > maxUsers-2 {
+		errs = append(errs, fmt.Errorf("--fanout must be between 0 and %d", maxUsers-2))
+	}
+	if *maxTime <= 0 || *maxTime > maxRunTime {
+		errs = append(errs, fmt.Errorf("--max-time must be positive and at most %v", maxRunTime))
+	}
+	if err := errors.Join(errs...); err != nil {
+		fmt.Fprintln(stderr, "xmppbench compare:", err)
+		return exitUsage
+	}
+	if *from != "" {
+		return compareFromFile(*from, stdout, stderr)
+	}
+	ctx, cancel := context.WithTimeout(ctx, *maxTime)
+	defer cancel()
+	log := progressWriter(stderr)
+	if !*noInstall {
+		if err := installCompareDeps(ctx, kinds, !*noTsung, log); err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitFailure
+		}
+	}
+	rep := &compareReport{Started: time.Now().UTC(), Sizes: compareSizesFor(*quick)}
+	if *fanout > 0 {
+		rep.Sizes.FanoutContacts = *fanout
+		rep.Sizes.Users = max(rep.Sizes.Users, *fanout+2)
+	}
+	failed := false
+	for _, k := range kinds {
+		r := runCompareServer(ctx, k, *xmppdBin, rep.Sizes, !*noTsung, *keep, log)
+		rep.Servers = append(rep.Servers, r)
+		if len(r.Problems) > 0 {
+			failed = true
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	rep.Table = buildCompareTable(rep.Servers)
+	raw, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitFailure
+	}
+	raw = append(raw, '\n')
+	if *save != "" {
+		if err := os.WriteFile(*save, raw, 0o644); err != nil {
+			fmt.Fprintln(stderr, "xmppbench compare:", err)
+			failed = true
+		}
+	}
+	if *jsonOut {
+		stdout.Write(raw)
+	} else {
+		writeCompareTable(stdout, rep)
+	}
+	if failed || ctx.Err() != nil {
+		return exitFailure
+	}
+	return exitOK
+}
+
+// compareFromFile prints the table of a saved report, recomputing the
+// rows from the raw results.
+func compareFromFile(path string, stdout, stderr io.Writer) int {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "xmppbench compare:", err)
+		return exitFailure
+	}
+	var rep compareReport
+	if err := json.Unmarshal(data, &rep); err != nil {
+		fmt.Fprintf(stderr, "xmppbench compare: %s: %v\n", path, err)
+		return exitFailure
+	}
+	rep.Table = buildCompareTable(rep.Servers)
+	writeCompareTable(stdout, &rep)
+	return exitOK
+}
+
+// installCompareDeps installs from Debian whatever of Prosody, ejabberd
+// and tsung the run needs and the machine lacks (as root or with sudo).
+func installCompareDeps(ctx context.Context, kinds []string, tsung bool, log io.Writer) error {
+	need := map[string]bool{}
+	for _, k := range kinds {
+		switch k {
+		case "prosody":
+			need["prosody"] = true
+		case "ejabberd":
+			need["erl"] = true
+		}
+	}
+	if tsung {
+		need["tsung"] = true
+	}
+	var missing []string
+	for bin := range need {
+		if _, err := os.Stat(compareBins[bin]); err != nil {
+			missing = append(missing, compareDebs[bin])
+		}
+	}
+	if bin := "/usr/lib/x86_64-linux-gnu"; need["erl"] {
+		if m, _ := globAny(bin+"/ejabberd-*", "/usr/lib/erlang/lib/ejabberd-*"); !m {
+			missing = append(missing, "ejabberd")
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	sudo := []string{}
+	if os.Geteuid() != 0 {
+		sudo = []string{"sudo", "-n"}
+	}
+	fmt.Fprintf(log, "compare: installing from Debian: %s\n", strings.Join(missing, " "))
+	ictx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	for _, argv := range [][]string{
+		append(append([]string{}, sudo...), "apt-get", "update", "-qq"),
+		append(append(append([]string{}, sudo...), "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq"), missing...),
+	} {
+		cmd := exec.CommandContext(ictx, argv[0], argv[1:]...)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("xmppbench: compare: %s: %w\n%s", strings.Join(argv, " "), err, out.String())
+		}
+	}
+	// Debian starts the packages' system services; the comparison runs its
+	// own instances and the system ones would only take CPU and ports.
+	for _, svc := range []string{"prosody", "ejabberd"} {
+		exec.CommandContext(ictx, "sh", "-c", strings.Join(sudo, " ")+" systemctl stop "+svc+" 2>/dev/null || "+strings.Join(sudo, " ")+" service "+svc+" stop 2>/dev/null || true").Run()
+	}
+	return nil
+}
+
+// runCompareServer runs every scenario and tsung against one server kind,
+// on fresh state, and always stops and removes what it started.
+func runCompareServer(ctx context.Context, kind, xmppdBin string, z compareSizes, tsung, keep bool, log io.Writer) *compareServerResult {
+	r := &compareServerResult{Server: kind, Results: map[string]*result{}}
+	problem := func(err error) {
+		r.Problems = append(r.Problems, err.Error())
+		fmt.Fprintf(log, "compare: %s: %v\n", kind, err)
+	}
+	fmt.Fprintf(log, "compare: %s: setting up\n", kind)
+	s, err := newCompareServer(kind, xmppdBin, "localhost")
+	if err != nil {
+		problem(err)
+		return r
+	}
+	r.Dir = s.dir
+	if keep {
+		defer s.stop()
+	} else {
+		defer s.remove()
+	}
+	t0 := time.Now()
+	if kind != "ejabberd" {
+		if err := s.provision(ctx, &config{users: z.Users, first: 1, userPattern: "user%d", passwordPattern: "pass%d", domain: "localhost"}, log); err != nil {
+			problem(err)
+			return r
+		}
+	}
+	if err := s.start(ctx); err != nil {
+		problem(err)
+		return r
+	}
+	if kind == "ejabberd" {
+		if err := s.provision(ctx, &config{users: z.Users, first: 1, userPattern: "user%d", passwordPattern: "pass%d", domain: "localhost"}, log); err != nil {
+			problem(err)
+			return r
+		}
+	}
+	r.ProvisionS = roundTo(time.Since(t0).Seconds(), 2)
+	fmt.Fprintf(log, "compare: %s: %d accounts in %.1fs; running scenarios\n", kind, z.Users, r.ProvisionS)
+
+	d := z.Duration.String()
+	fanUsers := z.FanoutContacts + 1       // hub (index 0) and its contacts
+	rosterHub := strconv.Itoa(z.Users - 1) // the last account: outside the fan-out group
+	steps := []struct {
+		key  string
+		args []string
+	}{
+		{"login", []string{"login", "--users", strconv.Itoa(z.Users), "--concurrency", strconv.Itoa(z.LoginConc), "--duration", d}},
+		{"chat", []string{"chat", "--users", strconv.Itoa(z.ChatUsers), "--window", strconv.Itoa(z.ChatWindow), "--duration", d}},
+		// Mutual subscriptions with a thousand contacts take Prosody and
+		// ejabberd well over the default 20 s per operation.
+		{"subscribe", []string{"subscribe", "--users", strconv.Itoa(fanUsers), "--timeout", "240s"}},
+		{"fanout", []string{"fanout", "--users", strconv.Itoa(fanUsers), "--duration", d, "--timeout", "30s"}},
+		{"fill-roster", []string{"fill-roster", "--users", strconv.Itoa(z.Users), "--hub", rosterHub, "--items", strconv.Itoa(z.RosterItems), "--window", "20"}},
+		{"roster", []string{"roster", "--users", strconv.Itoa(z.Users), "--hub", rosterHub, "--items", strconv.Itoa(z.RosterItems), "--concurrency", "4", "--duration", d}},
+	}
+	for _, st := range steps {
+		if ctx.Err() != nil {
+			problem(ctx.Err())
+			return r
+		}
+		res, err := compareStep(ctx, s, st.args, log)
+		if res != nil {
+			r.Results[st.key] = res
+		}
+		if err != nil {
+			problem(fmt.Errorf("%s: %w", st.key, err))
+		}
+	}
+	if tsung && ctx.Err() == nil {
+		fmt.Fprintf(log, "compare: %s: tsung for %ds\n", kind, z.TsungSeconds)
+		ts, err := runTsung(ctx, s, z, log)
+		r.Tsung = ts
+		if err != nil {
+			problem(fmt.Errorf("tsung: %w", err))
+		}
+	}
+	// Idle memory on a freshly started server: a garbage-collected heap
+	// keeps what the earlier scenarios freed.
+	if ctx.Err() == nil {
+		s.stop()
+		if err := s.start(ctx); err != nil {
+			problem(err)
+			return r
+		}
+		time.Sleep(time.Second)
+		res, err := compareStep(ctx, s, []string{"idle", "--users", strconv.Itoa(z.Users), "--sessions", strconv.Itoa(z.IdleSessions),
+			"--concurrency", "50", "--duration", z.IdleHold.String()}, log)
+		if res != nil {
+			r.Results["idle"] = res
+		}
+		if err != nil {
+			problem(fmt.Errorf("idle: %w", err))
+		}
+	}
+	return r
+}
+
+// compareStep runs one xmppbench command line against s, as the same code
+// the single-scenario commands run, and decodes its JSON result.
+func compareStep(ctx context.Context, s *compareServer, args []string, log io.Writer) (*result, error) {
+	if !slices.Contains(args, "--timeout") {
+		args = append(args, "--timeout", "20s")
+	}
+	args = append(args, "--addr", s.addr(), "--insecure", "--mech", "SCRAM-SHA-1", "--json", "--label", s.kind,
+		"--max-time", "5m", "--server-pid", strconv.Itoa(s.pid()))
+	fmt.Fprintf(log, "compare: %s: %s\n", s.kind, strings.Join(args[:min(len(args), 9)], " "))
+	var out, errOut bytes.Buffer
+	code := run(ctx, args, &out, &errOut)
+	var res result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		return nil, fmt.Errorf("exit %d, no result: %s", code, truncate(strings.TrimSpace(errOut.String()), 500))
+	}
+	if code != exitOK {
+		return &res, fmt.Errorf("exit %d (%d errors %v %q)", code, res.Errors, res.ErrorsByKind, res.ErrorSamples)
+	}
+	return &res, nil
+}
