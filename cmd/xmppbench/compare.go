@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -96,6 +97,11 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		if k != "xmppd" && k != "prosody" && k != "ejabberd" {
 			errs = append(errs, fmt.Errorf("--servers: %q is not xmppd, prosody or ejabberd", k))
 		}
+	}
+	// The servers run in their own temporary directories: a relative path
+	// (the Makefile's bin/xmppd) must be made absolute first.
+	if abs, err := filepath.Abs(*xmppdBin); err == nil {
+		*xmppdBin = abs
 	}
 	if fi, err := os.Stat(*xmppdBin); (err != nil || fi.IsDir()) && strings.Contains(*servers, "xmppd") && *from == "" {
 		errs = append(errs, fmt.Errorf("--xmppd %s: not a binary (make build first)", *xmppdBin))
