@@ -11,13 +11,14 @@ import (
 	"xmppd/domain"
 	"xmppd/events"
 	"xmppd/projections"
+	"xmppd/projections/projtest"
 )
 
 // benchLog returns the benchmarks' log: about a million events of
 // realistic shape, sealed. Making it takes seconds; b.Loop runs a
 // benchmark function once, so each benchmark makes it once.
 func benchLog(b *testing.B) []events.Envelope {
-	return seal(generate(b, genConfig{Seed: 1, Accounts: 2000, MinRoster: 50, MaxRoster: 500, Sessions: 10}))
+	return projtest.Seal(projtest.Generate(b, projtest.GenConfig{Seed: 1, Accounts: 2000, MinRoster: 50, MaxRoster: 500, Sessions: 10}))
 }
 
 // sliceStore is the read side of a store over an in-memory slice, so that
@@ -102,7 +103,7 @@ func BenchmarkDecode(b *testing.B) {
 // does not depend on the size.
 func BenchmarkRebuildFromSQLite(b *testing.B) {
 	store := openStore(b)
-	log := commit(b, store, generate(b, genConfig{Seed: 5, Accounts: 400, MinRoster: 50, MaxRoster: 500, Sessions: 10}))
+	log := commit(b, store, projtest.Generate(b, projtest.GenConfig{Seed: 5, Accounts: 400, MinRoster: 50, MaxRoster: 500, Sessions: 10}))
 	runtime.GC()
 	cpu0 := cpuTime(b)
 	b.ResetTimer()

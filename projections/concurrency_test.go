@@ -10,6 +10,7 @@ import (
 	"xmppd/domain"
 	"xmppd/events"
 	"xmppd/projections"
+	"xmppd/projections/projtest"
 )
 
 // TestReadersDuringApply runs readers of every kind while one goroutine
@@ -17,7 +18,7 @@ import (
 // reader also checks that what it sees is whole: a roster version never
 // goes back, and the position never does either.
 func TestReadersDuringApply(t *testing.T) {
-	log := seal(generate(t, genConfig{Seed: 3, Accounts: 8, MinRoster: 5, MaxRoster: 30, Sessions: 4}))
+	log := projtest.Seal(projtest.Generate(t, projtest.GenConfig{Seed: 3, Accounts: 8, MinRoster: 5, MaxRoster: 30, Sessions: 4}))
 	v := projections.NewViews(domain.DefaultPolicy())
 	done := make(chan struct{})
 	var wg sync.WaitGroup

@@ -12,6 +12,7 @@ import (
 	"xmppd/domain"
 	"xmppd/events"
 	"xmppd/projections"
+	"xmppd/projections/projtest"
 )
 
 // logBuilder makes sealed, positioned envelopes by hand, as a store would
@@ -34,7 +35,7 @@ func (l *logBuilder) add(stream string, p events.Payload, m events.Meta) events.
 		l.t.Fatal(err)
 	}
 	l.pos++
-	e.Recorded = genStart.Add(time.Duration(l.pos) * time.Second)
+	e.Recorded = projtest.Start().Add(time.Duration(l.pos) * time.Second)
 	prev := l.heads[stream]
 	if prev.Hash == "" {
 		prev.Hash = events.GenesisHash

@@ -11,6 +11,7 @@ import (
 	"xmppd/domain"
 	"xmppd/events"
 	"xmppd/projections"
+	"xmppd/projections/projtest"
 )
 
 // TestRebuild commits a generated log of realistic shape to a real SQLite
@@ -20,7 +21,7 @@ import (
 func TestRebuild(t *testing.T) {
 	ctx := context.Background()
 	store := openStore(t)
-	log := commit(t, store, generate(t, genConfig{Seed: 42, Accounts: 24, MinRoster: 3, MaxRoster: 40, Sessions: 3}))
+	log := commit(t, store, projtest.Generate(t, projtest.GenConfig{Seed: 42, Accounts: 24, MinRoster: 3, MaxRoster: 40, Sessions: 3}))
 
 	// live applies the committed log as the bus would, redelivering an
 	// earlier event after every fifth one: each redelivery must change
@@ -103,7 +104,7 @@ func TestRebuild(t *testing.T) {
 		// were appended concurrently): the rebuild stops at the first
 		// event recorded after the instant, in log order.
 		for _, n := range []int{0, 10, len(log) / 2, len(log)} {
-			until := genStart.Add(-time.Hour)
+			until := projtest.Start().Add(-time.Hour)
 			if n > 0 {
 				until = log[n-1].Recorded
 			}
@@ -144,8 +145,8 @@ func TestRebuildStopsAtBadEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good.Recorded = genStart
-	bad := events.Envelope{Type: events.TypeRosterItemSet, SchemaVersion: 1, Recorded: genStart, Data: []byte(`{"contact":7}`)}
+	good.Recorded = projtest.Start()
+	bad := events.Envelope{Type: events.TypeRosterItemSet, SchemaVersion: 1, Recorded: projtest.Start(), Data: []byte(`{"contact":7}`)}
 	for _, e := range []events.Envelope{good, bad, good} {
 		if _, err := store.Append(ctx, events.AccountStream("a@localhost"), events.Any, e); err != nil {
 			t.Fatal(err)

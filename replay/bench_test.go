@@ -14,6 +14,7 @@ import (
 	"xmppd/domain"
 	"xmppd/events"
 	"xmppd/projections"
+	"xmppd/projections/projtest"
 	"xmppd/replay"
 )
 
@@ -21,7 +22,7 @@ import (
 // shape (2,000 accounts, rosters of 50 to 500 items skewed small, about
 // ten sessions each with frequent presence), the shape projections'
 // benchmarks use.
-var benchConfig = genConfig{Seed: 1, Accounts: 2000, MinRoster: 50, MaxRoster: 500, Sessions: 10}
+var benchConfig = projtest.GenConfig{Seed: 1, Accounts: 2000, MinRoster: 50, MaxRoster: 500, Sessions: 10}
 
 // benchStore opens the benchmarks' SQLite log, committing it first if no
 // earlier run left it in the temporary directory (committing a million
@@ -36,7 +37,7 @@ func benchStore(b *testing.B) *sqlite.Store {
 		}
 		s := openStore(b, path)
 		start := time.Now()
-		log := generate(b, benchConfig)
+		log := projtest.Generate(b, benchConfig)
 		commit(b, s, log, 256)
 		b.Logf("committed %d events to %s in %v", len(log), path, time.Since(start).Round(time.Millisecond))
 		if err := s.Close(); err != nil {
@@ -154,7 +155,7 @@ func BenchmarkReplayAccountAt(b *testing.B) {
 		{"largest/head", largest, replay.Cutoff{Position: head}},
 		{"largest/mid", largest, replay.Cutoff{Position: mid}},
 		{"typical/head", typical, replay.Cutoff{Position: head}},
-		{"typical/time", typical, replay.Cutoff{Time: genStart.Add(time.Duration(head/2) * time.Millisecond)}},
+		{"typical/time", typical, replay.Cutoff{Time: projtest.Start().Add(time.Duration(head/2) * time.Millisecond)}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			var read uint64

@@ -10,6 +10,7 @@ import (
 	"xmppd/domain"
 	"xmppd/events"
 	"xmppd/projections"
+	"xmppd/projections/projtest"
 	"xmppd/replay"
 )
 
@@ -55,7 +56,7 @@ func TestParseCutoff(t *testing.T) {
 func smallLog(t *testing.T) (events.Store, uint64) {
 	t.Helper()
 	store := tempStore(t)
-	log := generate(t, genConfig{Seed: 3, Accounts: 30, MinRoster: 5, MaxRoster: 40, Sessions: 3})
+	log := projtest.Generate(t, projtest.GenConfig{Seed: 3, Accounts: 30, MinRoster: 5, MaxRoster: 40, Sessions: 3})
 	commit(t, store, log, 7)
 	head, err := store.Head(context.Background())
 	if err != nil {

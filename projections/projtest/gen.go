@@ -1,9 +1,4 @@
-package replay_test
-
-// The generator of projections' benchmarks (projections/gen_test.go),
-// copied: test helpers cannot be imported across packages. It makes a log
-// of realistic shape whose subscription transitions all come from the
-// Appendix A state machine.
+package projtest
 
 import (
 	"fmt"
@@ -16,8 +11,8 @@ import (
 	"xmppd/events"
 )
 
-// genConfig shapes a generated log.
-type genConfig struct {
+// GenConfig shapes a generated log.
+type GenConfig struct {
 	Seed     uint64
 	Accounts int
 	// MinRoster and MaxRoster bound roster sizes; sizes are skewed toward
@@ -28,8 +23,8 @@ type genConfig struct {
 	Sessions int
 }
 
-// genStart is the recorded time of the first generated event.
-var genStart = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+// Start returns the recorded time of the first generated event.
+func Start() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
 
 // script is one account's events in its own order; the log interleaves
 // the scripts of all accounts.
@@ -38,14 +33,14 @@ type script struct {
 	evs  []events.Envelope // Stream, Recorded and payload set; unsealed
 }
 
-// generate returns a log of realistic shape: accounts created with
+// Generate returns a log of realistic shape: accounts created with
 // credentials, rosters built by subscription handshakes whose transitions
 // come from domain.Subscription (so every one is valid per RFC 6121
 // Appendix A), frequent sessions and presence, offline queues, and some
 // events no view folds (ignored inputs, failed logins, server events).
 // The envelopes are unsealed (no version, hash or position), in log
 // order, with increasing recorded times.
-func generate(t testing.TB, cfg genConfig) []events.Envelope {
+func Generate(t testing.TB, cfg GenConfig) []events.Envelope {
 	t.Helper()
 	r := rand.New(rand.NewPCG(cfg.Seed, 7))
 	g := &generator{t: t, r: r}
@@ -69,7 +64,7 @@ func generate(t testing.TB, cfg genConfig) []events.Envelope {
 		}
 	}
 	for i := range out {
-		out[i].Recorded = genStart.Add(time.Duration(i) * time.Millisecond)
+		out[i].Recorded = Start().Add(time.Duration(i) * time.Millisecond)
 	}
 	return out
 }
@@ -89,7 +84,7 @@ func (g *generator) env(stream string, p events.Payload, m events.Meta) events.E
 	return e
 }
 
-func (g *generator) account(cfg genConfig, i int) *script {
+func (g *generator) account(cfg GenConfig, i int) *script {
 	bare := fmt.Sprintf("user%05d@localhost", i)
 	s := &script{bare: bare}
 	acct, pres, off := events.AccountStream(bare), events.PresenceStream(bare), events.OfflineStream(bare)
@@ -204,6 +199,31 @@ func (g *generator) contactEvents(contact string) []events.Payload {
 	}
 	if g.r.IntN(10) == 0 && state != events.StateNone {
 		item("Renamed " + contact)
+	}
+	return out
+}
+
+// Seal assigns versions, hash chains and positions to an unsealed log, as
+// a store would. Positions step by 1 or 2: they need not be contiguous.
+func Seal(evs []events.Envelope) []events.Envelope {
+	type head struct {
+		version uint64
+		hash    string
+	}
+	heads := make(map[string]head)
+	var pos uint64
+	out := make([]events.Envelope, len(evs))
+	copy(out, evs)
+	for i := range out {
+		h, ok := heads[out[i].Stream]
+		if !ok {
+			h.hash = events.GenesisHash
+		}
+		events.Seal(out[i].Stream, h.version, h.hash, out[i:i+1])
+		heads[out[i].Stream] = head{out[i].Version, out[i].Hash}
+		pos += 1 + uint64(i%3/2)
+		out[i].Position = pos
+		out[i].ID = fmt.Sprintf("ev-%d", pos)
 	}
 	return out
 }
