@@ -16,8 +16,9 @@ import (
 // SIGKILL while a client is adding roster items, restarts it on the same
 // log, and checks that every roster set the server had answered with a
 // result (RFC 6121 2.3.2: the result follows the change) is still there,
-// that the session the killed process left open is recorded as ended, and
-// that the log verifies.
+// that the restarted server's roster equals what the killed one had
+// committed (rebuilt from the log by replay), that the session the killed
+// process left open is recorded as ended, and that the log verifies.
 func TestKilledServerLosesNoAcknowledgedRosterChange(t *testing.T) {
 	requireSlixmpp(t)
 	dir := t.TempDir()
@@ -57,6 +58,21 @@ func TestKilledServerLosesNoAcknowledgedRosterChange(t *testing.T) {
 	}
 	writer.Wait()
 
+	// What the killed server had committed, rebuilt from its log with the
+	// server's own projections (replay reads the log read-only).
+	killed := readJSONL(t, mustRun(t, dir, "", "export").stdout)
+	head := killed[len(killed)-1].Position
+	var before struct {
+		Roster []struct {
+			JID, Name    string
+			Groups       []string
+			Subscription string
+		} `json:"roster"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, dir, "", "replay", "--at", fmt.Sprint(head), "--user", "carol@localhost", "--format", "json").stdout), &before); err != nil {
+		t.Fatal(err)
+	}
+
 	srv.start(t)
 	out, err := exec.Command(python, "testdata/roster_writer.py", host, port, "carol@localhost", "carol-pw", "read").Output()
 	if err != nil {
@@ -73,6 +89,17 @@ func TestKilledServerLosesNoAcknowledgedRosterChange(t *testing.T) {
 		item, ok := roster[fmt.Sprintf("contact%d@localhost", i)]
 		if !ok || item.Name != fmt.Sprintf("Contact %d", i) || len(item.Groups) != 1 || item.Groups[0] != "crash" {
 			t.Errorf("acknowledged roster item contact%d lost or changed after SIGKILL: %+v (present %v)", i, item, ok)
+		}
+	}
+	// The restarted server's roster is exactly the log's: every item the
+	// killed process committed (acknowledged or not), nothing else.
+	if len(roster) != len(before.Roster) {
+		t.Errorf("after restart the roster has %d items; the killed server had committed %d", len(roster), len(before.Roster))
+	}
+	for _, it := range before.Roster {
+		got, ok := roster[it.JID]
+		if !ok || got.Name != it.Name || len(got.Groups) != len(it.Groups) {
+			t.Errorf("committed item %s (%q %v) differs after restart: %+v (present %v)", it.JID, it.Name, it.Groups, got, ok)
 		}
 	}
 	srv.stop(t, syscall.SIGTERM)
