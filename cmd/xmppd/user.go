@@ -160,11 +160,7 @@ func (a *app) userAdd(cmd *cobra.Command, c *Config, s events.Store, arg, passwo
 	if err != nil {
 		return err
 	}
-	pw, err := a.readPassword(password, fromStdin, true)
-	if err != nil {
-		return err
-	}
-	creds, err := domain.NewCredentials(pw, c.Auth.ScramIterations, rand.Reader)
+	creds, err := a.credentials(c, password, fromStdin)
 	if err != nil {
 		return err
 	}
@@ -193,11 +189,7 @@ func (a *app) userPasswd(cmd *cobra.Command, c *Config, s events.Store, arg, pas
 	} else if !acc.Exists {
 		return fmt.Errorf("no account %s", bare)
 	}
-	pw, err := a.readPassword(password, fromStdin, true)
-	if err != nil {
-		return err
-	}
-	creds, err := domain.NewCredentials(pw, c.Auth.ScramIterations, rand.Reader)
+	creds, err := a.credentials(c, password, fromStdin)
 	if err != nil {
 		return err
 	}
@@ -283,6 +275,15 @@ func foldAccountStreams(ctx context.Context, s events.Store, v *projections.Acco
 		}
 	}
 	return nil
+}
+
+// credentials reads the new password and derives its SCRAM keys.
+func (a *app) credentials(c *Config, password string, fromStdin bool) (events.CredentialsSet, error) {
+	pw, err := a.readPassword(password, fromStdin, true)
+	if err != nil {
+		return events.CredentialsSet{}, err
+	}
+	return domain.NewCredentials(pw, c.Auth.ScramIterations, rand.Reader)
 }
 
 // readPassword returns the password from the flag, from standard input, or
