@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash"
+	"sync"
 )
 
 // GenesisHash is the Prev of the first event of every stream: 64 zeros, the
@@ -27,9 +29,9 @@ const hashDomain = "xmppd.event.v1\n"
 // between stores, while the chain must survive a copy between them.
 // The result is the lower-case hex form of the SHA-256 digest.
 func CanonicalHash(e *Envelope) string {
-	h := sha256.New()
-	buf := make([]byte, 0, 256+len(e.Data))
-	buf = append(buf, hashDomain...)
+	hs := hashers.Get().(*hashState)
+	defer hashers.Put(hs)
+	buf := append(hs.buf[:0], hashDomain...)
 	str := func(s string) {
 		buf = binary.AppendUvarint(buf, uint64(len(s)))
 		buf = append(buf, s...)
@@ -50,11 +52,24 @@ func CanonicalHash(e *Envelope) string {
 	str(e.Node)
 	str(e.Prev)
 	buf = binary.AppendUvarint(buf, uint64(len(e.Data)))
-	buf = append(buf, e.Data...)
-	h.Write(buf)
+	hs.buf = buf
+	hs.h.Reset()
+	hs.h.Write(buf)
+	hs.h.Write(e.Data) // not copied into buf: payloads can be large
 	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
+	var hexSum [2 * sha256.Size]byte
+	hex.Encode(hexSum[:], hs.h.Sum(sum[:0]))
+	return string(hexSum[:])
 }
+
+// hashState is a reusable hasher and field buffer for CanonicalHash,
+// which the stores call for every event they commit or verify.
+type hashState struct {
+	h   hash.Hash
+	buf []byte
+}
+
+var hashers = sync.Pool{New: func() any { return &hashState{h: sha256.New(), buf: make([]byte, 0, 512)} }}
 
 // Seal assigns stream, consecutive versions starting after lastVersion, and
 // the hash chain starting from prev to the events, in place. Stores call it

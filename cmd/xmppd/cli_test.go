@@ -195,9 +195,9 @@ func TestVerifyFindsTampering(t *testing.T) {
 		version int
 	}{
 		{"one byte of one event's data", []string{
-			`UPDATE events SET data = replace(data, 'SCRAM-SHA-1', 'SCRAM-SHA-2') WHERE stream = '` + stream + `' AND version = 2`}, 2},
-		{"one byte of the actor", []string{
-			`UPDATE events SET actor = 'admin:mallory' WHERE stream = '` + stream + `' AND version = 3`}, 3},
+			`UPDATE events SET envelope = replace(envelope, 'SCRAM-SHA-1', 'SCRAM-SHA-2') WHERE stream = '` + stream + `' AND version = 2`}, 2},
+		{"the actor rewritten with json_set", []string{
+			`UPDATE events SET envelope = json_set(envelope, '$.actor', 'admin:mallory') WHERE stream = '` + stream + `' AND version = 3`}, 3},
 		{"an event deleted", []string{
 			`DELETE FROM events WHERE stream = '` + stream + `' AND version = 2`}, 3},
 		// alice's events 2 and 3 sit at positions 2 and 5 (bob's are 3, 4).

@@ -90,7 +90,7 @@ func TestVerifyRebuildsViews(t *testing.T) {
 	// A payload that is not JSON of its type: the chain check names it,
 	// and so does the rebuild.
 	tamper(t, filepath.Join(dir, "data", "xmppd.db"), []string{
-		`UPDATE events SET data = '{"jid": 5}' WHERE stream = 'account-bob@localhost' AND version = 1`})
+		`UPDATE events SET envelope = json_set(envelope, '$.data', json('{"jid": 5}')) WHERE stream = 'account-bob@localhost' AND version = 1`})
 	r = xmppd(t, dir, "", "verify")
 	want := "stream account-bob@localhost version 1 (position 3): cannot be replayed"
 	if r.code != 1 || !strings.Contains(r.stdout, want) {

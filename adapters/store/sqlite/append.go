@@ -2,12 +2,14 @@ package sqlite
 
 import (
 	"context"
-	"encoding/json"
+
 	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
+	gojson "github.com/goccy/go-json"
 	"github.com/google/uuid"
 
 	"xmppd/events"
@@ -24,6 +26,7 @@ type appendReq struct {
 	stream   string
 	expected events.ExpectedVersion
 	evs      []events.Envelope
+	bodies   [][]byte // each event's envelope column but the hash chain (appendBody)
 	state    atomic.Int32
 	done     chan error // buffered 1; nil error means committed
 }
@@ -72,6 +75,11 @@ func (s *Store) Append(ctx context.Context, stream string, expected events.Expec
 			r.evs[i].ID = id.String()
 		}
 	}
+	// Encoding runs here, on the caller's goroutine, not in the writer.
+	r.bodies = make([][]byte, len(r.evs))
+	for i := range r.evs {
+		r.bodies[i] = appendBody(make([]byte, 0, 256+len(r.evs[i].Data)), &r.evs[i])
+	}
 
 	select {
 	case s.reqs <- r:
@@ -110,6 +118,9 @@ func checkAppend(stream string, expected events.ExpectedVersion, evs []events.En
 	if stream == "" {
 		errs = append(errs, errors.New("stream name is empty"))
 	}
+	if !utf8.ValidString(stream) {
+		errs = append(errs, errors.New("stream name is not valid UTF-8"))
+	}
 	if expected < events.Any {
 		errs = append(errs, fmt.Errorf("expected version %d is invalid", int64(expected)))
 	}
@@ -126,9 +137,28 @@ func checkAppend(stream string, expected events.ExpectedVersion, evs []events.En
 		if ns := e.Recorded.UnixNano(); !time.Unix(0, ns).Equal(e.Recorded) {
 			errs = append(errs, fmt.Errorf("event %d: recorded time %v cannot be stored to the nanosecond", i, e.Recorded))
 		}
-		// The data column is JSON text that auditors query with json_extract.
-		if !json.Valid(e.Data) {
-			errs = append(errs, fmt.Errorf("event %d: data is not valid JSON", i))
+		if err := checkEnvelope(i, e); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkEnvelope refuses an event the envelope column cannot hold exactly:
+// its data must be JSON (auditors query it with json_extract) and its
+// strings valid UTF-8 (JSON text would change them, and so their hash).
+func checkEnvelope(i int, e *events.Envelope) error {
+	var errs []error
+	if !gojson.Valid(e.Data) {
+		errs = append(errs, fmt.Errorf("event %d: data is not valid JSON", i))
+	}
+	for _, f := range [...]struct{ name, val string }{
+		{"id", e.ID}, {"type", e.Type}, {"actor", e.Actor}, {"session", e.SessionID},
+		{"addr", e.ClientAddr}, {"stanza id", e.StanzaID}, {"causation", e.CausationID},
+		{"correlation", e.CorrelationID}, {"node", e.Node}, {"prev", e.Prev},
+	} {
+		if !utf8.ValidString(f.val) {
+			errs = append(errs, fmt.Errorf("event %d: %s is not valid UTF-8", i, f.name))
 		}
 	}
 	return errors.Join(errs...)

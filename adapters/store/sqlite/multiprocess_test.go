@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -150,10 +151,12 @@ func checkFile(t *testing.T, path string) *events.ChainChecker {
 	defer s.Close()
 	c := events.NewChainChecker()
 	var last uint64
+	byStream := map[string][]uint64{} // positions of each stream's events, by version
 	for e, err := range s.ReadAll(ctx, 0) {
 		if err != nil {
 			t.Fatalf("ReadAll: %v", err)
 		}
+		byStream[e.Stream] = append(byStream[e.Stream], e.Position)
 		if e.Position != last+1 {
 			t.Fatalf("position %d follows %d: the log has a gap", e.Position, last)
 		}
@@ -177,5 +180,19 @@ func checkFile(t *testing.T, path string) *events.ChainChecker {
 			t.Errorf("streams table says %s is at %d %s, the log at %d %s", stream, h.Version, h.Hash, version, hash)
 		}
 	})
+	// Every stream reads back whole through its index and the unindexed
+	// tail, whichever holds each event.
+	for stream, want := range byStream {
+		var got []uint64
+		for e, err := range s.ReadStream(ctx, stream, 1) {
+			if err != nil {
+				t.Fatalf("ReadStream %s: %v", stream, err)
+			}
+			got = append(got, e.Position)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("ReadStream %s: positions %v, the log has %v", stream, got, want)
+		}
+	}
 	return c
 }

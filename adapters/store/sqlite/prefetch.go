@@ -78,7 +78,7 @@ func (s *Store) dispatch(ctx context.Context, from uint64, futures chan<- chan p
 				defer func() { done <- struct{}{} }()
 				sc := newScanner()
 				for j := range jobs {
-					evs, err := s.page(ctx, sc, queryRange, "", j.lo, pageSize, make([]events.Envelope, 0, pageSize))
+					evs, err := s.page(ctx, sc, s.layout.rng, j.lo, pageSize, make([]events.Envelope, 0, pageSize))
 					j.f <- pageResult{evs, err}
 				}
 			}()
@@ -105,7 +105,7 @@ func (s *Store) dispatch(ctx context.Context, from uint64, futures chan<- chan p
 		if !send(f) {
 			return
 		}
-		evs, err := s.page(ctx, sc, queryAll, "", next, pageSize, make([]events.Envelope, 0, pageSize))
+		evs, err := s.page(ctx, sc, s.layout.all, next, pageSize, make([]events.Envelope, 0, pageSize))
 		f <- pageResult{evs, err}
 		if err != nil || len(evs) < pageSize {
 			return

@@ -2,10 +2,13 @@ package sqlite
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"iter"
 	"time"
 
 	"zombiezen.com/go/sqlite"
+	"zombiezen.com/go/sqlite/sqlitex"
 
 	"xmppd/events"
 )
@@ -14,19 +17,58 @@ import (
 // connection (and a WAL snapshot) only while it fetches one page.
 const pageSize = 1024
 
-const selectEvents = `SELECT position, id, stream, version, type, schema, recorded, actor, session, addr,
-	stanza_id, causation, correlation, node, prev, hash, data FROM events `
+// layout is how one schema version of the file lays events out: the
+// queries that read them and the function that turns a row into an
+// envelope. Schema 1 files (written before the stream index was deferred)
+// are still read, read-only, so that an old copy of a log can be audited
+// as it is; opening one writable migrates it (schema.go).
+type layout struct {
+	all    string // ?1 = first position, ?2 = limit
+	rng    string // ?1 = first position, ?2 = width of the range
+	stream string // ?3 = stream, ?1 = first version, ?2 = limit (schema 1)
+	heads  string // ?1 = last stream name seen, ?2 = limit
+	scan   func(*scanner, *sqlite.Stmt) (events.Envelope, error)
+}
 
+const selectV2 = `SELECT position, stream, version, type, recorded, hash, envelope FROM events `
+
+var layoutV2 = layout{
+	all:   selectV2 + `WHERE position >= ?1 ORDER BY position LIMIT ?2`,
+	rng:   selectV2 + `WHERE position >= ?1 AND position < ?1 + ?2 ORDER BY position`,
+	heads: `SELECT stream, version, hash FROM streams WHERE stream > ?1 ORDER BY stream LIMIT ?2`,
+	scan:  (*scanner).scanV2,
+}
+
+// The stream queries of schema 2 (see readStreamPage): the indexed part
+// of a stream through stream_index, then the part past the index's
+// watermark by scanning the unindexed tail of the log.
 const (
-	queryAll    = selectEvents + `WHERE position >= ?1 ORDER BY position LIMIT ?2`
-	queryRange  = selectEvents + `WHERE position >= ?1 AND position < ?1 + ?2 ORDER BY position`
-	queryStream = selectEvents + `WHERE stream = ?3 AND version >= ?1 ORDER BY version LIMIT ?2`
+	// Versions are consecutive, so a page is the versions [?1, ?1+?2):
+	// bounding both the runs and their elements keeps the sort to one page.
+	queryIndexed = `SELECT e.position, e.stream, e.version, e.type, e.recorded, e.hash, e.envelope
+		FROM stream_index i, json_each(i.positions) j, events e
+		WHERE i.stream = ?3 AND i.first_version < ?1 + ?2 AND i.last_version >= ?1
+		  AND i.first_version + j.key >= ?1 AND i.first_version + j.key < ?1 + ?2
+		  AND e.position = j.value
+		ORDER BY e.version LIMIT ?2`
+	queryTail      = selectV2 + `WHERE position > ?4 AND stream = ?3 AND version >= ?1 ORDER BY position LIMIT ?2`
+	queryWatermark = `SELECT through FROM indexed`
 )
 
-// scanner turns rows of a selectEvents query into envelopes with few
-// allocations: the columns that repeat from event to event (stream, type,
-// provenance) are interned, the three unique strings of a row share one
-// allocation, and the Data of a page share one slab. A scanner belongs to
+const selectV1 = `SELECT position, id, stream, version, type, schema, recorded, actor, session, addr,
+	stanza_id, causation, correlation, node, prev, hash, data FROM events `
+
+var layoutV1 = layout{
+	all:    selectV1 + `WHERE position >= ?1 ORDER BY position LIMIT ?2`,
+	rng:    selectV1 + `WHERE position >= ?1 AND position < ?1 + ?2 ORDER BY position`,
+	stream: selectV1 + `WHERE stream = ?3 AND version >= ?1 ORDER BY version LIMIT ?2`,
+	heads:  `SELECT stream, version, hash FROM streams WHERE stream > ?1 ORDER BY stream LIMIT ?2`,
+	scan:   (*scanner).scanV1,
+}
+
+// scanner turns rows into envelopes with few allocations: the columns
+// that repeat from event to event (stream, type, provenance) are interned,
+// and the envelope objects of a page share one slab. A scanner belongs to
 // one goroutine.
 type scanner struct {
 	buf    []byte
@@ -52,7 +94,10 @@ func (sc *scanner) column(s *sqlite.Stmt, col int) []byte {
 }
 
 func (sc *scanner) interned(s *sqlite.Stmt, col int) string {
-	b := sc.column(s, col)
+	return sc.internBytes(sc.column(s, col))
+}
+
+func (sc *scanner) internBytes(b []byte) string {
 	if v, ok := sc.intern[string(b)]; ok { // no allocation for the lookup
 		return v
 	}
@@ -64,9 +109,10 @@ func (sc *scanner) interned(s *sqlite.Stmt, col int) string {
 	return v
 }
 
-// data copies the Data column into the page's slab. The result's capacity
-// is its length, so an append by the caller cannot touch its neighbour.
-func (sc *scanner) data(s *sqlite.Stmt, col int) []byte {
+// slabbed copies column col into the page's slab. The result's capacity
+// is its length, so an append by the caller cannot touch its neighbour;
+// nothing writes those bytes again.
+func (sc *scanner) slabbed(s *sqlite.Stmt, col int) []byte {
 	n := s.ColumnLen(col)
 	if len(sc.slab)+n > cap(sc.slab) {
 		sc.slab = make([]byte, 0, max(64<<10, n))
@@ -77,8 +123,24 @@ func (sc *scanner) data(s *sqlite.Stmt, col int) []byte {
 	return sc.slab[start : start+n : start+n]
 }
 
-// scan reads the current row of a selectEvents query.
-func (sc *scanner) scan(s *sqlite.Stmt) events.Envelope {
+// scanV2 reads the current row of a schema 2 query (selectV2's columns).
+func (sc *scanner) scanV2(s *sqlite.Stmt) (events.Envelope, error) {
+	e := events.Envelope{
+		Position: uint64(s.ColumnInt64(0)),
+		Stream:   sc.interned(s, 1),
+		Version:  uint64(s.ColumnInt64(2)),
+		Type:     sc.interned(s, 3),
+		Recorded: time.Unix(0, s.ColumnInt64(4)).UTC(),
+		Hash:     s.ColumnText(5),
+	}
+	if err := sc.parseEnvelope(sc.slabbed(s, 6), &e); err != nil {
+		return e, fmt.Errorf("position %d (%s version %d): %w", e.Position, e.Stream, e.Version, err)
+	}
+	return e, nil
+}
+
+// scanV1 reads the current row of a schema 1 query (selectV1's columns).
+func (sc *scanner) scanV1(s *sqlite.Stmt) (events.Envelope, error) {
 	// ID, Prev and Hash are unique per event: one string holds all three.
 	idLen, prevLen, hashLen := s.ColumnLen(1), s.ColumnLen(14), s.ColumnLen(15)
 	uniq := make([]byte, idLen+prevLen+hashLen)
@@ -103,24 +165,40 @@ func (sc *scanner) scan(s *sqlite.Stmt) events.Envelope {
 		Node:          sc.interned(s, 13),
 		Prev:          u[idLen : idLen+prevLen],
 		Hash:          u[idLen+prevLen:],
-		Data:          sc.data(s, 16),
-	}
+		Data:          sc.slabbed(s, 16),
+	}, nil
 }
 
-// page runs query for up to limit events from `from` (a position or a
-// version, as the query says), appending them to buf.
-func (s *Store) page(ctx context.Context, sc *scanner, query, stream string, from uint64, limit int, buf []events.Envelope) ([]events.Envelope, error) {
+// withReader runs f on a pooled read connection.
+func (s *Store) withReader(ctx context.Context, f func(*sqlite.Conn) error) error {
 	if s.closed() {
-		return buf, events.ErrClosed
+		return events.ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
-		return buf, err
+		return err
 	}
 	conn, err := s.readers.Take(ctx)
 	if err != nil {
-		return buf, err
+		return err
 	}
 	defer s.readers.Put(conn)
+	return f(conn)
+}
+
+// page runs query (a position query of the layout) for up to limit events
+// from position from, appending them to buf.
+func (s *Store) page(ctx context.Context, sc *scanner, query string, from uint64, limit int, buf []events.Envelope) ([]events.Envelope, error) {
+	err := s.withReader(ctx, func(conn *sqlite.Conn) error {
+		var err error
+		buf, err = s.rows(conn, sc, query, "", from, limit, -1, buf)
+		return err
+	})
+	return buf, err
+}
+
+// rows runs query with its parameters (?1 from, ?2 limit, ?3 stream when
+// not empty, ?4 watermark when not negative) and appends the envelopes.
+func (s *Store) rows(conn *sqlite.Conn, sc *scanner, query, stream string, from uint64, limit int, watermark int64, buf []events.Envelope) ([]events.Envelope, error) {
 	stmt, err := conn.Prepare(query)
 	if err != nil {
 		return buf, err
@@ -131,6 +209,9 @@ func (s *Store) page(ctx context.Context, sc *scanner, query, stream string, fro
 	if stream != "" {
 		stmt.BindText(3, stream)
 	}
+	if watermark >= 0 {
+		stmt.BindInt64(4, watermark)
+	}
 	for {
 		row, err := stmt.Step()
 		if err != nil {
@@ -139,8 +220,62 @@ func (s *Store) page(ctx context.Context, sc *scanner, query, stream string, fro
 		if !row {
 			return buf, nil
 		}
-		buf = append(buf, sc.scan(stmt))
+		e, err := s.layout.scan(sc, stmt)
+		if err != nil {
+			return buf, err
+		}
+		buf = append(buf, e)
 	}
+}
+
+// streamPage reads up to limit events of stream from version from.
+//
+// In schema 2 a stream's events are found through stream_index up to the
+// index's watermark (indexed.through) and, past it, by scanning the short
+// unindexed tail of the log (the writer indexes it every few thousand
+// events and whenever it is idle; see writer.go). Both queries run in one
+// read transaction, so they see the same watermark and no event falls
+// between them.
+func (s *Store) streamPage(ctx context.Context, sc *scanner, stream string, from uint64, limit int) ([]events.Envelope, error) {
+	var buf []events.Envelope
+	err := s.withReader(ctx, func(conn *sqlite.Conn) (err error) {
+		if s.layout.stream != "" {
+			buf, err = s.rows(conn, sc, s.layout.stream, stream, from, limit, -1, buf)
+			return err
+		}
+		defer sqlitex.Transaction(conn)(&err)
+		through, err := watermark(conn)
+		if err != nil {
+			return err
+		}
+		if buf, err = s.rows(conn, sc, queryIndexed, stream, from, limit, -1, buf); err != nil || len(buf) == limit {
+			return err
+		}
+		if len(buf) > 0 {
+			from = buf[len(buf)-1].Version + 1
+		}
+		buf, err = s.rows(conn, sc, queryTail, stream, from, limit-len(buf), int64(through), buf)
+		return err
+	})
+	return buf, err
+}
+
+// watermark returns the position through which stream_index and streams
+// include the log.
+func watermark(conn *sqlite.Conn) (uint64, error) {
+	stmt, err := conn.Prepare(queryWatermark)
+	if err != nil {
+		return 0, err
+	}
+	defer stmt.Reset()
+	row, err := stmt.Step()
+	if err != nil {
+		return 0, err
+	}
+	if !row {
+		return 0, errors.New("indexed table is empty")
+	}
+	return uint64(stmt.ColumnInt64(0)), nil
 }
 
 // ReadStream implements events.Store.
@@ -149,7 +284,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64) iter
 		next := max(from, 1)
 		sc := newScanner()
 		for {
-			evs, err := s.page(ctx, sc, queryStream, stream, next, pageSize, nil)
+			evs, err := s.streamPage(ctx, sc, stream, next, pageSize)
 			if err != nil {
 				yield(events.Envelope{}, s.storeErr(ctx, "read stream", stream, int64(from), 0, err))
 				return
@@ -215,55 +350,88 @@ func (s *Store) head(ctx context.Context) (uint64, error) {
 	return uint64(stmt.ColumnInt64(0)), nil
 }
 
-// StreamHeads implements events.StreamHeadLister: the streams table, in
-// stream name order, a page at a time.
+// StreamHeads implements events.StreamHeadLister: every stream's head in
+// stream name order, a page at a time. In schema 2 the streams table holds
+// the heads through the index watermark; the heads of streams written
+// since are read from the unindexed tail first and merged in (a stream in
+// both gets the higher version: a flush between two pages only moves a
+// head from the tail into the table).
 func (s *Store) StreamHeads(ctx context.Context) iter.Seq2[events.StreamHead, error] {
 	return func(yield func(events.StreamHead, error) bool) {
+		fail := func(err error) { yield(events.StreamHead{}, s.storeErr(ctx, "stream heads", "", -1, 0, err)) }
+		var tail []events.StreamHead
+		if s.layout.stream == "" {
+			var err error
+			if tail, err = s.headRows(ctx, queryTailHeads, ""); err != nil {
+				fail(err)
+				return
+			}
+		}
 		after := "" // every stream name is non-empty (Append refuses "")
 		for {
-			heads, err := s.headPage(ctx, after)
+			heads, err := s.headRows(ctx, s.layout.heads, after)
 			if err != nil {
-				yield(events.StreamHead{}, s.storeErr(ctx, "stream heads", "", -1, 0, err))
+				fail(err)
 				return
 			}
 			for _, h := range heads {
+				for len(tail) > 0 && tail[0].Stream <= h.Stream {
+					t := tail[0]
+					tail = tail[1:]
+					if t.Stream == h.Stream {
+						if t.Version > h.Version {
+							h = t
+						}
+						continue
+					}
+					if !yield(t, nil) {
+						return
+					}
+				}
 				if !yield(h, nil) {
 					return
 				}
 				after = h.Stream
 			}
 			if len(heads) < pageSize {
+				break
+			}
+		}
+		for _, t := range tail {
+			if !yield(t, nil) {
 				return
 			}
 		}
 	}
 }
 
-func (s *Store) headPage(ctx context.Context, after string) ([]events.StreamHead, error) {
-	if s.closed() {
-		return nil, events.ErrClosed
-	}
-	conn, err := s.readers.Take(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer s.readers.Put(conn)
-	stmt, err := conn.Prepare("SELECT stream, version, hash FROM streams WHERE stream > ?1 ORDER BY stream LIMIT ?2")
-	if err != nil {
-		return nil, err
-	}
-	defer stmt.Reset()
-	stmt.BindText(1, after)
-	stmt.BindInt64(2, pageSize)
-	var out []events.StreamHead
-	for {
-		row, err := stmt.Step()
+// queryTailHeads finds the last event of every stream written since the
+// index watermark (the bare hash column takes its value from the row of
+// max(version), as SQLite documents for min and max).
+const queryTailHeads = `SELECT stream, max(version), hash FROM events
+	WHERE position > (SELECT through FROM indexed) AND stream > ?1 GROUP BY stream ORDER BY stream`
+
+func (s *Store) headRows(ctx context.Context, query, after string) (out []events.StreamHead, err error) {
+	err = s.withReader(ctx, func(conn *sqlite.Conn) error {
+		stmt, err := conn.Prepare(query)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if !row {
-			return out, nil
+		defer stmt.Reset()
+		stmt.BindText(1, after)
+		if query != queryTailHeads {
+			stmt.BindInt64(2, pageSize)
 		}
-		out = append(out, events.StreamHead{Stream: stmt.ColumnText(0), Version: uint64(stmt.ColumnInt64(1)), Hash: stmt.ColumnText(2)})
-	}
+		for {
+			row, err := stmt.Step()
+			if err != nil {
+				return err
+			}
+			if !row {
+				return nil
+			}
+			out = append(out, events.StreamHead{Stream: stmt.ColumnText(0), Version: uint64(stmt.ColumnInt64(1)), Hash: stmt.ColumnText(2)})
+		}
+	})
+	return out, err
 }

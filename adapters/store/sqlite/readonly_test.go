@@ -1,6 +1,8 @@
 package sqlite_test
 
 import (
+	"github.com/google/uuid"
+
 	"bytes"
 	"context"
 	"errors"
@@ -96,39 +98,44 @@ func TestReadOnly(t *testing.T) {
 	}
 }
 
-// TestDuplicateIDFailsAlone appends, among concurrent appends, one whose
-// event ID already exists: it fails without conflict, and every other
-// append in the same group commit succeeds.
-func TestDuplicateIDFailsAlone(t *testing.T) {
+// TestIDs checks the event IDs the store keeps: a caller's own ID is kept
+// as given, and every ID the store makes is a distinct version 7 UUID
+// (time first, so that IDs sort roughly in commit order). The store does
+// not look for a caller's ID among the events already written: like
+// EventStoreDB outside its idempotency window, it leaves that to the
+// caller, and xmppd itself never supplies IDs.
+func TestIDs(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t, sqlite.Config{})
 	defer s.Close()
-	first, err := s.Append(ctx, "account-dup@example.com", events.NoStream, storetest.Envelopes(t, 1, storetest.FullMeta())...)
+	mine := storetest.Envelopes(t, 3, storetest.FullMeta())
+	mine[1].ID = "0192f7e4-1111-7222-8333-944455556666"
+	mine[0].ID, mine[2].ID = "", ""
+	out, err := s.Append(ctx, "account-ids@example.com", events.NoStream, mine...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for round := range 20 {
-		errs := make(chan error, 9)
-		for range 8 {
-			go func() {
-				_, err := s.Append(ctx, "account-ok@example.com", events.Any, storetest.Envelopes(t, 2, storetest.FullMeta())...)
-				errs <- err
-			}()
+	if out[1].ID != mine[1].ID {
+		t.Errorf("caller's ID became %q", out[1].ID)
+	}
+	seen := map[string]bool{}
+	for e, err := range s.ReadAll(ctx, 0) {
+		if err != nil {
+			t.Fatal(err)
 		}
-		dup := storetest.Envelopes(t, 2, storetest.FullMeta())
-		dup[1].ID = first[0].ID
-		_, dupErr := s.Append(ctx, "account-other@example.com", events.Any, dup...)
-		if dupErr == nil || errors.Is(dupErr, events.ErrConflict) {
-			t.Fatalf("round %d: duplicate ID: err = %v, want a non-conflict error", round, dupErr)
+		if seen[e.ID] {
+			t.Errorf("ID %s repeated", e.ID)
 		}
-		for range 8 {
-			if err := <-errs; err != nil {
-				t.Fatalf("round %d: innocent append failed: %v", round, err)
-			}
+		seen[e.ID] = true
+		if e.ID == mine[1].ID {
+			continue
+		}
+		id, err := uuid.Parse(e.ID)
+		if err != nil || id.Version() != 7 {
+			t.Errorf("store-made ID %q is not a version 7 UUID (%v)", e.ID, err)
 		}
 	}
-	c := checkFile(t, s.Path())
-	if c.Events != 1+20*8*2 {
-		t.Fatalf("log holds %d events, want %d", c.Events, 1+20*8*2)
+	if len(seen) != 3 {
+		t.Fatalf("read %d events, want 3", len(seen))
 	}
 }

@@ -36,6 +36,7 @@ var errReadOnly = errors.New("store is read-only")
 type Store struct {
 	cfg     Config
 	readers *sqlitex.Pool
+	layout  layout // how the file's schema version lays events out
 
 	reqs       chan *appendReq
 	done       chan struct{} // closed by Close
@@ -95,7 +96,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		closeWriter()
 		return nil, err
 	}
-	if err := checkSchema(watch); err != nil {
+	if s.layout, err = checkSchema(watch); err != nil {
 		watch.Close()
 		closeWriter()
 		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, err)
@@ -248,6 +249,7 @@ func (s *Store) storeErr(ctx context.Context, op, stream string, version int64, 
 func (s *Store) Path() string { return s.cfg.Path }
 
 // ConsecutivePositions reports that this store's positions count events
-// (1, 2, 3 ...: AUTOINCREMENT in one writer's transactions), so a reader
+// (1, 2, 3 ...: the next rowid in one writer's transactions, in a table
+// nothing is ever deleted from), so a reader
 // can tell how many events lie between two positions, e.g. for progress.
 func (s *Store) ConsecutivePositions() bool { return true }

@@ -32,15 +32,62 @@ type writer struct {
 	// trusted only while PRAGMA data_version, read inside each write
 	// transaction, is unchanged: any commit by another connection or
 	// process changes it, and then the cache is dropped.
+	//
+	// Every head missing from the cache is in the streams table. That
+	// holds because the table is brought up to date (flush) whenever the
+	// cache may have lost a head: when another connection wrote, after a
+	// failed transaction, and before the cache is dropped for its size.
 	heads       map[string]head
 	dataVersion int64
 	pending     map[string]head // heads written by the transaction in progress
 
-	begin, commit, rollback, dataVer, selectHead, insert, upsertHead *sqlite.Stmt
+	// through is the index watermark (indexed.through) and last the last
+	// position in the log, as of this writer's last transaction.
+	through, last uint64
+	env           []byte // scratch for one envelope column
+
+	// tail holds, per stream, the events written since the watermark,
+	// when this writer wrote all of them (tailKnown); otherwise a flush
+	// reads them from the log first.
+	tail      runs
+	tailKnown bool
+
+	begin, commit, rollback, dataVer, selectHead, insert                 *sqlite.Stmt
+	logEnd, readWatermark, readTail, insertRun, upsertHead, setWatermark *sqlite.Stmt
+}
+
+// flushEvery is how many unindexed events the writer lets accumulate at
+// the end of the log before it indexes them in the next transaction. Each
+// read of a stream scans that many rows at most; each flush touches each
+// stream's index page once for all its events since the last flush,
+// instead of once per commit.
+const flushEvery = 4096
+
+// idleFlush is how long the writer waits with no appends before it indexes
+// the tail of the log anyway, so that a quiet store has none.
+const idleFlush = 100 * time.Millisecond
+
+// upsertHeadSQL moves one stream's head in the streams table.
+const upsertHeadSQL = `INSERT INTO streams (stream, version, hash) VALUES (?1, ?2, ?3)
+	ON CONFLICT (stream) DO UPDATE SET version = excluded.version, hash = excluded.hash`
+
+// insertV2 inserts one event; ?1 is the position, NULL for the next one.
+const insertV2 = `INSERT INTO events (position, stream, version, type, recorded, hash, envelope)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`
+
+// bindEvent binds e's columns (all but position) to an insertV2 statement.
+func bindEvent(s *sqlite.Stmt, e *events.Envelope, envelope []byte) {
+	s.BindText(2, e.Stream)
+	s.BindInt64(3, int64(e.Version))
+	s.BindText(4, e.Type)
+	s.BindInt64(5, e.Recorded.UnixNano())
+	s.BindText(6, e.Hash)
+	s.BindBytes(7, envelope)
 }
 
 func newWriter(conn *sqlite.Conn, maxBatch int) (*writer, error) {
-	w := &writer{conn: conn, maxBatch: maxBatch, heads: make(map[string]head), pending: make(map[string]head), dataVersion: -1}
+	w := &writer{conn: conn, maxBatch: maxBatch, heads: make(map[string]head), pending: make(map[string]head), dataVersion: -1,
+		tail: make(runs)}
 	for _, p := range []struct {
 		stmt **sqlite.Stmt
 		sql  string
@@ -50,11 +97,14 @@ func newWriter(conn *sqlite.Conn, maxBatch int) (*writer, error) {
 		{&w.rollback, "ROLLBACK"},
 		{&w.dataVer, "PRAGMA data_version"},
 		{&w.selectHead, "SELECT version, hash FROM streams WHERE stream = ?1"},
-		{&w.insert, `INSERT INTO events (id, stream, version, type, schema, recorded, actor, session, addr,
-			stanza_id, causation, correlation, node, prev, hash, data)
-			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)`},
-		{&w.upsertHead, `INSERT INTO streams (stream, version, hash) VALUES (?1, ?2, ?3)
-			ON CONFLICT (stream) DO UPDATE SET version = excluded.version, hash = excluded.hash`},
+		{&w.insert, insertV2},
+		{&w.logEnd, "SELECT coalesce(max(position), 0) FROM events"},
+		{&w.readWatermark, queryWatermark},
+		{&w.readTail, `SELECT stream, version, position, hash FROM events
+			WHERE position > ?1 AND position <= ?2 ORDER BY position`},
+		{&w.insertRun, insertRun},
+		{&w.upsertHead, upsertHeadSQL},
+		{&w.setWatermark, "UPDATE indexed SET through = ?1"},
 	} {
 		stmt, err := conn.Prepare(p.sql)
 		if err != nil {
@@ -73,16 +123,23 @@ func (s *Store) runWriter(w *writer) {
 	defer close(s.writerDone)
 	defer w.conn.Close()
 	batch := make([]*appendReq, 0, 256)
+	idle := time.NewTimer(idleFlush)
+	idle.Stop()
 	for {
 		var first *appendReq
 		select {
 		case <-s.done:
 			s.failQueued()
-			// Fold the WAL into the database file, so that the file alone
-			// (copied for an audit, say) holds the whole log. Best effort:
-			// another process still using the file may keep its WAL.
+			// Index the tail and fold the WAL into the database file, so
+			// that the file alone (copied for an audit, say) holds the
+			// whole log, indexed. Best effort: another process still
+			// using the file may keep its WAL.
+			w.flushAlone()
 			sqlitex.ExecuteTransient(w.conn, "PRAGMA wal_checkpoint(TRUNCATE)", nil)
 			return
+		case <-idle.C:
+			w.flushAlone()
+			continue
 		case first = <-s.reqs:
 		}
 		batch = batch[:0]
@@ -105,6 +162,9 @@ func (s *Store) runWriter(w *writer) {
 		select {
 		case s.kickCheckpoint <- struct{}{}:
 		default:
+		}
+		if w.last > w.through {
+			idle.Reset(idleFlush)
 		}
 	}
 }
@@ -160,47 +220,31 @@ func (s *Store) failQueued() {
 	}
 }
 
-// reqError is the failure of one request inside a batch: the transaction
-// is rolled back and retried without it.
-type reqError struct {
-	index int
-	err   error
-}
-
-func (e *reqError) Error() string { return e.err.Error() }
-
 // commitBatch commits batch and answers every request in it. A conflict
-// fails only its own request (it writes nothing); an insert failure of one
-// request (a duplicate event ID) rolls back and retries the rest without
-// it; any other failure fails the whole batch, of which nothing committed.
-// It returns how many events it committed.
+// fails only its own request (it writes nothing); any other failure fails
+// the whole batch, of which nothing committed. It returns how many events
+// it committed.
 func (w *writer) commitBatch(batch []*appendReq) (committed int) {
-	for len(batch) > 0 {
-		results, err := w.tryCommit(batch)
-		if re, ok := errors.AsType[*reqError](err); ok {
-			batch[re.index].done <- re.err
-			batch = append(batch[:re.index:re.index], batch[re.index+1:]...)
-			continue
+	results, err := w.tryCommit(batch)
+	if err != nil {
+		// The transaction rolled back: the cache may hold heads it wrote
+		// (none are cached before COMMIT returns, but a COMMIT that failed
+		// halfway leaves the file's state to be read again), so drop it.
+		clear(w.heads)
+		w.dataVersion = -1
+		w.tailKnown = false
+		for _, r := range batch {
+			r.done <- err
 		}
-		if err != nil {
-			// The cache may hold heads of a rolled-back transaction's
-			// neighbours only if a COMMIT failed halfway; drop it.
-			clear(w.heads)
-			w.dataVersion = -1
-			for _, r := range batch {
-				r.done <- err
-			}
-			return 0
-		}
-		for i, r := range batch {
-			if results[i] == nil {
-				committed += len(r.evs)
-			}
-			r.done <- results[i]
-		}
-		return committed
+		return 0
 	}
-	return 0
+	for i, r := range batch {
+		if results[i] == nil {
+			committed += len(r.evs)
+		}
+		r.done <- results[i]
+	}
+	return committed
 }
 
 // tryCommit runs one transaction for batch. It returns each request's
@@ -215,17 +259,14 @@ func (w *writer) tryCommit(batch []*appendReq) (results []error, err error) {
 			w.exec(w.rollback)
 		}
 	}()
-	dv, err := w.readDataVersion()
+	through, err := w.prepareTx(flushEvery)
 	if err != nil {
 		return nil, err
-	}
-	if dv != w.dataVersion || len(w.heads) > maxCachedHeads {
-		clear(w.heads)
-		w.dataVersion = dv
 	}
 	clear(w.pending)
 
 	results = make([]error, len(batch))
+	last := w.last
 	for i, r := range batch {
 		h, err := w.head(r.stream)
 		if err != nil {
@@ -237,32 +278,118 @@ func (w *writer) tryCommit(batch []*appendReq) (results []error, err error) {
 		}
 		events.Seal(r.stream, h.version, h.hash, r.evs)
 		for j := range r.evs {
-			if err := w.insertEvent(&r.evs[j]); err != nil {
-				if sqlite.ErrCode(err) == sqlite.ResultConstraintUnique {
-					return nil, &reqError{i, fmt.Errorf("event %d (id %q): %w", j, r.evs[j].ID, err)}
-				}
+			e := &r.evs[j]
+			w.env = composeEnvelope(w.env[:0], e.Prev, r.bodies[j])
+			s := w.insert
+			s.BindNull(1)
+			bindEvent(s, e, w.env)
+			if err := w.exec(s); err != nil {
 				return nil, fmt.Errorf("sqlite: insert event: %w", err)
 			}
+			e.Position = uint64(w.conn.LastInsertRowID())
+			last = e.Position
 		}
-		last := &r.evs[len(r.evs)-1]
-		w.pending[r.stream] = head{last.Version, last.Hash}
-	}
-	for stream, h := range w.pending {
-		s := w.upsertHead
-		s.BindText(1, stream)
-		s.BindInt64(2, int64(h.version))
-		s.BindText(3, h.hash)
-		if err := w.exec(s); err != nil {
-			return nil, fmt.Errorf("sqlite: update stream head: %w", err)
-		}
+		e := &r.evs[len(r.evs)-1]
+		w.pending[r.stream] = head{e.Version, e.Hash}
 	}
 	if err := w.exec(w.commit); err != nil {
 		return nil, fmt.Errorf("sqlite: commit: %w", err)
 	}
+	w.afterCommit(through)
+	w.last = last
 	for stream, h := range w.pending {
 		w.heads[stream] = h
 	}
+	for i, r := range batch {
+		if results[i] != nil {
+			continue // a conflict wrote nothing
+		}
+		for j := range r.evs {
+			w.tail.add(&r.evs[j])
+		}
+	}
 	return results, nil
+}
+
+// prepareTx runs at the start of each write transaction. It checks
+// whether another connection has written since this writer's last
+// transaction (PRAGMA data_version), and indexes the tail of the log when
+// the head cache cannot be trusted or the tail has reached limit events.
+// It returns the watermark as it will be once the transaction commits.
+func (w *writer) prepareTx(limit uint64) (through uint64, err error) {
+	dv, err := w.readDataVersion()
+	if err != nil {
+		return 0, err
+	}
+	force := false
+	if dv != w.dataVersion {
+		clear(w.heads)
+		w.dataVersion = dv
+		if w.through, err = w.uint(w.readWatermark); err != nil {
+			return 0, fmt.Errorf("sqlite: read index watermark: %w", err)
+		}
+		if w.last, err = w.uint(w.logEnd); err != nil {
+			return 0, fmt.Errorf("sqlite: read end of log: %w", err)
+		}
+		force = true // the tail may hold heads the cache never saw
+		w.tailKnown = false
+	}
+	if len(w.heads) > maxCachedHeads {
+		clear(w.heads)
+		force = true
+	}
+	if w.last == w.through || (!force && w.last-w.through < limit) {
+		return w.through, nil
+	}
+	if !w.tailKnown {
+		clear(w.tail)
+		if err := w.tail.read(w.readTail, w.through, w.last); err != nil {
+			return 0, fmt.Errorf("sqlite: read positions %d to %d: %w", w.through+1, w.last, err)
+		}
+	}
+	if err := w.tail.write(w.insertRun, w.upsertHead); err != nil {
+		return 0, fmt.Errorf("sqlite: index positions %d to %d: %w", w.through+1, w.last, err)
+	}
+	w.setWatermark.BindInt64(1, int64(w.last))
+	if err := w.exec(w.setWatermark); err != nil {
+		return 0, fmt.Errorf("sqlite: set index watermark: %w", err)
+	}
+	return w.last, nil
+}
+
+// flushAlone indexes the whole tail in a transaction of its own, when the
+// writer is idle or closing. A failure is left for the next transaction,
+// which sees the same tail.
+func (w *writer) flushAlone() {
+	if w.last == w.through && w.dataVersion >= 0 {
+		return
+	}
+	if err := w.exec(w.begin); err != nil {
+		return
+	}
+	through, err := w.prepareTx(1)
+	if err == nil {
+		err = w.exec(w.commit)
+	}
+	if err != nil {
+		if !w.conn.AutocommitEnabled() {
+			w.exec(w.rollback)
+		}
+		clear(w.heads)
+		w.dataVersion = -1
+		return
+	}
+	w.afterCommit(through)
+}
+
+// afterCommit records the watermark a committed transaction left. When it
+// indexed the tail, the tail is empty and its heads all known again.
+func (w *writer) afterCommit(through uint64) {
+	if through != w.through || w.last == through {
+		clear(w.tail)
+		w.tailKnown = true
+	}
+	w.through = through
 }
 
 // head returns the stream's head as this transaction sees it.
@@ -286,44 +413,26 @@ func (w *writer) head(stream string) (head, error) {
 	return head{uint64(s.ColumnInt64(0)), s.ColumnText(1)}, nil
 }
 
-func (w *writer) insertEvent(e *events.Envelope) error {
-	s := w.insert
-	s.BindText(1, e.ID)
-	s.BindText(2, e.Stream)
-	s.BindInt64(3, int64(e.Version))
-	s.BindText(4, e.Type)
-	s.BindInt64(5, int64(e.SchemaVersion))
-	s.BindInt64(6, e.Recorded.UnixNano())
-	s.BindText(7, e.Actor)
-	s.BindText(8, e.SessionID)
-	s.BindText(9, e.ClientAddr)
-	s.BindText(10, e.StanzaID)
-	s.BindText(11, e.CausationID)
-	s.BindText(12, e.CorrelationID)
-	s.BindText(13, e.Node)
-	s.BindText(14, e.Prev)
-	s.BindText(15, e.Hash)
-	s.BindText(16, string(e.Data))
-	if err := w.exec(s); err != nil {
-		return err
-	}
-	e.Position = uint64(w.conn.LastInsertRowID())
-	return nil
-}
-
 func (w *writer) readDataVersion() (int64, error) {
-	defer w.dataVer.Reset()
-	if _, err := w.dataVer.Step(); err != nil {
+	v, err := w.uint(w.dataVer)
+	if err != nil {
 		return 0, fmt.Errorf("sqlite: read data version: %w", err)
 	}
-	return w.dataVer.ColumnInt64(0), nil
+	return int64(v), nil
+}
+
+// uint runs a query of one integer.
+func (w *writer) uint(s *sqlite.Stmt) (uint64, error) {
+	defer s.Reset()
+	row, err := s.Step()
+	if err != nil {
+		return 0, err
+	}
+	if !row {
+		return 0, errors.New("no row")
+	}
+	return uint64(s.ColumnInt64(0)), nil
 }
 
 // exec steps a statement that returns no rows and resets it.
-func (w *writer) exec(s *sqlite.Stmt) error {
-	_, err := s.Step()
-	if rerr := s.Reset(); err == nil && rerr != nil {
-		err = rerr
-	}
-	return err
-}
+func (w *writer) exec(s *sqlite.Stmt) error { return step(s) }
