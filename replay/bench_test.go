@@ -29,7 +29,9 @@ var benchConfig = projtest.GenConfig{Seed: 1, Accounts: 2000, MinRoster: 50, Max
 // events takes a while; reading is what is measured).
 func benchStore(b *testing.B) *sqlite.Store {
 	b.Helper()
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("xmppd-replay-bench-%d-%d.db", benchConfig.Seed, benchConfig.Accounts))
+	// The name carries the store's schema version: a log left by an older
+	// xmppd would be read through its old layout and measure that.
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("xmppd-replay-bench-s2-%d-%d.db", benchConfig.Seed, benchConfig.Accounts))
 	ready := path + ".done"
 	if _, err := os.Stat(ready); err != nil {
 		for _, suffix := range []string{"", "-wal", "-shm"} {
