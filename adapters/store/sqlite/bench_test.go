@@ -14,7 +14,7 @@ import (
 )
 
 // presence returns one realistic presence.available envelope for user n.
-func presence(b *testing.B, n int) events.Envelope {
+func presence(b testing.TB, n int) events.Envelope {
 	e, err := events.New(events.PresenceAvailable{
 		Resource: "phone",
 		Show:     "away",

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"time"
 
 	"zombiezen.com/go/sqlite"
@@ -24,9 +25,10 @@ const maxCachedHeads = 1 << 20
 
 // writer owns the write connection. Only the writer goroutine touches it.
 type writer struct {
-	conn      *sqlite.Conn
-	maxBatch  int
-	lastBatch int // requests in the previous batch
+	conn     *sqlite.Conn
+	maxBatch int
+	recent   [8]int // requests in each of the last batches, a ring
+	nextSlot int
 
 	// heads caches stream heads committed through this connection. It is
 	// trusted only while PRAGMA data_version, read inside each write
@@ -175,12 +177,15 @@ func (s *Store) runWriter(w *writer) {
 const lingerMax = 200 * time.Microsecond
 
 // gather adds queued requests to batch (n events so far) until the queue
-// is empty or the batch is full. When the batch is smaller than the last
-// one, the callers just answered are likely about to append again: it
-// yields the processor to them for up to lingerMax before giving up, so a
-// steady load forms one full batch per fsync instead of two half ones.
+// is empty or the batch is full. When the batch is smaller than the
+// largest of the last few, the callers answered recently are likely about
+// to append again: it yields the processor to them for up to lingerMax
+// before giving up, so a steady load forms one full batch per fsync
+// instead of two half ones. (Aiming at the last batch alone let one short
+// batch, some callers being late, shrink every batch after it.)
 func (w *writer) gather(reqs <-chan *appendReq, batch *[]*appendReq, n int) int {
 	var deadline time.Time
+	target := slices.Max(w.recent[:])
 	for n < w.maxBatch {
 		select {
 		case r := <-reqs:
@@ -191,7 +196,7 @@ func (w *writer) gather(reqs <-chan *appendReq, batch *[]*appendReq, n int) int 
 			continue
 		default:
 		}
-		if len(*batch) >= w.lastBatch {
+		if len(*batch) >= target {
 			break
 		}
 		now := time.Now()
@@ -202,7 +207,8 @@ func (w *writer) gather(reqs <-chan *appendReq, batch *[]*appendReq, n int) int 
 		}
 		runtime.Gosched()
 	}
-	w.lastBatch = len(*batch)
+	w.recent[w.nextSlot] = len(*batch)
+	w.nextSlot = (w.nextSlot + 1) % len(w.recent)
 	return n
 }
 
