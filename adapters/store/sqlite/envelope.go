@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	gojson "github.com/goccy/go-json"
 
@@ -102,12 +103,14 @@ type envelopeFields struct {
 var errEnvelope = errors.New("envelope column is not an xmppd envelope object")
 
 // parseEnvelope fills e's fields from the envelope object obj, whose bytes
-// the caller owns and never changes afterwards (e.Data aliases them). sc
+// the caller owns and never changes afterwards (e.Data aliases them), and
+// e.Hash from the hash column's bytes. sc
 // interns the provenance strings, which repeat from event to event.
-func (sc *scanner) parseEnvelope(obj []byte, e *events.Envelope) error {
-	if sc.parseFast(obj, e) {
+func (sc *scanner) parseEnvelope(obj, hash []byte, e *events.Envelope) error {
+	if sc.parseFast(obj, hash, e) {
 		return nil
 	}
+	e.Hash = string(hash)
 	var f envelopeFields
 	if err := gojson.Unmarshal(obj, &f); err != nil {
 		return fmt.Errorf("%w: %v", errEnvelope, err)
@@ -129,12 +132,14 @@ var fastKeys = [...]string{`{"prev":`, `,"id":`, `,"schema":`, `,"actor":`, `,"s
 
 // parseFast reads an object exactly as this package writes it, whose
 // strings hold no escapes. It reports false, having changed nothing that
-// matters, for anything else.
-func (sc *scanner) parseFast(obj []byte, e *events.Envelope) bool {
+// matters, for anything else. hash is the hash column's bytes: it and the
+// strings unique to the event (prev, id, stanza id, causation,
+// correlation) end up in one allocation; the rest are interned.
+func (sc *scanner) parseFast(obj, hash []byte, e *events.Envelope) bool {
 	if len(obj) < 2 || obj[len(obj)-1] != '}' {
 		return false
 	}
-	var str [10]string // prev, id, (schema), actor ... node
+	var spans [10][]byte // prev, id, (schema), actor ... node
 	var schema int
 	rest := obj
 	for k, key := range fastKeys {
@@ -163,13 +168,22 @@ func (sc *scanner) parseFast(obj []byte, e *events.Envelope) bool {
 			if end < 0 {
 				return false
 			}
-			str[k] = sc.text(k, rest[1:1+end])
+			spans[k] = rest[1 : 1+end]
 			rest = rest[2+end:]
 		}
 	}
-	e.Prev, e.ID, e.SchemaVersion = str[0], str[1], schema
-	e.Actor, e.SessionID, e.ClientAddr, e.StanzaID = str[3], str[4], str[5], str[6]
-	e.CausationID, e.CorrelationID, e.Node = str[7], str[8], str[9]
+	var b strings.Builder
+	b.Grow(len(hash) + len(spans[0]) + len(spans[1]) + len(spans[6]) + len(spans[7]) + len(spans[8]))
+	for _, p := range [...][]byte{hash, spans[0], spans[1], spans[6], spans[7], spans[8]} {
+		b.Write(p)
+	}
+	u := b.String()
+	cut := func(n int) string { v := u[:n]; u = u[n:]; return v }
+	e.Hash, e.Prev, e.ID = cut(len(hash)), cut(len(spans[0])), cut(len(spans[1]))
+	e.StanzaID, e.CausationID, e.CorrelationID = cut(len(spans[6])), cut(len(spans[7])), cut(len(spans[8]))
+	e.SchemaVersion = schema
+	e.Actor, e.SessionID = sc.internBytes(spans[3]), sc.internBytes(spans[4])
+	e.ClientAddr, e.Node = sc.internBytes(spans[5]), sc.internBytes(spans[9])
 	return true
 }
 
@@ -183,15 +197,4 @@ func indexQuote(b []byte) int {
 		return -1
 	}
 	return end
-}
-
-// text turns the k-th string of the envelope into a Go string: provenance
-// strings are interned, the unique ones (prev, id, stanza id, causation)
-// copied.
-func (sc *scanner) text(k int, b []byte) string {
-	switch k {
-	case 3, 4, 5, 8, 9: // actor, session, addr, correlation, node
-		return sc.internBytes(b)
-	}
-	return string(b)
 }

@@ -131,9 +131,9 @@ func (sc *scanner) scanV2(s *sqlite.Stmt) (events.Envelope, error) {
 		Version:  uint64(s.ColumnInt64(2)),
 		Type:     sc.interned(s, 3),
 		Recorded: time.Unix(0, s.ColumnInt64(4)).UTC(),
-		Hash:     s.ColumnText(5),
 	}
-	if err := sc.parseEnvelope(sc.slabbed(s, 6), &e); err != nil {
+	obj := sc.slabbed(s, 6)
+	if err := sc.parseEnvelope(obj, sc.column(s, 5), &e); err != nil {
 		return e, fmt.Errorf("position %d (%s version %d): %w", e.Position, e.Stream, e.Version, err)
 	}
 	return e, nil
