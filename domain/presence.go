@@ -96,9 +96,11 @@ func DecideBroadcast(a *Account, v *PresenceView, cmd PresenceBroadcast) (Decisi
 // user has gone offline ungracefully, then the server MUST generate the
 // unavailable presence broadcast on the user's behalf" (Stanza is empty in
 // the effects: the adapter builds <presence type='unavailable'/>).
-func DecideSessionEnd(a *Account, v *PresenceView, resource, reason string) Decision {
-	d := unavailable(a, v, resource, "", false)
-	d.Events = append(d.Events, events.SessionEnded{Resource: resource, Reason: reason})
+// end is the session.ended to record: the resource, and the cause and
+// stream error condition the adapter observed.
+func DecideSessionEnd(a *Account, v *PresenceView, end events.SessionEnded) Decision {
+	d := unavailable(a, v, end.Resource, "", false)
+	d.Events = append(d.Events, end)
 	return d
 }
 

@@ -104,9 +104,13 @@ func TestDecideBroadcast(t *testing.T) {
 
 func TestDecideSessionEnd(t *testing.T) {
 	a, v := presenceWorld()
-	d := domain.DecideSessionEnd(a, v, "chamber", "error")
+	end := events.SessionEnded{Resource: "chamber", Cause: events.EndConnectionLost, Detail: "read: connection reset by peer"}
+	d := domain.DecideSessionEnd(a, v, end)
 	if got := eventTypes(d.Events); !slices.Equal(got, []string{events.TypePresenceUnavailable, events.TypeSessionEnded}) {
 		t.Fatalf("events %v", got)
+	}
+	if got := d.Events[1]; got != end {
+		t.Errorf("recorded %+v, want %+v", got, end)
 	}
 	// 4.5.2: ungraceful end -> the server generates the broadcast; the
 	// ended resource itself gets nothing.

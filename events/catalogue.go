@@ -1,8 +1,9 @@
 package events
 
-// The v1 catalogue. Names are chosen strings, never derived from Go types,
+// The catalogue. Names are chosen strings, never derived from Go types,
 // and never change once an event has been stored: a new shape gets a new
-// schema version and an upcaster (see codec.go).
+// schema version and an upcaster (see codec.go and upcasters.go). Every
+// type is at schema 1 except session.ended, at schema 2.
 //
 // Every payload names the account it belongs to only through its stream;
 // JIDs inside payloads are canonical strings (bare unless said otherwise).
@@ -156,11 +157,85 @@ type SessionStarted struct {
 	Mechanism  string `json:"mechanism,omitempty"`
 }
 
-// SessionEnded records the end of a session and why ("closed", "conflict",
-// "error", "shutdown", "restart", "account deleted", ...).
+// SessionEnded records the end of a session and why: one cause from a
+// closed set, the stream error condition if one ended the stream, and
+// optional words for people.
+//
+// Schema 2. Schema 1 had only {resource, reason}, reason being free text
+// ("client closed the stream", "conflict", "policy-violation", ...); the
+// upcaster in upcasters.go reads it as schema 2, with the old text in
+// Detail.
 type SessionEnded struct {
-	Resource string `json:"resource"`
-	Reason   string `json:"reason"`
+	Resource string          `json:"resource"`
+	Cause    SessionEndCause `json:"cause"`
+	// Condition is the RFC 6120 section 4.9.3 stream error condition
+	// ("conflict", "policy-violation", "connection-timeout",
+	// "system-shutdown", ...) that the server sent, or, for
+	// EndClientClosed, that the client sent; empty when the stream ended
+	// without one.
+	Condition string `json:"condition,omitempty"`
+	// Detail is free text for people (a stream error's text, the network
+	// error); schema 1's reason, for upcast events. Never parse it.
+	Detail string `json:"detail,omitempty"`
+}
+
+// SessionEndCause is why a session ended (session.ended schema 2): a closed
+// set of values, stable once stored like the type names above. A new cause
+// may be added; an existing one is never renamed or given a new meaning.
+type SessionEndCause string
+
+const (
+	// EndClientClosed: the client closed its stream, with
+	// </stream:stream> (RFC 6120 section 4.4) or with a stream error of
+	// its own (section 4.9), whose condition is then the event's
+	// Condition. Schema 1 wrote "client closed the stream" also for a
+	// lost connection; upcast events keep that ambiguity.
+	EndClientClosed SessionEndCause = "client_closed"
+	// EndConflict: a new session bound the same resource and replaced
+	// this one, which was sent <conflict/> (RFC 6120 sections 7.7.2.2
+	// and 4.9.3.3).
+	EndConflict SessionEndCause = "conflict"
+	// EndStreamError: the server ended the stream with a stream error
+	// (RFC 6120 section 4.9) for a cause not listed separately here, e.g.
+	// <policy-violation/> for a stanza over the size limit,
+	// <not-well-formed/>, <resource-constraint/> for a client too slow to
+	// read. Condition names it.
+	EndStreamError SessionEndCause = "stream_error"
+	// EndConnectionLost: the connection failed or reached EOF without
+	// </stream:stream>: a TCP or TLS error, or a failed write.
+	EndConnectionLost SessionEndCause = "connection_lost"
+	// EndTimeout: the client sent nothing, not even a whitespace
+	// keepalive, within the read timeout; the server sent
+	// <connection-timeout/> (RFC 6120 sections 4.6.1 and 4.9.3.4).
+	EndTimeout SessionEndCause = "timeout"
+	// EndShutdown: the server shut down; the session was sent
+	// <system-shutdown/> (RFC 6120 section 4.9.3.19).
+	EndShutdown SessionEndCause = "shutdown"
+	// EndRestart: the process that held the session died without ending
+	// it, and the next start of the same node ended it. No stream error
+	// reached the client.
+	EndRestart SessionEndCause = "restart"
+	// EndAccountDeleted: the account was deleted; the session was sent
+	// <not-authorized/>.
+	EndAccountDeleted SessionEndCause = "account_deleted"
+	// EndServerClosed: the server closed the stream gracefully, with
+	// </stream:stream> and no stream error (c2s Session.Close).
+	EndServerClosed SessionEndCause = "server_closed"
+	// EndBindFailed: the session's start was recorded but the bind did
+	// not complete in time, so the client was refused the resource and
+	// the session never carried a stanza.
+	EndBindFailed SessionEndCause = "bind_failed"
+	// EndUnknown is written by no xmppd: the upcaster gives it to a
+	// schema 1 reason it does not recognise, keeping the text in Detail.
+	EndUnknown SessionEndCause = "unknown"
+)
+
+// SessionEndCauses returns every SessionEndCause, in the order above.
+func SessionEndCauses() []SessionEndCause {
+	return []SessionEndCause{
+		EndClientClosed, EndConflict, EndStreamError, EndConnectionLost, EndTimeout,
+		EndShutdown, EndRestart, EndAccountDeleted, EndServerClosed, EndBindFailed, EndUnknown,
+	}
 }
 
 // AuthFailed records a failed SASL attempt.
@@ -262,7 +337,7 @@ func (SubscriptionIgnored) SchemaVersion() int { return 1 }
 func (PreapprovalSet) SchemaVersion() int      { return 1 }
 func (PreapprovalCleared) SchemaVersion() int  { return 1 }
 func (SessionStarted) SchemaVersion() int      { return 1 }
-func (SessionEnded) SchemaVersion() int        { return 1 }
+func (SessionEnded) SchemaVersion() int        { return 2 }
 func (AuthFailed) SchemaVersion() int          { return 1 }
 func (PresenceAvailable) SchemaVersion() int   { return 1 }
 func (PresenceUnavailable) SchemaVersion() int { return 1 }

@@ -3,6 +3,7 @@ package events
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	gojson "github.com/goccy/go-json"
@@ -38,7 +39,7 @@ type upcastKey struct {
 
 // Codec decodes stored events into current payloads, upcasting old schema
 // versions one step at a time. The zero value is not usable; DefaultCodec
-// holds the v1 catalogue.
+// holds the current catalogue and every upcaster.
 type Codec struct {
 	current   map[string]decoder
 	upcasters map[upcastKey]Upcaster
@@ -80,15 +81,20 @@ func (c *Codec) RegisterUpcaster(typ string, from int, u Upcaster) {
 func (c *Codec) Known(typ string) bool { _, ok := c.current[typ]; return ok }
 
 // Decode returns e's payload in its current schema version.
+// ErrUnknownSchema is the decoding error for an event of a type, or a
+// schema version of its type, that this build does not know: one written
+// by a newer xmppd, most likely.
+var ErrUnknownSchema = errors.New("written by a newer xmppd?")
+
 func (c *Codec) Decode(e *Envelope) (Payload, error) {
 	dec, ok := c.current[e.Type]
 	if !ok {
-		return nil, fmt.Errorf("events: decode %s version %d of %s: unknown event type %q", e.Stream, e.Version, e.Type, e.Type)
+		return nil, fmt.Errorf("events: decode %s version %d: unknown event type %q (%w)", e.Stream, e.Version, e.Type, ErrUnknownSchema)
 	}
 	data := e.Data
 	want := dec.version
 	if e.SchemaVersion > want {
-		return nil, fmt.Errorf("events: decode %s version %d: %s schema %d is newer than this xmppd knows (%d)", e.Stream, e.Version, e.Type, e.SchemaVersion, want)
+		return nil, fmt.Errorf("events: decode %s version %d: %s schema %d is newer than this xmppd knows (%d) (%w)", e.Stream, e.Version, e.Type, e.SchemaVersion, want, ErrUnknownSchema)
 	}
 	for v := e.SchemaVersion; v < want; v++ {
 		up, ok := c.upcasters[upcastKey{e.Type, v}]

@@ -1,5 +1,5 @@
 // Package events owns the vocabulary of the xmppd event log: the Envelope
-// that wraps every recorded fact, the v1 catalogue of event types and their
+// that wraps every recorded fact, the catalogue of event types and their
 // payloads, the codec with its upcaster chain, the hash chain that lets
 // `xmppd verify` prove a stream was not altered, and the Store port that
 // every event store adapter implements.

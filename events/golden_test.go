@@ -2,9 +2,13 @@ package events_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,13 +19,31 @@ import (
 	"xmppd/events"
 )
 
-var update = flag.Bool("update", false, "write golden files for catalogue types that have none")
+var update = flag.Bool("update", false, "write golden files for current catalogue types that have none (never rewrites a file)")
 
 // golden is one file of testdata/golden: an envelope exactly as a store
-// hands it out, and the payload it must decode to in the current schema.
+// hands it out, and the payload that its schema's xmppd wrote, which for
+// the current schema is also what it must decode to.
 type golden struct {
 	Envelope events.Envelope `json:"envelope"`
 	Payload  json.RawMessage `json:"payload"`
+}
+
+// upcastGolden is, for each golden file of an old schema version, the
+// payload it must decode to now, through the upcasters. A file of an old
+// version is frozen: it was written by that version and is never
+// regenerated (its sha256 is pinned in frozenGolden).
+var upcastGolden = map[string]events.Payload{
+	// schema 1's free-text reason, not one xmppd wrote, is kept in
+	// Detail under cause "unknown".
+	"session.ended.v1.json": events.SessionEnded{Resource: "sample-Resource-ñ", Cause: events.EndUnknown, Detail: "sample-Reason-ñ"},
+}
+
+// frozenGolden pins the bytes of every old version's golden file: they
+// record what a released xmppd wrote, and neither -update nor a hand edit
+// may change them.
+var frozenGolden = map[string]string{
+	"session.ended.v1.json": "e2dfa06b9484b271ca85c666cabe9688416e02cdc3004e019c4021dc127c729e",
 }
 
 // goldenName is "<type>.v<schema>.json".
@@ -37,12 +59,23 @@ func TestGoldenFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	current := map[string]int{}
+	for _, p := range events.Catalogue() {
+		current[p.EventType()] = p.SchemaVersion()
+	}
 	seen := map[string]bool{}
+	seenFiles := map[string]bool{}
 	for _, f := range files {
+		seenFiles[filepath.Base(f)] = true
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			raw, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if want, ok := frozenGolden[filepath.Base(f)]; ok {
+				if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != want {
+					t.Errorf("%s changed (sha256 %x, pinned %s): an old version's golden file is what that version wrote; restore it", f, sum, want)
+				}
 			}
 			var g golden
 			if err := json.Unmarshal(raw, &g); err != nil {
@@ -65,6 +98,29 @@ func TestGoldenFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if p.SchemaVersion() != current[g.Envelope.Type] {
+				t.Errorf("decoded into schema %d, the catalogue is at %d", p.SchemaVersion(), current[g.Envelope.Type])
+			}
+			if g.Envelope.SchemaVersion < current[g.Envelope.Type] {
+				// An old version: the file's payload is what that version
+				// wrote, so it must equal the stored data; the upcast
+				// result is in upcastGolden.
+				if _, ok := frozenGolden[filepath.Base(f)]; !ok {
+					t.Errorf("%s is an old schema version: pin its sha256 in frozenGolden", f)
+				}
+				if !jsonSame(t, g.Payload, g.Envelope.Data) {
+					t.Errorf("payload %s differs from the stored data %s", g.Payload, g.Envelope.Data)
+				}
+				want, ok := upcastGolden[filepath.Base(f)]
+				if !ok {
+					t.Fatalf("%s is an old schema version: add what it decodes to now to upcastGolden", f)
+				}
+				if !reflect.DeepEqual(p, want) {
+					t.Errorf("upcast %#v\nwant   %#v", p, want)
+				}
+				seen[g.Envelope.Type+"/"+fmt.Sprint(g.Envelope.SchemaVersion)] = true
+				return
+			}
 			want := reflect.New(reflect.TypeOf(p))
 			if err := json.Unmarshal(g.Payload, want.Interface()); err != nil {
 				t.Fatal(err)
@@ -74,6 +130,11 @@ func TestGoldenFiles(t *testing.T) {
 			}
 			seen[g.Envelope.Type+"/"+fmt.Sprint(g.Envelope.SchemaVersion)] = true
 		})
+	}
+	for name := range upcastGolden {
+		if !seenFiles[name] {
+			t.Errorf("upcastGolden names %s, which is not a golden file", name)
+		}
 	}
 	for _, p := range events.Catalogue() {
 		key := p.EventType() + "/" + fmt.Sprint(p.SchemaVersion())
@@ -88,7 +149,9 @@ func TestGoldenFiles(t *testing.T) {
 }
 
 // writeGolden records a sample of p's current schema. Samples are filled
-// by sampleOf so that every field is non-zero and visible in review.
+// by sampleOf so that every field is non-zero and visible in review. It
+// only ever creates a file: an existing one, above all an old version's,
+// is left alone (and TestGoldenFiles only asks for the current versions).
 func writeGolden(t *testing.T, zero events.Payload) {
 	p := sampleOf(zero)
 	e, err := events.New(p, events.Meta{
@@ -107,9 +170,33 @@ func writeGolden(t *testing.T, zero events.Payload) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(goldenName(p.EventType(), p.SchemaVersion()), append(out, '\n'), 0o644); err != nil {
+	name := goldenName(p.EventType(), p.SchemaVersion())
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		t.Fatalf("-update: %s exists; golden files are never rewritten", name)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := f.Write(append(out, '\n')); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// jsonSame reports whether a and b hold the same JSON value.
+func jsonSame(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal(a, &x); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &y); err != nil {
+		t.Fatal(err)
+	}
+	return reflect.DeepEqual(x, y)
 }
 
 // sampleOf fills every exported field of zero's type with a sample value,
@@ -122,6 +209,9 @@ func sampleOf(zero events.Payload) events.Payload {
 			Stanza: `<presence xmlns="jabber:client" type="subscribe" from="bob@localhost" to="alice@localhost" id="s1"><nick xmlns="http://jabber.org/protocol/nick">Bob ñ</nick></presence>`}
 	case events.SubscriptionIgnored:
 		return events.SubscriptionIgnored{Contact: "bob@localhost", Cause: events.InSubscribed, State: events.StateBoth}
+	case events.SessionEnded:
+		return events.SessionEnded{Resource: "sample-Resource-ñ", Cause: events.EndStreamError,
+			Condition: "policy-violation", Detail: "stanza too large ñ"}
 	}
 	v := reflect.New(reflect.TypeOf(zero)).Elem()
 	fill(v, zero.EventType())

@@ -1,8 +1,127 @@
 package events
 
+import (
+	"encoding/json"
+	"fmt"
+
+	gojson "github.com/goccy/go-json"
+)
+
 // registerUpcasters adds every schema step xmppd has shipped. Each step
 // gets a golden file for the old version in testdata/golden, decoded by
 // TestGoldenFiles, so that old logs keep replaying.
 //
-// The v1 catalogue is the first: no event type has an older schema yet.
-func registerUpcasters(c *Codec) {}
+// Upcasting happens on decode only: the store keeps the bytes an event was
+// appended with, and its hash covers them, so an old event is never
+// rewritten (export shows it as it was written, schema 1 and all).
+//
+// An upcaster reads and writes frozen copies of the two shapes it joins,
+// never the current payload types: when a shape changes again, the old
+// steps stay as they were and a new step is added after them.
+func registerUpcasters(c *Codec) {
+	c.RegisterUpcaster(TypeSessionEnded, 1, upcastSessionEndedV1)
+}
+
+// sessionEndedV1 is session.ended schema 1, as xmppd wrote it until
+// schema 2: the reason was free text.
+type sessionEndedV1 struct {
+	Resource string `json:"resource"`
+	Reason   string `json:"reason"`
+}
+
+// sessionEndedV2 is session.ended schema 2 (SessionEnded when this step
+// was written).
+type sessionEndedV2 struct {
+	Resource  string `json:"resource"`
+	Cause     string `json:"cause"`
+	Condition string `json:"condition,omitempty"`
+	Detail    string `json:"detail,omitempty"`
+}
+
+// v1EndReason is the cause and stream error condition of a schema 1
+// reason.
+type v1EndReason struct {
+	cause     SessionEndCause
+	condition string
+}
+
+// v1EndReasons maps every reason text that an xmppd writing schema 1 could
+// record (found in its code: adapters/c2s, adapters/server) to its schema
+// 2 cause and condition:
+//
+//   - "client closed the stream": c2s's reader, when no stream error was
+//     due. It also covered a client's own <stream:error/>, EOF and network
+//     errors: schema 1 could not tell them apart, so all read as
+//     client_closed.
+//   - "write failed": c2s's writer, or the write of the bind result.
+//   - "closed by server": c2s Session.Close (no caller in xmppd's core).
+//   - "conflict": the core, replacing a session with the same resource,
+//     to which c2s then sent <conflict/>.
+//   - "shutdown": the core, for every end during shutdown; c2s then sent
+//     <system-shutdown/>.
+//   - "system-shutdown": c2s's shutdown, if the core had not yet noticed it
+//     was stopping.
+//   - "restart": the core, ending at start-up the sessions a killed
+//     process left open.
+//   - "account deleted": the core, before sending <not-authorized/>.
+//   - "bind timed out": the core, when the session start was recorded
+//     after c2s had given up on the bind.
+//   - "resource-constraint": c2s, for a client too slow to read.
+//   - any other RFC 6120 section 4.9.3 condition name: c2s, after sending
+//     that stream error (bad-format, invalid-namespace, not-well-formed,
+//     policy-violation, restricted-xml, unsupported-stanza-type,
+//     internal-server-error, ...); connection-timeout is the read timeout.
+//
+// Anything else ("closed" and "error" appear only in tests) becomes
+// EndUnknown: an upcaster must not fail on data its version wrote, and
+// the text survives in Detail.
+var v1EndReasons = map[string]v1EndReason{
+	"client closed the stream": {EndClientClosed, ""},
+	"write failed":             {EndConnectionLost, ""},
+	"closed by server":         {EndServerClosed, ""},
+	"conflict":                 {EndConflict, "conflict"},
+	"shutdown":                 {EndShutdown, "system-shutdown"},
+	"system-shutdown":          {EndShutdown, "system-shutdown"},
+	"restart":                  {EndRestart, ""},
+	"account deleted":          {EndAccountDeleted, "not-authorized"},
+	"bind timed out":           {EndBindFailed, ""},
+	"connection-timeout":       {EndTimeout, "connection-timeout"},
+}
+
+// streamErrorConditions are the defined conditions of RFC 6120 section
+// 4.9.3, in its order.
+var streamErrorConditions = []string{
+	"bad-format", "bad-namespace-prefix", "conflict", "connection-timeout", "host-gone",
+	"host-unknown", "improper-addressing", "internal-server-error", "invalid-from",
+	"invalid-namespace", "invalid-xml", "not-authorized", "not-well-formed",
+	"policy-violation", "remote-connection-failed", "reset", "resource-constraint",
+	"restricted-xml", "see-other-host", "system-shutdown", "undefined-condition",
+	"unsupported-encoding", "unsupported-feature", "unsupported-stanza-type",
+	"unsupported-version",
+}
+
+// v1EndReasonOf returns the cause and condition of a schema 1 reason.
+func v1EndReasonOf(reason string) v1EndReason {
+	if r, ok := v1EndReasons[reason]; ok {
+		return r
+	}
+	for _, c := range streamErrorConditions {
+		if reason == c {
+			return v1EndReason{EndStreamError, c}
+		}
+	}
+	return v1EndReason{EndUnknown, ""}
+}
+
+// upcastSessionEndedV1 turns session.ended schema 1 into schema 2: the
+// reason becomes a cause and a condition (v1EndReasons), and is kept
+// verbatim in detail.
+func upcastSessionEndedV1(data json.RawMessage) (json.RawMessage, error) {
+	var v1 sessionEndedV1
+	if err := gojson.Unmarshal(data, &v1); err != nil {
+		return nil, fmt.Errorf("session.ended schema 1: %w", err)
+	}
+	r := v1EndReasonOf(v1.Reason)
+	// Only decoded, never stored: any valid JSON of the shape will do.
+	return gojson.Marshal(sessionEndedV2{Resource: v1.Resource, Cause: string(r.cause), Condition: r.condition, Detail: v1.Reason})
+}

@@ -63,7 +63,10 @@ func TestApplyFoldsEachView(t *testing.T) {
 				l.add(jpres, events.SessionStarted{Resource: "tablet", ClientAddr: "192.0.2.8:4000", Node: "node-b"}, tablet),
 				l.add(jpres, events.SessionStarted{Resource: "laptop", ClientAddr: "192.0.2.9:4000", Node: "node-a"}, events.Meta{SessionID: "sess-3"}),
 				l.add(jpres, events.PresenceAvailable{Resource: "phone", Priority: 5, Stanza: "<presence/>"}, phone),
-				l.add(jpres, events.SessionEnded{Resource: "laptop", Reason: "closed"}, events.Meta{}),
+				l.add(jpres, events.SessionEnded{Resource: "laptop", Cause: events.EndClientClosed}, events.Meta{}),
+				// Ended by an xmppd that wrote session.ended schema 1.
+				l.add(jpres, events.SessionStarted{Resource: "desk", Node: "node-a"}, events.Meta{SessionID: "sess-5"}),
+				l.add(jpres, sessionEndedV1{Resource: "desk", Reason: "client closed the stream"}, events.Meta{}),
 				l.add(events.PresenceStream("romeo@example.net"), events.SessionStarted{Resource: "r", Node: "node-a"}, events.Meta{SessionID: "sess-4"}),
 			}
 		},

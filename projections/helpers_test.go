@@ -47,6 +47,17 @@ func (l *logBuilder) add(stream string, p events.Payload, m events.Meta) events.
 	return evs[0]
 }
 
+// sessionEndedV1 is session.ended as an xmppd writing schema 1 stored it:
+// logBuilder.add encodes it as schema 1, and the views decode it through
+// the upcaster.
+type sessionEndedV1 struct {
+	Resource string `json:"resource"`
+	Reason   string `json:"reason"`
+}
+
+func (sessionEndedV1) EventType() string  { return events.TypeSessionEnded }
+func (sessionEndedV1) SchemaVersion() int { return 1 }
+
 // dumpOf returns v's canonical dump.
 func dumpOf(t testing.TB, v *projections.Views) string {
 	t.Helper()

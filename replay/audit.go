@@ -70,8 +70,9 @@ func (f Filter) Validate() error {
 
 // Entry is one event of the story, with everything an auditor asks: when,
 // what happened (for subscriptions the Appendix A input and the states
-// before and after), and who: the actor's full JID, session, client
-// address, stanza id and the node that recorded it.
+// before and after; for a session's end its cause and stream error
+// condition), and who: the actor's full JID, session, client address,
+// stanza id and the node that recorded it.
 type Entry struct {
 	Time     time.Time `json:"time"`
 	Position uint64    `json:"position"`
@@ -82,9 +83,16 @@ type Entry struct {
 	Text     string    `json:"text"`
 	Contact  string    `json:"contact,omitempty"`
 	Resource string    `json:"resource,omitempty"`
-	Cause    string    `json:"cause,omitempty"`
-	Before   string    `json:"before,omitempty"`
-	After    string    `json:"after,omitempty"`
+	// Cause is the Appendix A input of a subscription event, or the
+	// events.SessionEndCause of session.ended.
+	Cause  string `json:"cause,omitempty"`
+	Before string `json:"before,omitempty"`
+	After  string `json:"after,omitempty"`
+	// Condition is the RFC 6120 stream error condition that ended a
+	// session, and Detail the words recorded with its end (for sessions
+	// ended by an xmppd writing session.ended schema 1, its reason).
+	Condition string `json:"condition,omitempty"`
+	Detail    string `json:"detail,omitempty"`
 
 	Actor         string `json:"actor"`
 	SessionID     string `json:"session"`
@@ -162,7 +170,8 @@ func entryOf(e *events.Envelope, cat string) (Entry, error) {
 		en.Resource = p.Resource
 		en.Text = fmt.Sprintf("session started: resource %s from %s (%s, %s)", p.Resource, p.ClientAddr, p.Mechanism, p.TLS)
 	case events.SessionEnded:
-		en.Resource, en.Text = p.Resource, fmt.Sprintf("session ended: resource %s (%s)", p.Resource, p.Reason)
+		en.Resource, en.Cause, en.Condition, en.Detail = p.Resource, string(p.Cause), p.Condition, p.Detail
+		en.Text = fmt.Sprintf("session ended: resource %s (%s)", p.Resource, endWords(p))
 	case events.AuthFailed:
 		en.Text = fmt.Sprintf("authentication failed: %s from %s (%s)", p.Mechanism, p.ClientAddr, p.Condition)
 	case events.PresenceAvailable:
@@ -193,6 +202,54 @@ func entryOf(e *events.Envelope, cat string) (Entry, error) {
 		en.Text = e.Type
 	}
 	return en, nil
+}
+
+// endWords says why a session ended: the cause in words, the stream error
+// condition when one was sent (or received from the client), and the
+// recorded detail unless it only repeats them.
+func endWords(p events.SessionEnded) string {
+	var w string
+	switch p.Cause {
+	case events.EndClientClosed:
+		w = "client closed the stream"
+	case events.EndConflict:
+		w = "replaced by a new session with the same resource"
+	case events.EndStreamError:
+		w = "stream error from the server"
+	case events.EndConnectionLost:
+		w = "connection lost"
+	case events.EndTimeout:
+		w = "timed out, the client sent nothing"
+	case events.EndShutdown:
+		w = "server shutdown"
+	case events.EndRestart:
+		w = "ended at restart, its server process had stopped without ending it"
+	case events.EndAccountDeleted:
+		w = "account deleted"
+	case events.EndServerClosed:
+		w = "closed by server"
+	case events.EndBindFailed:
+		w = "bind not completed in time"
+	case events.EndUnknown:
+		w = "cause unknown"
+	default:
+		w = "cause " + string(p.Cause)
+	}
+	base := w
+	if c := p.Condition; c != "" {
+		switch p.Cause {
+		case events.EndStreamError:
+			w = "stream error <" + c + "/> from the server"
+		case events.EndClientClosed:
+			w += " with stream error <" + c + "/>"
+		default:
+			w += ", stream error <" + c + "/>"
+		}
+	}
+	if d := p.Detail; d != "" && d != base && d != p.Condition && d != string(p.Cause) && d != strings.ReplaceAll(string(p.Cause), "_", " ") {
+		w += ": " + d
+	}
+	return w
 }
 
 // bareOf returns the bare form of an address, or the address itself when

@@ -57,7 +57,7 @@ func (c *conn) bind(iq *xmlnode.Element) (*Session, error) {
 	res.AddChild(xmlnode.New(nsBind, "bind").AddChild(xmlnode.New(nsBind, "jid").AddText(j.String())))
 	if err := c.write(res.AppendXML(nil, nsClient)); err != nil {
 		// The core accepted the session; it must also hear it end.
-		sess.end("write failed")
+		sess.end(writeEnd(err))
 		c.srv.unregister(c)
 		return nil, quietError{err}
 	}

@@ -31,11 +31,23 @@ import (
 //     presence to the others. After a stream error Ended can come up to a
 //     couple of seconds late (the client is given time to close its side),
 //     i.e. after a replacing session with the same full JID was bound:
-//     key sessions by ID, not by JID.
+//     key sessions by ID, not by JID. end says why, for session.ended.
 type Core interface {
 	Bound(ctx context.Context, s *Session) error
 	Stanza(ctx context.Context, s *Session, st Stanza)
-	Ended(s *Session, reason string)
+	Ended(s *Session, end End)
+}
+
+// End is why a session ended, in the terms of session.ended (schema 2).
+// When closing began for one reason (a stream error, Close, Shutdown) and
+// the connection then ended otherwise, the first reason is reported.
+type End struct {
+	Cause events.SessionEndCause
+	// Condition is the RFC 6120 section 4.9.3 stream error condition sent
+	// (or, for events.EndClientClosed, received); empty if none.
+	Condition string
+	// Detail is for people: the stream error's text or the network error.
+	Detail string
 }
 
 // Credentials looks up an account's stored SCRAM keys by its username,

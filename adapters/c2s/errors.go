@@ -11,6 +11,7 @@ import (
 	"mellium.im/xmpp/stream"
 
 	"xmppd/adapters/xmlnode"
+	"xmppd/events"
 )
 
 // Errors returned by Session.Send.
@@ -106,6 +107,47 @@ func streamErrorFor(err error) (stream.Error, bool) {
 		return stream.Error{}, false
 	}
 	return stream.InternalServerError, true
+}
+
+// sentEnd is why a session ends when the server sends it e.
+func sentEnd(e stream.Error) End {
+	why := End{Cause: events.EndStreamError, Condition: e.Err}
+	switch e.Err {
+	case stream.Conflict.Err:
+		why.Cause = events.EndConflict
+	case stream.ConnectionTimeout.Err:
+		why.Cause = events.EndTimeout
+	case stream.SystemShutdown.Err:
+		why.Cause = events.EndShutdown
+	}
+	for _, t := range e.Text {
+		why.Detail = t.Value
+	}
+	return why
+}
+
+// readEnd is why a session ends when its read ended with err and
+// streamErrorFor found no stream error due: the client closed its stream,
+// with </stream:stream> or a stream error of its own, or the connection
+// is gone.
+func readEnd(err error) End {
+	var pe peerStreamError
+	switch {
+	case errors.Is(err, errClientClosed):
+		return End{Cause: events.EndClientClosed}
+	case errors.As(err, &pe):
+		return End{Cause: events.EndClientClosed, Condition: pe.cond, Detail: "the client sent a stream error"}
+	}
+	why := End{Cause: events.EndConnectionLost}
+	if err != nil {
+		why.Detail = err.Error()
+	}
+	return why
+}
+
+// writeEnd is why a session ends when writing to it failed with err.
+func writeEnd(err error) End {
+	return End{Cause: events.EndConnectionLost, Detail: "write failed: " + err.Error()}
 }
 
 // stanzaError builds the error reply to el (RFC 6120 section 8.3): the

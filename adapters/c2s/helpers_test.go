@@ -57,14 +57,14 @@ type echoCore struct {
 	mu       sync.Mutex
 	sessions map[string]*c2s.Session
 	bound    []*c2s.Session
-	ended    map[string]string // session id -> reason
-	twice    []string          // ids Ended was called for more than once
+	ended    map[string]c2s.End // session id -> why
+	twice    []string           // ids Ended was called for more than once
 	stanzas  chan c2s.Stanza
 	onEnded  func(*c2s.Session)
 }
 
 func newEchoCore() *echoCore {
-	return &echoCore{sessions: map[string]*c2s.Session{}, ended: map[string]string{}, stanzas: make(chan c2s.Stanza, 100)}
+	return &echoCore{sessions: map[string]*c2s.Session{}, ended: map[string]c2s.End{}, stanzas: make(chan c2s.Stanza, 100)}
 }
 
 func (e *echoCore) Bound(_ context.Context, s *c2s.Session) error {
@@ -89,7 +89,7 @@ func (e *echoCore) Stanza(_ context.Context, s *c2s.Session, st c2s.Stanza) {
 	e.stanzas <- st
 }
 
-func (e *echoCore) Ended(s *c2s.Session, reason string) {
+func (e *echoCore) Ended(s *c2s.Session, why c2s.End) {
 	e.mu.Lock()
 	if e.sessions[s.JID().String()] == s {
 		delete(e.sessions, s.JID().String())
@@ -97,7 +97,7 @@ func (e *echoCore) Ended(s *c2s.Session, reason string) {
 	if _, dup := e.ended[s.ID()]; dup {
 		e.twice = append(e.twice, s.ID())
 	}
-	e.ended[s.ID()] = reason
+	e.ended[s.ID()] = why
 	f := e.onEnded
 	e.mu.Unlock()
 	if f != nil {
@@ -105,7 +105,7 @@ func (e *echoCore) Ended(s *c2s.Session, reason string) {
 	}
 }
 
-func (e *echoCore) endedReason(id string) (string, bool) {
+func (e *echoCore) endedReason(id string) (c2s.End, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	r, ok := e.ended[id]

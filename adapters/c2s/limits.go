@@ -32,6 +32,11 @@ type countingConn struct {
 	replay    []byte // served before buf, uncounted (see conn.freshDecoder)
 	recording bool   // append what is consumed to recorded
 	recorded  []byte
+
+	// readErr is the error that ended reading from the network (EOF, a
+	// reset, a deadline), which the decoder may have turned into something
+	// else: EOF inside <stream:stream> is its "unexpected EOF" syntax error.
+	readErr error
 }
 
 func newCountingConn(c net.Conn, max int) *countingConn {
@@ -45,6 +50,7 @@ func (c *countingConn) fill() error {
 		n, err := c.Conn.Read(c.buf[:])
 		c.w = n
 		if err != nil && n == 0 {
+			c.readErr = err
 			return err
 		}
 	}

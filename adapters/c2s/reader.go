@@ -7,21 +7,22 @@ func (s *Session) run(c *conn) {
 	s.startWriting()
 	err := s.readLoop(c)
 
-	reason := "client closed the stream"
+	var why End
 	if se, ok := streamErrorFor(err); ok {
 		// A protocol error of the client's, or an idle timeout: say why.
 		s.CloseWithError(se)
-		reason = se.Err
+		why = sentEnd(se)
 	} else {
 		// The client closed its stream (we answer with ours, RFC 6120
 		// section 4.4) or the connection is gone.
-		s.beginClose([]byte(closeTag), reason)
+		why = readEnd(err)
+		s.beginClose([]byte(closeTag), why)
 	}
-	if r := s.closeReason(); r != "" {
-		reason = r
+	if w, ok := s.closeWhy(); ok {
+		why = w // if closing began earlier (conflict, shutdown...), that is why
 	}
-	s.srv.log.Debug("c2s: session ending", "session", s.id, "jid", s.jid.String(), "reason", reason, "err", err)
-	s.end(reason)
+	s.srv.log.Debug("c2s: session ending", "session", s.id, "jid", s.jid.String(), "cause", why.Cause, "condition", why.Condition, "err", err)
+	s.end(why)
 	<-s.writerDone
 	if s.keepalive != nil {
 		s.keepalive.Stop()
@@ -40,6 +41,12 @@ func (s *Session) readLoop(c *conn) error {
 		c.awaitStanza()
 		el, err := c.next()
 		if err != nil {
+			if c.cc.readErr != nil {
+				// The connection ended or failed, perhaps inside a stanza:
+				// that, not the decoder's view of the truncated XML
+				// (not-well-formed), is why the session ends.
+				return c.cc.readErr
+			}
 			return err
 		}
 		if s.isClosing() {

@@ -21,7 +21,7 @@ type nopCore struct{}
 
 func (nopCore) Bound(context.Context, *Session) error    { return nil }
 func (nopCore) Stanza(context.Context, *Session, Stanza) {}
-func (nopCore) Ended(*Session, string)                   {}
+func (nopCore) Ended(*Session, End)                      {}
 
 // FuzzScram feeds the SCRAM server (outside input, before authentication)
 // arbitrary client-first and client-final messages: it must never panic

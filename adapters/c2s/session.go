@@ -11,6 +11,7 @@ import (
 	"mellium.im/xmpp/stream"
 
 	"xmppd/adapters/xmlnode"
+	"xmppd/events"
 )
 
 const closeTag = "</stream:stream>"
@@ -44,7 +45,7 @@ type Session struct {
 	writing bool       // a writer goroutine owns the connection's write side
 	closing bool
 	final   []byte
-	reason  string
+	why     End // why closing began
 }
 
 func newSession(c *conn, j jid.JID) *Session {
@@ -118,7 +119,7 @@ func (s *Session) SendRaw(b []byte) error {
 	}
 	if len(s.queue) >= s.srv.cfg.QueueLen || s.qbytes+len(b) > s.srv.cfg.QueueBytes {
 		e := withText(stream.ResourceConstraint, "client too slow to read")
-		s.beginCloseLocked(append(streamErrorBytes(e), closeTag...), "resource-constraint")
+		s.beginCloseLocked(append(streamErrorBytes(e), closeTag...), sentEnd(e))
 		return ErrQueueFull
 	}
 	s.queue = append(s.queue, b)
@@ -134,7 +135,7 @@ func (s *Session) SendRaw(b []byte) error {
 // for the same session it can only return at ctx's end (the reader is
 // busy in the call): use CloseWithError there, which does not wait.
 func (s *Session) Close(ctx context.Context) error {
-	s.beginClose([]byte(closeTag), "closed by server")
+	s.beginClose([]byte(closeTag), End{Cause: events.EndServerClosed})
 	select {
 	case <-s.done:
 		return nil
@@ -149,22 +150,22 @@ func (s *Session) Close(ctx context.Context) error {
 // session replaces this one (section 4.9.3.3), stream.SystemShutdown.
 // It does not wait.
 func (s *Session) CloseWithError(e stream.Error) {
-	s.beginClose(append(streamErrorBytes(e), closeTag...), e.Err)
+	s.beginClose(append(streamErrorBytes(e), closeTag...), sentEnd(e))
 }
 
-func (s *Session) beginClose(final []byte, reason string) bool {
+func (s *Session) beginClose(final []byte, end End) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.beginCloseLocked(final, reason)
+	return s.beginCloseLocked(final, end)
 }
 
-func (s *Session) beginCloseLocked(final []byte, reason string) bool {
+func (s *Session) beginCloseLocked(final []byte, end End) bool {
 	if s.closing {
 		return false
 	}
 	s.closing = true
 	s.final = final
-	s.reason = reason
+	s.why = end
 	s.startWriterLocked() // to write the final bytes
 	return true
 }
@@ -176,14 +177,15 @@ func (s *Session) isClosing() bool {
 }
 
 // end tells the core, once, that the session is over.
-func (s *Session) end(reason string) {
+func (s *Session) end(why End) {
 	s.endOnce.Do(func() {
-		s.srv.core.Ended(s, reason)
+		s.srv.core.Ended(s, why)
 	})
 }
 
-func (s *Session) closeReason() string {
+// closeWhy is why closing began; ok is false if it has not.
+func (s *Session) closeWhy() (why End, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.reason
+	return s.why, s.closing
 }

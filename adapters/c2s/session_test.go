@@ -17,6 +17,7 @@ import (
 
 	"xmppd/adapters/c2s"
 	"xmppd/adapters/xmlnode"
+	"xmppd/events"
 )
 
 // RFC 6120 section 7: a requested resource is bound as given; with none,
@@ -59,7 +60,7 @@ func TestSecondBindReplacesFirst(t *testing.T) {
 	first.expectStreamError("conflict")
 	waitFor(t, "first session ended", func() bool {
 		r, ok := ts.core.endedReason(old.ID())
-		return ok && r == "conflict"
+		return ok && r == c2s.End{Cause: events.EndConflict, Condition: "conflict"}
 	})
 	second.send(`<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
 	if el := second.next(); el.Attr("type") != "result" || el.Attr("id") != "p1" {
@@ -144,7 +145,7 @@ func TestStreamErrors(t *testing.T) {
 			c.expectStreamError(tc.cond)
 			waitFor(t, "session ended", func() bool {
 				r, ok := ts.core.endedReason(sess.ID())
-				return ok && r == tc.cond
+				return ok && r.Cause == events.EndStreamError && r.Condition == tc.cond
 			})
 		})
 	}
@@ -370,8 +371,8 @@ func TestGracefulClose(t *testing.T) {
 	case <-time.After(time.Second):
 		t.Fatal("Close did not return after the client closed")
 	}
-	if r, _ := ts.core.endedReason(sess.ID()); r != "closed by server" {
-		t.Errorf("ended reason %q", r)
+	if r, _ := ts.core.endedReason(sess.ID()); r != (c2s.End{Cause: events.EndServerClosed}) {
+		t.Errorf("ended %+v", r)
 	}
 }
 
@@ -467,6 +468,6 @@ func TestStreamContinuesAfterLargeStanza(t *testing.T) {
 	}
 	waitFor(t, "session ended", func() bool {
 		r, ok := ts.core.endedReason(sess.ID())
-		return ok && r == "client closed the stream"
+		return ok && r == c2s.End{Cause: events.EndClientClosed}
 	})
 }

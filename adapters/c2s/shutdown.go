@@ -32,11 +32,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 
+	bye := withText(stream.SystemShutdown, "server shutting down")
 	for _, sess := range sessions {
-		sess.end("system-shutdown")
+		sess.end(sentEnd(bye))
 	}
 	for _, sess := range sessions {
-		sess.CloseWithError(withText(stream.SystemShutdown, "server shutting down"))
+		sess.CloseWithError(bye)
 	}
 	for _, c := range negotiating {
 		// Wakes the negotiating goroutine, which sees the shutdown and

@@ -88,7 +88,7 @@ func (s *Session) writeLoop() {
 		}
 		if err := s.writeBatch(batch, true); err != nil {
 			s.srv.log.Debug("c2s: write failed", "session", s.id, "err", err)
-			s.beginClose(nil, "write failed")
+			s.beginClose(nil, writeEnd(err))
 			s.nc.Close() // wakes the reader
 			close(s.writerDone)
 			return

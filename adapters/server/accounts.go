@@ -63,7 +63,7 @@ func (s *Server) accountDeleted(g *deletedAccount) {
 			Value string
 		}{"en", "account deleted"})
 		for _, x := range s.reg.all(g.bare) {
-			if err := s.endSession(ctx, x, "account deleted"); err != nil {
+			if err := s.endSession(ctx, x, events.SessionEnded{Cause: events.EndAccountDeleted, Condition: e.Err, Detail: "account deleted"}); err != nil {
 				s.log.Error("server: end session of deleted account", "jid", x.full.String(), "err", err)
 			}
 			x.sess.CloseWithError(e)

@@ -32,7 +32,7 @@ func (s *Server) Bound(ctx context.Context, sess *c2s.Session) error {
 		// still recorded later, end it right after (the actor keeps order).
 		s.actors.enqueue(x.bare, func(ctx context.Context) {
 			if s.reg.get(sess.ID()) == x {
-				s.endSession(ctx, x, "bind timed out")
+				s.endSession(ctx, x, events.SessionEnded{Cause: events.EndBindFailed, Detail: "bind timed out"})
 			}
 		})
 	}
@@ -45,7 +45,7 @@ func (s *Server) startSession(ctx context.Context, x *session) error {
 		return stanza.Error{Type: stanza.Auth, Condition: stanza.NotAuthorized}
 	}
 	if old := s.reg.resource(x.bare, x.resource); old != nil {
-		if err := s.endSession(ctx, old, "conflict"); err != nil {
+		if err := s.endSession(ctx, old, events.SessionEnded{Cause: events.EndConflict, Condition: stream.Conflict.Err}); err != nil {
 			return err
 		}
 		old.sess.CloseWithError(stream.Conflict)
@@ -91,21 +91,20 @@ func (s *Server) Stanza(ctx context.Context, sess *c2s.Session, st c2s.Stanza) {
 
 // Ended records the end of a session: unavailable presence on its behalf
 // if it was available or had sent directed presence (RFC 6121 4.5.2,
-// 4.6.3), then session.ended with the reason. During shutdown it also
-// waits until every account has delivered what the ends caused, because
-// c2s closes the other sessions right after (their users should still see
-// this one go offline).
-func (s *Server) Ended(sess *c2s.Session, reason string) {
+// 4.6.3), then session.ended with c2s's cause and condition (during
+// shutdown, c2s reports events.EndShutdown and <system-shutdown/>). During
+// shutdown it also waits until every account has delivered what the ends
+// caused, because c2s closes the other sessions right after (their users
+// should still see this one go offline).
+func (s *Server) Ended(sess *c2s.Session, why c2s.End) {
 	x := s.reg.get(sess.ID())
 	if x == nil {
 		return
 	}
-	if s.stopping.Load() {
-		reason = "shutdown"
-	}
+	end := events.SessionEnded{Cause: why.Cause, Condition: why.Condition, Detail: why.Detail}
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CommandTimeout)
 	defer cancel()
-	err := s.actors.do(ctx, x.bare, func(ctx context.Context) error { return s.endSession(ctx, x, reason) })
+	err := s.actors.do(ctx, x.bare, func(ctx context.Context) error { return s.endSession(ctx, x, end) })
 	if err != nil {
 		s.log.Error("server: record session end", "jid", x.full.String(), "err", err)
 	}
@@ -114,21 +113,23 @@ func (s *Server) Ended(sess *c2s.Session, reason string) {
 	}
 }
 
-// endSession records x's end, once, and forgets it. It runs on x's
-// account's actor.
-func (s *Server) endSession(ctx context.Context, x *session, reason string) error {
+// endSession records x's end, once, and forgets it; end says why (its
+// Resource is x's). It runs on x's account's actor.
+func (s *Server) endSession(ctx context.Context, x *session, end events.SessionEnded) error {
 	if !s.reg.markEnded(x) {
 		return nil
 	}
 	defer s.reg.remove(x)
-	return s.recordEnd(ctx, x.bare, x.resource, reason, s.sessionMeta(x, ""))
+	end.Resource = x.resource
+	return s.recordEnd(ctx, x.bare, end, s.sessionMeta(x, ""))
 }
 
-// recordEnd decides and records the end of bare's resource (also for
-// sessions lost by a killed process) and broadcasts what it implies.
-func (s *Server) recordEnd(ctx context.Context, bare, resource, reason string, meta events.Meta) error {
+// recordEnd decides and records the end of bare's resource end.Resource
+// (also for sessions lost by a killed process) and broadcasts what it
+// implies.
+func (s *Server) recordEnd(ctx context.Context, bare string, end events.SessionEnded, meta events.Meta) error {
 	d, err := s.execute(ctx, bare, events.PresenceStream(bare), &meta, func(a *domain.Account, p *domain.PresenceView) (domain.Decision, error) {
-		return domain.DecideSessionEnd(a, p, resource, reason), nil
+		return domain.DecideSessionEnd(a, p, end), nil
 	})
 	if err != nil {
 		return err

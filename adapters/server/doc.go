@@ -23,10 +23,10 @@
 //
 // Lifecycle (lifecycle.go): Run rebuilds the views from the log, follows the
 // log on the bus, records server.started, ends the sessions a killed
-// process left open (reason "restart"), delivers again the subscription
+// process left open (cause restart), delivers again the subscription
 // stanzas such a process recorded on the sender's side only
 // (redelivery.go), serves clients, and on shutdown records unavailable
-// presence and session.ended (reason "shutdown") for every session and
+// presence and session.ended (cause shutdown) for every session and
 // server.stopped.
 //
 // Concurrency: per-account state lives in the views (guarded there) and is

@@ -17,10 +17,10 @@ import (
 // carries other processes' appends, such as `xmppd user add`) with the
 // views' consumer; records server.started (and server.stopped for a
 // previous process of this node that did not stop cleanly); ends the
-// sessions such a process left open (reason "restart") and delivers again
+// sessions such a process left open (cause restart) and delivers again
 // what it recorded on one side only (resumeDeliveries); and serves
 // clients. On shutdown every session's unavailable presence and
-// session.ended (reason "shutdown") are recorded and broadcast before the
+// session.ended (cause shutdown) are recorded and broadcast before the
 // streams are closed with <system-shutdown/> (RFC 6120 4.9.3.19), then
 // server.stopped is recorded. Run may be called once.
 func (s *Server) Run(ctx context.Context) error {
@@ -84,7 +84,7 @@ func (s *Server) Run(ctx context.Context) error {
 	var serveErr error
 	select {
 	case <-ctx.Done():
-		// Ended (from c2s's shutdown) now records reason "shutdown" and
+		// Ended (from c2s's shutdown) now records cause shutdown and
 		// waits for the broadcasts, and no new session binds.
 		s.stopping.Store(true)
 		stopServe()
@@ -176,15 +176,15 @@ func (s *Server) configDigest() string {
 // process of this node that was killed left them open, and nobody else
 // will ever end them. Each gets unavailable presence if it was available
 // (RFC 6121 4.5.2: the server "MUST generate the unavailable presence
-// broadcast on the user's behalf") and session.ended with reason
-// "restart", so no one appears online forever.
+// broadcast on the user's behalf") and session.ended with cause
+// restart, so no one appears online forever.
 func (s *Server) recoverSessions(ctx context.Context) error {
 	var errs []error
 	for _, sess := range s.views.OpenSessionsOnNode(s.cfg.Node) {
 		meta := s.serverMeta()
 		meta.SessionID, meta.ClientAddr = sess.SessionID, sess.ClientAddr
 		err := s.actors.do(ctx, sess.JID, func(ctx context.Context) error {
-			return s.recordEnd(ctx, sess.JID, sess.Resource, "restart", meta)
+			return s.recordEnd(ctx, sess.JID, events.SessionEnded{Resource: sess.Resource, Cause: events.EndRestart}, meta)
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("server: end %s/%s after restart: %w", sess.JID, sess.Resource, err))

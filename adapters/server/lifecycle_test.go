@@ -37,7 +37,8 @@ func TestEventsRecordProvenance(t *testing.T) {
 
 // Restart: views rebuilt from the log by a new Server on the same file
 // equal the views the old one had (projections Dump), and a clean stop
-// recorded unavailable presence, session.ended ("shutdown") and
+// recorded unavailable presence, session.ended (cause shutdown, condition
+// system-shutdown) and
 // server.stopped, after closing streams with <system-shutdown/>.
 func TestCleanShutdownAndRestartViews(t *testing.T) {
 	e := newEnv(t)
@@ -61,7 +62,7 @@ func TestCleanShutdownAndRestartViews(t *testing.T) {
 
 	_, ps := e.readStream(events.PresenceStream("alice@localhost"))
 	ends := ofType[events.SessionEnded](ps)
-	if len(ends) != 1 || ends[0].Reason != "shutdown" || len(ofType[events.PresenceUnavailable](ps)) != 1 {
+	if len(ends) != 1 || ends[0].Cause != events.EndShutdown || ends[0].Condition != "system-shutdown" || len(ofType[events.PresenceUnavailable](ps)) != 1 {
 		t.Fatalf("alice's shutdown events: %+v", ps)
 	}
 	_, sps := e.readStream(events.ServerStream(testDomain))
@@ -81,7 +82,7 @@ func TestCleanShutdownAndRestartViews(t *testing.T) {
 
 // Restart recovery: sessions the log shows open on this node belong to a
 // process that was killed; the next start records their unavailable
-// presence and session.ended with reason "restart", and a server.stopped
+// presence and session.ended with cause restart, and a server.stopped
 // for the process that never recorded one.
 func TestRestartRecoveryEndsLostSessions(t *testing.T) {
 	e := newEnv(t)
@@ -102,7 +103,7 @@ func TestRestartRecoveryEndsLostSessions(t *testing.T) {
 	}
 	envs, ps := e.readStream(events.PresenceStream("alice@localhost"))
 	ends := ofType[events.SessionEnded](ps)
-	if len(ends) != 1 || ends[0].Reason != "restart" || ends[0].Resource != "phone" || len(ofType[events.PresenceUnavailable](ps)) != 1 {
+	if len(ends) != 1 || ends[0] != (events.SessionEnded{Resource: "phone", Cause: events.EndRestart}) || len(ofType[events.PresenceUnavailable](ps)) != 1 {
 		t.Fatalf("recovery events: %+v", ps)
 	}
 	if last := envs[len(envs)-1]; last.SessionID != "lost-1" || last.Actor != "server:"+testNode {
@@ -139,7 +140,7 @@ func TestAccountDeletedClosesSessions(t *testing.T) {
 	e.eventually("session.ended", func() bool {
 		_, ps := e.readStream(events.PresenceStream("alice@localhost"))
 		ends := ofType[events.SessionEnded](ps)
-		return len(ends) == 1 && ends[0].Reason == "account deleted"
+		return len(ends) == 1 && ends[0].Cause == events.EndAccountDeleted && ends[0].Condition == "not-authorized"
 	})
 }
 

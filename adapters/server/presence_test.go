@@ -95,7 +95,7 @@ func TestDirectedPresenceAndUnavailableFollowUp(t *testing.T) {
 
 // RFC 6120 7.7.2.2: binding a resource already bound ends the old
 // session with a <conflict/> stream error; its end is recorded with
-// reason "conflict" and the new session stays.
+// cause conflict (condition conflict) and the new session stays.
 func TestResourceConflictReplacesOldSession(t *testing.T) {
 	e := newEnv(t)
 	e.addUser("alice")
@@ -106,7 +106,7 @@ func TestResourceConflictReplacesOldSession(t *testing.T) {
 	old.expect(streamError("conflict"))
 	_, ps := e.readStream(events.PresenceStream("alice@localhost"))
 	ends := ofType[events.SessionEnded](ps)
-	if len(ends) != 1 || ends[0].Reason != "conflict" {
+	if len(ends) != 1 || ends[0].Cause != events.EndConflict || ends[0].Condition != "conflict" {
 		t.Fatalf("session ends: %+v", ends)
 	}
 	e.eventually("one session", func() bool { return len(e.srv.Views().Sessions("alice@localhost")) == 1 })

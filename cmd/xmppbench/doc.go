@@ -9,7 +9,9 @@
 // Scenarios:
 //
 //	login     --concurrency connectors log in over and over (TLS, SASL,
-//	          bind, roster get, initial presence); logins/s, latency each
+//	          bind, roster get, initial presence); logins/s, latency each,
+//	          and in more_latency the latency of each step (connect+tls,
+//	          sasl, bind, roster), to see where a login's time goes
 //	chat      --users/2 pairs send chat messages to each other's bare JID,
 //	          --window in flight per sender, or paced to --rate in total;
 //	          messages/s delivered and end-to-end latency
@@ -45,6 +47,10 @@
 // connections) and without mod_limits, and measure idle memory on a
 // freshly started server: a garbage-collected heap keeps what earlier
 // runs freed.
+//
+// --cpuprofile FILE writes a CPU profile of xmppbench itself, to see what
+// the load generator costs next to the server (client_cpu_s against
+// server_cpu_s in every result) when both share the machine.
 //
 // Safety: xmppbench connects only to loopback addresses unless
 // --allow-remote is given, checked on the command line and again on the

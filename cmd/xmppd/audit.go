@@ -25,7 +25,8 @@ func (a *app) auditCommand() *cobra.Command {
 		Short: "Tell an account's story from the log, one event a line",
 		Long: `audit tells the story of one account from its own streams, one event a
 line, in log order: when, what happened (for subscriptions the RFC 6121
-Appendix A input and the states before and after), and who: the actor's
+Appendix A input and the states before and after; for a session's end
+its cause and the RFC 6120 stream error condition), and who: the actor's
 full JID, session id, client address, stanza id, and the node that
 recorded it.
 
@@ -117,13 +118,13 @@ func parseTime(flag, s string) (time.Time, error) {
 // csvHeader is the first row of `audit --format csv`.
 func csvHeader() []string {
 	return []string{"time", "position", "stream", "version", "type", "category", "contact", "resource",
-		"cause", "before", "after", "text", "actor", "session", "addr", "stanza_id", "node", "id", "causation", "correlation"}
+		"cause", "before", "after", "condition", "detail", "text", "actor", "session", "addr", "stanza_id", "node", "id", "causation", "correlation"}
 }
 
 func csvRow(e replay.Entry) []string {
 	return []string{e.Time.Format(time.RFC3339Nano), strconv.FormatUint(e.Position, 10), e.Stream,
 		strconv.FormatUint(e.Version, 10), e.Type, e.Category, e.Contact, e.Resource, e.Cause, e.Before, e.After,
-		e.Text, e.Actor, e.SessionID, e.ClientAddr, e.StanzaID, e.Node, e.EventID, e.CausationID, e.CorrelationID}
+		e.Condition, e.Detail, e.Text, e.Actor, e.SessionID, e.ClientAddr, e.StanzaID, e.Node, e.EventID, e.CausationID, e.CorrelationID}
 }
 
 // auditStory prints the filtered story of one account.

@@ -107,12 +107,12 @@ func TestKilledServerLosesNoAcknowledgedRosterChange(t *testing.T) {
 	evs := readJSONL(t, mustRun(t, dir, "", "export").stdout)
 	var restartEnded bool
 	for _, e := range evs {
-		if e.Type == "session.ended" && strings.Contains(string(e.Data), `"restart"`) {
+		if e.Type == "session.ended" && e.SchemaVersion == 2 && strings.Contains(string(e.Data), `"cause":"restart"`) {
 			restartEnded = true
 		}
 	}
 	if !restartEnded {
-		t.Error("the session the killed server left open was not recorded as ended (reason restart)")
+		t.Error("the session the killed server left open was not recorded as ended (cause restart)")
 	}
 	if r := xmppd(t, dir, "", "verify"); r.code != 0 {
 		t.Errorf("verify after SIGKILL: exit %d\n%s", r.code, r.stdout)

@@ -56,6 +56,7 @@ type auditEntry struct {
 	Position                             uint64
 	Stream, Type, Category, Text         string
 	Contact, Cause, Before, After        string
+	Condition, Detail                    string
 	Actor, Session, Addr, Node           string
 	StanzaID                             string `json:"stanza_id"`
 	ID, Causation, Correlation, Resource string
@@ -394,14 +395,14 @@ func checkAudit(t *testing.T, dir string, steps map[string]*storyStep, aliceSess
 		t.Fatal(err)
 	}
 	header := []string{"time", "position", "stream", "version", "type", "category", "contact", "resource",
-		"cause", "before", "after", "text", "actor", "session", "addr", "stanza_id", "node", "id", "causation", "correlation"}
+		"cause", "before", "after", "condition", "detail", "text", "actor", "session", "addr", "stanza_id", "node", "id", "causation", "correlation"}
 	if len(rows) != len(all)+1 || !slices.Equal(rows[0], header) {
 		t.Fatalf("csv: %d rows, header %q; want %d rows and %q", len(rows), rows[0], len(all)+1, header)
 	}
 	for i, e := range all {
 		r := rows[i+1]
 		wantRow := []string{e.Time.Format(time.RFC3339Nano), fmt.Sprint(e.Position), e.Stream, r[3], e.Type, e.Category,
-			e.Contact, e.Resource, e.Cause, e.Before, e.After, e.Text, e.Actor, e.Session, e.Addr, e.StanzaID, e.Node, e.ID, e.Causation, e.Correlation}
+			e.Contact, e.Resource, e.Cause, e.Before, e.After, e.Condition, e.Detail, e.Text, e.Actor, e.Session, e.Addr, e.StanzaID, e.Node, e.ID, e.Causation, e.Correlation}
 		if !slices.Equal(r, wantRow) {
 			t.Errorf("csv row %d %q\nwant %q", i+1, r, wantRow)
 		}

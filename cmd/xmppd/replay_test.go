@@ -1,9 +1,15 @@
 package main_test
 
 import (
+	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"xmppd/adapters/store/sqlite"
+	"xmppd/events"
 )
 
 // TestReplayUsageErrors: every malformed replay or audit command line
@@ -102,5 +108,33 @@ func TestVerifyRebuildsViews(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "rebuilt views to position 4: 1 accounts") {
 		t.Errorf("the rebuild did not go on past the bad event:\n%s", r.stdout)
+	}
+}
+
+// TestVerifySaysUnreadableForANewerSchema appends, through the store and
+// with a valid hash, an event of a schema version this xmppd does not know,
+// as a newer xmppd would: verify must not call the log altered (the chains
+// are intact) but must say it cannot read that event, and exit 1.
+func TestVerifySaysUnreadableForANewerSchema(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "pw")
+	s, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(dir, "data", "xmppd.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := events.New(events.SessionEnded{Resource: "laptop", Cause: events.EndClientClosed}, events.Meta{Actor: "alice@localhost/laptop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.SchemaVersion, e.Recorded = 99, time.Now()
+	out, err := s.Append(context.Background(), events.PresenceStream("alice@localhost"), events.Any, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	r := xmppd(t, dir, "", "verify")
+	want := fmt.Sprintf("UNREADABLE: stream presence-alice@localhost version 1 (position %d): ", out[0].Position)
+	if r.code != 1 || !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "newer") || strings.Contains(r.stdout, "ALTERED") {
+		t.Fatalf("exit %d, want 1, %q and no ALTERED:\n%s%s", r.code, want, r.stdout, r.stderr)
 	}
 }

@@ -55,10 +55,11 @@ func verifyLog(ctx context.Context, s events.Store, out, stderr io.Writer, quiet
 	checker := events.NewChainChecker()
 	prog := newProgress(stderr, "verify", logTotal(ctx, s, 0))
 	problems := 0
-	report := func(format string, args ...any) {
+	problem := func(verdict, format string, args ...any) {
 		problems++
-		fmt.Fprintf(out, "ALTERED: "+format+"\n", args...)
+		fmt.Fprintf(out, verdict+": "+format+"\n", args...)
 	}
+	report := func(format string, args ...any) { problem("ALTERED", format, args...) }
 	var first, last uint64
 	for e, err := range s.ReadAll(ctx, 0) {
 		if err != nil {
@@ -97,7 +98,7 @@ func verifyLog(ctx context.Context, s events.Store, out, stderr io.Writer, quiet
 		}
 	}
 	// Each event the views cannot apply is counted in problems by report.
-	if _, err := rebuildViews(ctx, s, out, stderr, quiet, report); err != nil {
+	if _, err := rebuildViews(ctx, s, out, stderr, quiet, problem); err != nil {
 		return problems, err
 	}
 	if problems > 0 {

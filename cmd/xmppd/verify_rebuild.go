@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -12,7 +13,10 @@ import (
 
 // rebuildViews rebuilds every projection from the log, as the server does
 // at start-up, and reports each event that cannot be decoded or applied
-// (naming its stream and version) through report. It returns how many it
+// (naming its stream and version) through problem: as ALTERED, or as
+// UNREADABLE when the event is of a type or schema version this xmppd does
+// not know, which a newer xmppd writes (or an attacker, but then the
+// chain check names it as well). It returns how many it
 // reported; an error means the log could not be read.
 //
 // projections.Rebuild is fast (it decodes ahead on every core) but stops
@@ -20,7 +24,7 @@ import (
 // a healthy log is rebuilt in one pass; at a failure verify goes on one
 // event at a time from there, skipping each bad event, so that every one
 // is named and not only the first.
-func rebuildViews(ctx context.Context, s events.Store, out, stderr io.Writer, quiet bool, report func(string, ...any)) (int, error) {
+func rebuildViews(ctx context.Context, s events.Store, out, stderr io.Writer, quiet bool, problem func(verdict, format string, args ...any)) (int, error) {
 	v := projections.NewViews(domain.DefaultPolicy())
 	prog := newProgress(stderr, "verify: rebuild views", logTotal(ctx, s, 0))
 	var seen uint64
@@ -43,7 +47,11 @@ func rebuildViews(ctx context.Context, s events.Store, out, stderr io.Writer, qu
 			}
 			if aerr := v.Apply(&e); aerr != nil {
 				bad++
-				report("stream %s version %d (position %d): cannot be replayed: %v", e.Stream, e.Version, e.Position, aerr)
+				if errors.Is(aerr, events.ErrUnknownSchema) {
+					problem("UNREADABLE", "stream %s version %d (position %d): %v; a newer xmppd can verify it", e.Stream, e.Version, e.Position, aerr)
+				} else {
+					problem("ALTERED", "stream %s version %d (position %d): cannot be replayed: %v", e.Stream, e.Version, e.Position, aerr)
+				}
 			}
 			prog.add(1)
 		}

@@ -84,6 +84,23 @@ func (g *generator) env(stream string, p events.Payload, m events.Meta) events.E
 	return e
 }
 
+// sessionEnds are the session.ended (schema 2) a generated log uses, in
+// turn.
+var sessionEnds = []events.SessionEnded{
+	{Cause: events.EndClientClosed},
+	{Cause: events.EndConnectionLost, Detail: "EOF"},
+	{Cause: events.EndTimeout, Condition: "connection-timeout"},
+}
+
+// v1SessionEnded is session.ended as an xmppd writing schema 1 stored it
+// (its free-text reason, its bytes).
+func (g *generator) v1SessionEnded(stream, resource string, m events.Meta) events.Envelope {
+	e := events.Envelope{Stream: stream, Type: events.TypeSessionEnded, SchemaVersion: 1,
+		Data: fmt.Appendf(nil, `{"resource":%q,"reason":"client closed the stream"}`, resource)}
+	m.Apply(&e)
+	return e
+}
+
 func (g *generator) account(cfg GenConfig, i int) *script {
 	bare := fmt.Sprintf("user%05d@localhost", i)
 	s := &script{bare: bare}
@@ -136,7 +153,15 @@ func (g *generator) account(cfg GenConfig, i int) *script {
 			add(off, events.OfflineDelivered{Through: 1 << 62, Resource: res}, m)
 		}
 		add(pres, events.PresenceUnavailable{Resource: res, Stanza: "<presence type='unavailable'/>"}, m)
-		add(pres, events.SessionEnded{Resource: res, Reason: "closed"}, m)
+		if k%4 == 3 {
+			// As an upgraded server's log holds it: written before
+			// session.ended schema 2, read through the upcaster.
+			s.evs = append(s.evs, g.v1SessionEnded(pres, res, m))
+		} else {
+			end := sessionEnds[k%len(sessionEnds)]
+			end.Resource = res
+			add(pres, end, m)
+		}
 	}
 	if g.r.IntN(20) == 0 {
 		add(pres, events.AuthFailed{Username: bare, Mechanism: "PLAIN", ClientAddr: "203.0.113.9:1", Condition: "not-authorized"}, events.Meta{Node: "node-a"})
