@@ -136,10 +136,9 @@ func (c *conn) negotiate() (*Session, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := c.sendHeader(from); err != nil {
-			return nil, quietError{err}
-		}
-		if err := c.sendFeatures(); err != nil {
+		// Header and features in one write: one TLS record, one system
+		// call, and the client reads both at once.
+		if err := c.write(c.appendFeatures(c.appendHeader(nil, from))); err != nil {
 			return nil, quietError{err}
 		}
 		sess, err := c.negotiateStage()

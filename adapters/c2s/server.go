@@ -45,6 +45,7 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	secret   []byte // keys the made-up SCRAM salts of unknown accounts
+	features [numFeatureStages][]byte
 
 	baseCtx context.Context
 	cancel  context.CancelFunc
@@ -107,6 +108,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		// RFC 9325 section 3.1.1: nothing older than TLS 1.2.
 		s.tls.MinVersion = tls.VersionTLS12
 	}
+	s.features = encodeFeatures(cfg.Features)
 	s.secret = make([]byte, 32)
 	rand.Read(s.secret)
 	s.baseCtx, s.cancel = context.WithCancel(context.Background())

@@ -24,6 +24,7 @@ type Session struct {
 	nc   net.Conn
 	id   string
 	jid  jid.JID
+	full string // jid.String(), stamped on every stanza as 'from'
 	addr string
 	tls  string
 	mech string
@@ -55,6 +56,7 @@ func newSession(c *conn, j jid.JID) *Session {
 		nc:         c.nc,
 		id:         randomID(),
 		jid:        j,
+		full:       j.String(),
 		addr:       c.addr,
 		tls:        c.tlsInfo,
 		mech:       c.mech,
@@ -102,12 +104,17 @@ func (s *Session) Send(el *xmlnode.Element) error {
 		root.Name.Space = nsClient
 		el = &root
 	}
-	if err := s.SendRaw(el.AppendXML(nil, nsClient)); err != nil {
+	if err := s.SendRaw(el.AppendXML(make([]byte, 0, sendBufSize), nsClient)); err != nil {
 		return err
 	}
 	s.srv.metrics.StanzaOut(el.Name.Local)
 	return nil
 }
+
+// sendBufSize is where Send starts encoding: most stanzas (a chat
+// message, a presence) fit, so they cost one allocation rather than a
+// run of growing ones.
+const sendBufSize = 384
 
 // SendRaw queues b, one or more complete top-level elements in the
 // jabber:client namespace, as Send does. b must not be changed afterwards.

@@ -50,21 +50,21 @@ func (s *Session) handle(el *xmlnode.Element) error {
 
 	// RFC 6120 section 8.1.2.1: the server stamps 'from' with the full
 	// JID of the session, overriding whatever the client wrote.
-	el.SetAttr("from", s.jid.String())
+	el.SetAttr("from", s.full)
 	st := Stanza{El: el, Kind: kind, Type: el.Attr("type"), ID: el.Attr("id"), From: s.jid}
 
 	if to, ok := el.LookupAttr("to"); ok {
 		if to == "" {
 			el.RemoveAttr("to")
 		} else {
-			j, err := jid.Parse(to)
+			a, err := ParseAddress(to)
 			if err != nil {
 				// RFC 6120 section 8.3.3.8.
 				s.replyError(st, stanza.Error{Type: stanza.Modify, Condition: stanza.JIDMalformed})
 				return nil
 			}
-			el.SetAttr("to", j.String())
-			st.To = j
+			el.SetAttr("to", a.Full)
+			st.To = a.JID
 		}
 	}
 	if kind == KindIQ && !validIQ(el) {
@@ -103,7 +103,7 @@ func (s *Session) replyError(st Stanza, e stanza.Error) {
 	if !st.To.Equal(jid.JID{}) {
 		from = st.To.String()
 	}
-	s.Send(stanzaError(st.El, from, s.jid.String(), e))
+	s.Send(stanzaError(st.El, from, s.full, e))
 }
 
 // toServer reports whether st is addressed to the server itself: no 'to'
@@ -122,5 +122,5 @@ func (s *Session) result(st Stanza) *xmlnode.Element {
 	if !st.To.Equal(jid.JID{}) {
 		r.SetAttr("from", st.To.String())
 	}
-	return r.SetAttr("to", s.jid.String())
+	return r.SetAttr("to", s.full)
 }

@@ -83,73 +83,99 @@ func (c *conn) checkHeader(t xml.StartElement) (string, error) {
 	return from, nil
 }
 
-// sendHeader writes our stream header (RFC 6120 section 4.7) with a new
-// stream id.
-func (c *conn) sendHeader(clientFrom string) error {
+// appendHeader appends our stream header (RFC 6120 section 4.7), with a
+// new stream id, to b.
+func (c *conn) appendHeader(b []byte, clientFrom string) []byte {
 	c.streamID = randomID()
-	var b bytes.Buffer
-	b.WriteString(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0' xml:lang='en' id='`)
-	b.WriteString(c.streamID)
-	b.WriteString(`' from='`)
-	xml.EscapeText(&b, []byte(c.srv.cfg.Domain))
-	b.WriteByte('\'')
+	b = append(b, `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0' xml:lang='en' id='`...)
+	b = append(b, c.streamID...)
+	b = append(b, `' from='`...)
+	b = appendEscaped(b, c.srv.cfg.Domain)
+	b = append(b, '\'')
 	if j, err := jid.Parse(clientFrom); err == nil && clientFrom != "" {
 		// RFC 6120 section 4.7.2: echo the initiator's 'from' as 'to'.
-		b.WriteString(` to='`)
-		xml.EscapeText(&b, []byte(j.String()))
-		b.WriteByte('\'')
+		b = append(b, ` to='`...)
+		b = appendEscaped(b, j.String())
+		b = append(b, '\'')
 	}
-	b.WriteByte('>')
 	c.headerSent = true
-	return c.write(b.Bytes())
+	return append(b, '>')
 }
 
-// sendFeatures lists what may be negotiated at this stage (RFC 6120
-// section 4.3.2): STARTTLS alone before TLS, SASL alone before
+// appendFeatures appends what may be negotiated at this stage (RFC 6120
+// section 4.3.2) to b: STARTTLS alone before TLS, SASL alone before
 // authentication (so PLAIN is never offered in the clear), then bind with
-// the configured extras.
-func (c *conn) sendFeatures() error {
-	f := xmlnode.New(nsStream, "features")
+// the configured extras. Each stage's list is the same for every stream,
+// so it is encoded once (Server.features).
+func (c *conn) appendFeatures(b []byte) []byte {
+	stage := featuresBind
 	switch {
 	case !c.secure:
-		f.AddChild(xmlnode.New(nsTLS, "starttls").AddChild(xmlnode.New(nsTLS, "required")))
+		stage = featuresTLS
 	case c.user == "":
-		m := xmlnode.New(nsSASL, "mechanisms")
-		for _, name := range mechanisms {
-			m.AddChild(xmlnode.New(nsSASL, "mechanism").AddText(name))
-		}
-		f.AddChild(m)
-	default:
-		f.AddChild(xmlnode.New(nsBind, "bind"))
-		// Legacy RFC 3921 session establishment, announced as optional
-		// (XEP-0206 era clients still send it).
-		f.AddChild(xmlnode.New(nsSession, "session").AddChild(xmlnode.New(nsSession, "optional")))
-		for _, extra := range c.srv.cfg.Features {
-			f.AddChild(extra.Copy())
-		}
+		stage = featuresSASL
 	}
-	// The stream prefix was declared in our header; write it by hand.
-	var b []byte
-	b = append(b, "<stream:features>"...)
-	for _, ch := range f.Elements() {
-		b = ch.AppendXML(b, nsClient)
+	return append(b, c.srv.features[stage]...)
+}
+
+// The negotiation stages, each with its own stream features.
+const (
+	featuresTLS = iota
+	featuresSASL
+	featuresBind
+	numFeatureStages
+)
+
+// encodeFeatures encodes the <stream:features/> of each stage.
+func encodeFeatures(extras []*xmlnode.Element) (out [numFeatureStages][]byte) {
+	for stage := range out {
+		f := xmlnode.New(nsStream, "features")
+		switch stage {
+		case featuresTLS:
+			f.AddChild(xmlnode.New(nsTLS, "starttls").AddChild(xmlnode.New(nsTLS, "required")))
+		case featuresSASL:
+			m := xmlnode.New(nsSASL, "mechanisms")
+			for _, name := range mechanisms {
+				m.AddChild(xmlnode.New(nsSASL, "mechanism").AddText(name))
+			}
+			f.AddChild(m)
+		case featuresBind:
+			f.AddChild(xmlnode.New(nsBind, "bind"))
+			// Legacy RFC 3921 session establishment, announced as optional
+			// (XEP-0206 era clients still send it).
+			f.AddChild(xmlnode.New(nsSession, "session").AddChild(xmlnode.New(nsSession, "optional")))
+			for _, extra := range extras {
+				f.AddChild(extra.Copy())
+			}
+		}
+		// The stream prefix was declared in our header; write it by hand.
+		b := []byte("<stream:features>")
+		for _, ch := range f.Elements() {
+			b = ch.AppendXML(b, nsClient)
+		}
+		out[stage] = append(b, "</stream:features>"...)
 	}
-	b = append(b, "</stream:features>"...)
-	return c.write(b)
+	return out
 }
 
 // sendStreamError ends the stream with e (RFC 6120 section 4.9), first
 // opening our side of the stream if the error came before our header
-// (section 4.9.1.1).
+// (section 4.9.1.1), all in one write.
 func (c *conn) sendStreamError(e stream.Error) error {
+	var b []byte
 	if !c.headerSent {
-		if err := c.sendHeader(""); err != nil {
-			return err
-		}
+		b = c.appendHeader(b, "")
 	}
-	b := streamErrorBytes(e)
+	b = append(b, streamErrorBytes(e)...)
 	b = append(b, "</stream:stream>"...)
 	return c.write(b)
+}
+
+// appendEscaped appends s to b escaped for an attribute value or text.
+func appendEscaped(b []byte, s string) []byte {
+	buf := bytes.NewBuffer(b)
+	xml.EscapeText(buf, []byte(s))
+	return buf.Bytes()
 }
 
 // write sends b during negotiation, when the connection's goroutine is the

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -101,10 +102,87 @@ func (as *actors) exec(bare string, fn command) {
 			as.log.Error("server: command panicked", "account", bare, "panic", r, "stack", string(debug.Stack()))
 		}
 	}()
-	ctx, cancel := context.WithTimeout(as.ctx, as.timeout)
-	defer cancel()
+	ctx := newCommandContext(as.ctx, time.Now().Add(as.timeout))
+	defer ctx.stop()
 	fn(ctx)
 }
+
+// commandContext is a command's context: its parent's values and
+// cancellation and a deadline, as context.WithDeadline gives, except that
+// the timer and the registration with the parent that enforce them are
+// made only when the command first asks for Done, Err or AfterFunc. Most
+// commands never do (a message handed to a session's queue), and for
+// them context.WithDeadline was a good part of the work. stop is the
+// CancelFunc: it cancels the context, even if it is only made later.
+type commandContext struct {
+	parent   context.Context
+	deadline time.Time
+
+	mu      sync.Mutex
+	timed   atomic.Pointer[timedContext] // nil until needed
+	stopped bool
+}
+
+type timedContext struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func newCommandContext(parent context.Context, deadline time.Time) *commandContext {
+	if d, ok := parent.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	return &commandContext{parent: parent, deadline: deadline}
+}
+
+// ctx returns the context.WithDeadline this context stands for, making it
+// on first use.
+func (c *commandContext) ctx() context.Context {
+	if t := c.timed.Load(); t != nil {
+		return t.ctx
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t := c.timed.Load(); t != nil {
+		return t.ctx
+	}
+	ctx, cancel := context.WithDeadline(c.parent, c.deadline)
+	if c.stopped {
+		cancel()
+	}
+	c.timed.Store(&timedContext{ctx, cancel})
+	return ctx
+}
+
+func (c *commandContext) stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopped = true
+	if t := c.timed.Load(); t != nil {
+		t.cancel()
+	}
+}
+
+func (c *commandContext) Deadline() (time.Time, bool) { return c.deadline, true }
+func (c *commandContext) Done() <-chan struct{}       { return c.ctx().Done() }
+func (c *commandContext) Err() error                  { return c.ctx().Err() }
+
+// Value answers from the made context once there is one (so that
+// context.Cause sees its deadline), from the parent before.
+func (c *commandContext) Value(key any) any {
+	if t := c.timed.Load(); t != nil {
+		return t.ctx.Value(key)
+	}
+	return c.parent.Value(key)
+}
+
+// AfterFunc lets contexts derived from this one follow its cancellation
+// without a goroutine each (context.AfterFunc's afterFuncer).
+func (c *commandContext) AfterFunc(f func()) func() bool {
+	return context.AfterFunc(c.ctx(), f)
+}
+
+func (c *commandContext) String() string { return "server.commandContext" }
 
 // drain waits until every queued command has finished, or ctx is done.
 func (as *actors) drain(ctx context.Context) error {

@@ -22,8 +22,9 @@ func (s *Server) Bound(ctx context.Context, sess *c2s.Session) error {
 	if s.stopping.Load() {
 		return stanza.Error{Type: stanza.Cancel, Condition: stanza.ServiceUnavailable}
 	}
-	x := &session{sess: sess, full: sess.JID(), bare: sess.JID().Bare().String(), resource: sess.JID().Resourcepart(),
+	x := &session{sess: sess, full: sess.JID(), fullStr: sess.JID().String(), bare: sess.JID().Bare().String(), resource: sess.JID().Resourcepart(),
 		pending: make(chan struct{}, maxPendingStanzas)}
+	x.release = func() { <-x.pending }
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.CommandTimeout)
 	defer cancel()
 	err := s.actors.do(ctx, x.bare, func(ctx context.Context) error { return s.startSession(ctx, x) })
@@ -63,13 +64,21 @@ func (s *Server) startSession(ctx context.Context, x *session) error {
 	return nil
 }
 
-// maxPendingStanzas is how many stanzas of one session may wait on its
-// account's actor before c2s stops reading from that client.
+// maxPendingStanzas is how many stanzas of one session may be in hand
+// (waiting on its account's actor, or for a message, on the recipient's)
+// before c2s stops reading from that client.
 const maxPendingStanzas = 128
 
 // Stanza hands a client's stanza to its account's actor and returns at
 // once (the c2s reader must not wait), unless the client already has
-// maxPendingStanzas waiting: then it waits for one to finish.
+// maxPendingStanzas in hand: then it waits for one to finish.
+//
+// A message records nothing on the sender's side (message.go), so when
+// nothing the session sent before is still waiting on its account's
+// actor it is routed from here, straight to the recipient's actor,
+// rather than through the sender's: the hop would only add a queue and a
+// goroutine switch. The order of the session's stanzas is kept (RFC 6120
+// 10.1): everything it sent earlier has been handed on already.
 func (s *Server) Stanza(ctx context.Context, sess *c2s.Session, st c2s.Stanza) {
 	x := s.reg.get(sess.ID())
 	if x == nil {
@@ -80,8 +89,19 @@ func (s *Server) Stanza(ctx context.Context, sess *c2s.Session, st c2s.Stanza) {
 	case <-ctx.Done():
 		return
 	}
+	release := x.release
+	if st.Kind == c2s.KindMessage && x.onActor.Load() == 0 {
+		if s.reg.isEnded(x) {
+			release()
+			return
+		}
+		s.clientMessage(x, st, s.sessionMeta(x, st.ID), release)
+		return
+	}
+	x.onActor.Add(1)
 	s.actors.enqueue(x.bare, func(ctx context.Context) {
-		defer func() { <-x.pending }()
+		defer release()
+		defer x.onActor.Add(-1)
 		if s.reg.isEnded(x) {
 			return
 		}
@@ -142,7 +162,7 @@ func (s *Server) recordEnd(ctx context.Context, bare string, end events.SessionE
 // session, client address and, if any, the stanza's id.
 func (s *Server) sessionMeta(x *session, stanzaID string) events.Meta {
 	return events.Meta{
-		Actor: x.full.String(), SessionID: x.sess.ID(), ClientAddr: x.sess.Addr(),
+		Actor: x.fullStr, SessionID: x.sess.ID(), ClientAddr: x.sess.Addr(),
 		StanzaID: stanzaID, CorrelationID: newID(), Node: s.cfg.Node,
 	}
 }

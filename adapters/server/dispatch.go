@@ -25,7 +25,7 @@ func (s *Server) clientStanza(ctx context.Context, x *session, st c2s.Stanza) {
 	}
 	switch st.Kind {
 	case c2s.KindMessage:
-		s.clientMessage(ctx, x, st, meta)
+		s.clientMessage(x, st, meta, nil)
 	case c2s.KindPresence:
 		s.clientPresence(ctx, x, st, meta)
 	case c2s.KindIQ:
@@ -52,13 +52,27 @@ func (s *Server) replyErr(x *session, st c2s.Stanza, err error) {
 // reach here for them (clients get remote-server-not-found earlier), and
 // there is nobody to tell.
 func (s *Server) forward(el *xmlnode.Element, meta events.Meta) {
-	to := addrOf(el, "to")
-	if to.Domainpart() != s.cfg.Domain || to.Localpart() == "" {
+	s.forwardThen(el, meta, nil)
+}
+
+// forwardThen is forward, calling done (if not nil) once the addressee's
+// actor has handled the stanza, or at once if it is dropped.
+func (s *Server) forwardThen(el *xmlnode.Element, meta events.Meta, done func()) {
+	to, err := c2s.ParseAddress(el.Attr("to"))
+	if err != nil || to.JID.Domainpart() != s.cfg.Domain || to.JID.Localpart() == "" {
 		s.log.Debug("server: dropped stanza for an unreachable address", "to", el.Attr("to"))
+		if done != nil {
+			done()
+		}
 		return
 	}
-	bare := to.Bare().String()
-	s.actors.enqueue(bare, func(ctx context.Context) { s.inbound(ctx, bare, el, meta) })
+	bare := to.Bare
+	s.actors.enqueue(bare, func(ctx context.Context) {
+		if done != nil {
+			defer done()
+		}
+		s.inbound(ctx, bare, el, meta)
+	})
 }
 
 // toServer reports whether a stanza is addressed to the bare domain.

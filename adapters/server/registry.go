@@ -2,6 +2,7 @@ package server
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"mellium.im/xmpp/jid"
 
@@ -12,6 +13,7 @@ import (
 type session struct {
 	sess     *c2s.Session
 	full     jid.JID
+	fullStr  string // full.String()
 	bare     string
 	resource string
 	// pending holds one token per stanza of this session queued on its
@@ -19,6 +21,10 @@ type session struct {
 	// client (backpressure on a flooding client only; actor queues are
 	// otherwise unbounded, see actors).
 	pending chan struct{}
+	release func() // takes a token back from pending
+	// onActor counts this session's stanzas queued or running on its
+	// account's actor (Stanza).
+	onActor atomic.Int32
 
 	// The fields below are guarded by the registry's mu.
 	// interested: the resource has requested the roster, so it gets roster

@@ -103,6 +103,6 @@ func pushEl(to jid.JID, p domain.RosterPush) *xmlnode.Element {
 }
 
 func mustJID(s string) jid.JID {
-	j, _ := jid.Parse(s)
+	j, _ := c2s.ParseJID(s)
 	return j
 }

@@ -6,6 +6,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"xmppd/adapters/c2s"
 	"xmppd/adapters/xmlnode"
 )
 
@@ -89,7 +90,7 @@ func iqResult(req *xmlnode.Element, from jid.JID) *xmlnode.Element {
 
 // addrOf parses an address attribute of el (zero JID if absent or bad).
 func addrOf(el *xmlnode.Element, attr string) jid.JID {
-	j, err := jid.Parse(el.Attr(attr))
+	j, err := c2s.ParseJID(el.Attr(attr))
 	if err != nil {
 		return jid.JID{}
 	}
