@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"sort"
 	"time"
 )
@@ -56,6 +58,19 @@ func usage(w io.Writer) {
 	}
 }
 
+// startCPUProfile profiles this process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("xmppbench: --cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("xmppbench: --cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
 // run executes one command line and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -98,6 +113,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var serverCPU0 time.Duration
 	if c.serverPID > 0 {
 		serverCPU0, _ = readCPU(c.serverPID)
+	}
+	if c.cpuProfile != "" {
+		stop, err := startCPUProfile(c.cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitFailure
+		}
+		defer stop()
 	}
 	clientCPU0 := selfCPU()
 	res, err := sc.run(ctx, c, progressWriter(stderr))

@@ -41,6 +41,15 @@ type loginSteps struct {
 	// handle one stream's stanzas in order, so once it arrives the
 	// session is available: a message sent to it will not bounce.
 	sync bool
+	// phases, if not nil, receives when each step of the login ended,
+	// for a breakdown of its latency.
+	phases *loginPhases
+}
+
+// loginPhases is when each step of one login ended. A step that did not
+// run is zero.
+type loginPhases struct {
+	start, tls, auth, bind, roster time.Time
 }
 
 // session is one authenticated client stream. Its reader is owned by one
@@ -86,6 +95,9 @@ func login(ctx context.Context, cfg *clientConfig, user, password, resource stri
 	}
 	dctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
+	if steps.phases != nil {
+		steps.phases.start = time.Now()
+	}
 	conn, err := cfg.dialer.DialContext(dctx, "tcp", cfg.addr)
 	if err != nil {
 		return nil, failed("dial", err)
@@ -114,19 +126,32 @@ func (s *session) negotiate(ctx context.Context, cfg *clientConfig, deadline tim
 			return err
 		}
 	}
+	ph := steps.phases
+	if ph != nil {
+		ph.tls = time.Now()
+	}
 	if err := s.authenticate(cfg, feats, user, password); err != nil {
 		return err
 	}
 	s.r.restart(s.conn)
+	if ph != nil {
+		ph.auth = time.Now()
+	}
 	if feats, err = s.openStream(cfg.domain); err != nil {
 		return err
 	}
 	if err := s.bind(feats, resource); err != nil {
 		return err
 	}
+	if ph != nil {
+		ph.bind = time.Now()
+	}
 	if steps.roster {
 		if _, err := s.rosterGet("r0"); err != nil {
 			return err
+		}
+		if ph != nil {
+			ph.roster = time.Now()
 		}
 	}
 	if steps.presence {

@@ -40,8 +40,9 @@ type config struct {
 	serverPID                  int
 	presence                   bool
 
-	json  bool
-	label string
+	json       bool
+	label      string
+	cpuProfile string
 
 	server     string // provision: xmppd, prosody or ejabberd
 	prosodyCfg string
@@ -75,6 +76,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.serverPID, "server-pid", 0, "server process: its CPU time (every scenario) and VmRSS (idle) are reported")
 	fs.BoolVar(&c.presence, "presence", true, "idle: send initial presence on each session")
 	fs.BoolVar(&c.json, "json", false, "print the result as JSON")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of xmppbench itself to this file (where the load generator spends its time)")
 	fs.StringVar(&c.label, "label", "", "name of the server under test, copied into the result (e.g. xmppd, prosody)")
 	fs.StringVar(&c.server, "server", "xmppd", "provision: server kind (xmppd, prosody, ejabberd)")
 	fs.StringVar(&c.prosodyCfg, "prosody-config", "", "provision: prosodyctl --config path")

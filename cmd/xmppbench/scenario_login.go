@@ -26,6 +26,8 @@ func runLogin(ctx context.Context, c *config, log io.Writer) (*result, error) {
 		closers       sync.WaitGroup
 	)
 	lats := make([]samples, c.concurrency)
+	// Each login's steps, for a breakdown of where its time goes.
+	steps := make([][len(loginPhaseNames)]samples, c.concurrency)
 	end := time.Now().Add(c.duration)
 	ctx, cancel := context.WithDeadline(ctx, end)
 	defer cancel()
@@ -46,7 +48,8 @@ func runLogin(ctx context.Context, c *config, log io.Writer) (*result, error) {
 				}
 				acct := c.account(int(n % int64(c.users)))
 				t0 := time.Now()
-				s, err := login(ctx, cc, acct.user, acct.password, fmt.Sprintf("login-%d", n), loginSteps{roster: true, presence: true})
+				var ph loginPhases
+				s, err := login(ctx, cc, acct.user, acct.password, fmt.Sprintf("login-%d", n), loginSteps{roster: true, presence: true, phases: &ph})
 				if err != nil {
 					if time.Now().Before(end) { // a login cut short by the end of the run is no error
 						errs.add(err)
@@ -54,6 +57,9 @@ func runLogin(ctx context.Context, c *config, log io.Writer) (*result, error) {
 					continue
 				}
 				lats[w].add(time.Since(t0))
+				for i, d := range ph.durations() {
+					steps[w][i].add(d)
+				}
 				okCount.Add(1)
 				closers.Go(func() { s.close(closeWait) })
 			}
@@ -69,6 +75,24 @@ func runLogin(ctx context.Context, c *config, log io.Writer) (*result, error) {
 	}
 	res.measured(okCount.Load(), elapsed)
 	res.Latency = all.summarize()
+	res.MoreLatency = map[string]latencySummary{}
+	for i, name := range loginPhaseNames {
+		step := &samples{}
+		for w := range steps {
+			step.merge(&steps[w][i])
+		}
+		res.MoreLatency[name] = step.summarize()
+	}
 	res.takeErrors(errs)
 	return res, nil
+}
+
+// loginPhaseNames name the steps of a login, in order, as reported in
+// more_latency: TCP, stream and STARTTLS with the TLS handshake; SASL;
+// the stream restart and resource binding; the roster get.
+var loginPhaseNames = [...]string{"login step 1 connect+tls", "login step 2 sasl", "login step 3 bind", "login step 4 roster"}
+
+// durations returns how long each step of a complete login took.
+func (p *loginPhases) durations() [len(loginPhaseNames)]time.Duration {
+	return [...]time.Duration{p.tls.Sub(p.start), p.auth.Sub(p.tls), p.bind.Sub(p.auth), p.roster.Sub(p.bind)}
 }
