@@ -119,7 +119,7 @@ func TestCompareTemplatesRender(t *testing.T) {
 	for name, wants := range map[string][]string{
 		"xmppd.yaml":      {`starttls_addr: "127.0.0.1:15222"`, `addr: "127.0.0.1:15280"`, "scram_iterations: 4096", "cert: /tmp/x/cert.pem"},
 		"prosody.cfg.lua": {"c2s_ports = { 15222 }", `c2s_interfaces = { "127.0.0.1" }`, "nagle = false", `"epoll"`, "c2s_require_encryption = true", `"limits"`, "run_as_root = true", `"offline"`},
-		"ejabberd.yml":    {"port: 15222", `ip: "127.0.0.1"`, "starttls_required: true", "shaper: none", "auth_scram_hash: sha", "versioning: true", "mod_offline", "port: 15280"},
+		"ejabberd.yml":    {"port: 15222", `ip: "127.0.0.1"`, "starttls_required: true", "backlog: 4096", "shaper: none", "auth_scram_hash: sha", "versioning: true", "mod_offline", "port: 15280"},
 	} {
 		out, err := renderCompareTemplate(name, set)
 		if err != nil {
