@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"iter"
+	"sync"
 
 	"xmppd/events"
 )
@@ -78,7 +79,7 @@ func (s *Store) dispatch(ctx context.Context, from uint64, futures chan<- chan p
 				defer func() { done <- struct{}{} }()
 				sc := newScanner()
 				for j := range jobs {
-					evs, err := s.page(ctx, sc, s.layout.rng, j.lo, pageSize, make([]events.Envelope, 0, pageSize))
+					evs, err := s.page(ctx, sc, s.layout.rng, j.lo, pageSize, getPage())
 					j.f <- pageResult{evs, err}
 				}
 			}()
@@ -105,11 +106,26 @@ func (s *Store) dispatch(ctx context.Context, from uint64, futures chan<- chan p
 		if !send(f) {
 			return
 		}
-		evs, err := s.page(ctx, sc, s.layout.all, next, pageSize, make([]events.Envelope, 0, pageSize))
+		evs, err := s.page(ctx, sc, s.layout.all, next, pageSize, getPage())
 		f <- pageResult{evs, err}
 		if err != nil || len(evs) < pageSize {
 			return
 		}
 		next = evs[len(evs)-1].Position + 1
+	}
+}
+
+// pages recycles the page buffers of long reads: a page of envelopes is
+// about 300 KB, and ReadAll and Subscribe hand each envelope on by value,
+// so a page's slice is free again once its loop has yielded it all.
+var pages = sync.Pool{New: func() any { return make([]events.Envelope, 0, pageSize) }}
+
+func getPage() []events.Envelope { return pages.Get().([]events.Envelope)[:0] }
+
+// putPage returns a page whose envelopes have all been yielded by value.
+func putPage(evs []events.Envelope) {
+	if cap(evs) == pageSize {
+		clear(evs) // drop the references to strings and data
+		pages.Put(evs[:0])
 	}
 }

@@ -317,6 +317,7 @@ func (s *Store) ReadAll(ctx context.Context, from uint64) iter.Seq2[events.Envel
 					return
 				}
 			}
+			putPage(evs)
 		}
 	}
 }

@@ -101,6 +101,7 @@ func (s *Store) Subscribe(ctx context.Context, from uint64) iter.Seq2[events.Env
 					}
 					next = e.Position + 1
 				}
+				putPage(evs)
 			}
 			select {
 			case <-woken:
