@@ -23,20 +23,21 @@ const pageSize = 1024
 // are still read, read-only, so that an old copy of a log can be audited
 // as it is; opening one writable migrates it (schema.go).
 type layout struct {
-	all    string // ?1 = first position, ?2 = limit
-	rng    string // ?1 = first position, ?2 = width of the range
-	stream string // ?3 = stream, ?1 = first version, ?2 = limit (schema 1)
-	heads  string // ?1 = last stream name seen, ?2 = limit
+	all string // ?1 = first position, ?2 = limit
+	rng string // ?1 = first position, ?2 = width of the range
+	// stream reads a stream's page by its own index (?3 = stream, ?1 =
+	// first version, ?2 = limit); empty when the layout's stream index is
+	// written in bulk (schema 2), which streamPage reads with the tail.
+	stream string
 	scan   func(*scanner, *sqlite.Stmt) (events.Envelope, error)
 }
 
 const selectV2 = `SELECT position, stream, version, type, recorded, hash, envelope FROM events `
 
 var layoutV2 = layout{
-	all:   selectV2 + `WHERE position >= ?1 ORDER BY position LIMIT ?2`,
-	rng:   selectV2 + `WHERE position >= ?1 AND position < ?1 + ?2 ORDER BY position`,
-	heads: `SELECT stream, version, hash FROM streams WHERE stream > ?1 ORDER BY stream LIMIT ?2`,
-	scan:  (*scanner).scanV2,
+	all:  selectV2 + `WHERE position >= ?1 ORDER BY position LIMIT ?2`,
+	rng:  selectV2 + `WHERE position >= ?1 AND position < ?1 + ?2 ORDER BY position`,
+	scan: (*scanner).scanV2,
 }
 
 // The stream queries of schema 2 (see readStreamPage): the indexed part
@@ -62,7 +63,6 @@ var layoutV1 = layout{
 	all:    selectV1 + `WHERE position >= ?1 ORDER BY position LIMIT ?2`,
 	rng:    selectV1 + `WHERE position >= ?1 AND position < ?1 + ?2 ORDER BY position`,
 	stream: selectV1 + `WHERE stream = ?3 AND version >= ?1 ORDER BY version LIMIT ?2`,
-	heads:  `SELECT stream, version, hash FROM streams WHERE stream > ?1 ORDER BY stream LIMIT ?2`,
 	scan:   (*scanner).scanV1,
 }
 
@@ -363,14 +363,14 @@ func (s *Store) StreamHeads(ctx context.Context) iter.Seq2[events.StreamHead, er
 		var tail []events.StreamHead
 		if s.layout.stream == "" {
 			var err error
-			if tail, err = s.headRows(ctx, queryTailHeads, ""); err != nil {
+			if tail, err = s.headRows(ctx, queryTailHeads, "", -1); err != nil {
 				fail(err)
 				return
 			}
 		}
 		after := "" // every stream name is non-empty (Append refuses "")
 		for {
-			heads, err := s.headRows(ctx, s.layout.heads, after)
+			heads, err := s.headRows(ctx, queryHeads, after, pageSize)
 			if err != nil {
 				fail(err)
 				return
@@ -410,9 +410,14 @@ func (s *Store) StreamHeads(ctx context.Context) iter.Seq2[events.StreamHead, er
 // index watermark (the bare hash column takes its value from the row of
 // max(version), as SQLite documents for min and max).
 const queryTailHeads = `SELECT stream, max(version), hash FROM events
-	WHERE position > (SELECT through FROM indexed) AND stream > ?1 GROUP BY stream ORDER BY stream`
+	WHERE position > (SELECT through FROM indexed) AND stream > ?1 GROUP BY stream ORDER BY stream LIMIT ?2`
 
-func (s *Store) headRows(ctx context.Context, query, after string) (out []events.StreamHead, err error) {
+// queryHeads pages through the streams table (the same in both schemas).
+const queryHeads = `SELECT stream, version, hash FROM streams WHERE stream > ?1 ORDER BY stream LIMIT ?2`
+
+// headRows runs a heads query for up to limit heads (-1: all) after the
+// stream name after.
+func (s *Store) headRows(ctx context.Context, query, after string, limit int) (out []events.StreamHead, err error) {
 	err = s.withReader(ctx, func(conn *sqlite.Conn) error {
 		stmt, err := conn.Prepare(query)
 		if err != nil {
@@ -420,9 +425,7 @@ func (s *Store) headRows(ctx context.Context, query, after string) (out []events
 		}
 		defer stmt.Reset()
 		stmt.BindText(1, after)
-		if query != queryTailHeads {
-			stmt.BindInt64(2, pageSize)
-		}
+		stmt.BindInt64(2, int64(limit))
 		for {
 			row, err := stmt.Step()
 			if err != nil {

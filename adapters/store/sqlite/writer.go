@@ -271,6 +271,7 @@ func (w *writer) tryCommit(batch []*appendReq) (results []error, err error) {
 	}
 	clear(w.pending)
 
+	tailWasEmpty := through == w.last // nothing left unindexed at the start
 	results = make([]error, len(batch))
 	last := w.last
 	for i, r := range batch {
@@ -301,7 +302,7 @@ func (w *writer) tryCommit(batch []*appendReq) (results []error, err error) {
 	if err := w.exec(w.commit); err != nil {
 		return nil, fmt.Errorf("sqlite: commit: %w", err)
 	}
-	w.afterCommit(through)
+	w.afterCommit(through, tailWasEmpty)
 	w.last = last
 	for stream, h := range w.pending {
 		w.heads[stream] = h
@@ -385,13 +386,15 @@ func (w *writer) flushAlone() {
 		w.dataVersion = -1
 		return
 	}
-	w.afterCommit(through)
+	w.afterCommit(through, true)
 }
 
-// afterCommit records the watermark a committed transaction left. When it
-// indexed the tail, the tail is empty and its heads all known again.
-func (w *writer) afterCommit(through uint64) {
-	if through != w.through || w.last == through {
+// afterCommit records the watermark a committed transaction left. When
+// the tail was empty at its start (nothing was unindexed, or it indexed
+// everything), the tail in memory is exactly what the transaction wrote
+// afterwards: nothing yet.
+func (w *writer) afterCommit(through uint64, tailWasEmpty bool) {
+	if tailWasEmpty {
 		clear(w.tail)
 		w.tailKnown = true
 	}
