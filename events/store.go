@@ -127,3 +127,30 @@ type StreamHead struct {
 type StreamHeadLister interface {
 	StreamHeads(ctx context.Context) iter.Seq2[StreamHead, error]
 }
+
+// PageReader is an optional ability: a store that can hand a long read of
+// the log to its consumer a page at a time, without copying each envelope
+// through an iterator. projections.Rebuild uses it when it is there.
+type PageReader interface {
+	// ReadPages yields what ReadAll(ctx, from) yields, in the same order,
+	// as consecutive pages. A page is the consumer's from then on: the
+	// store never reads or writes its envelopes again, so the consumer
+	// may hand it to other goroutines. Iteration stops at the first
+	// error, yielded with a nil page.
+	ReadPages(ctx context.Context, from uint64, opts ReadOptions) iter.Seq2[[]Envelope, error]
+
+	// ReleasePage gives back a page the consumer is done with, envelopes
+	// and all, so that the store may reuse its memory for a later page.
+	// Optional: a page never released is simply collected.
+	ReleasePage(page []Envelope)
+}
+
+// ReadOptions tunes a long read for what the consumer needs.
+type ReadOptions struct {
+	// ForFolding says the consumer only folds the events into views, as
+	// a rebuild does: it reads Position, Stream, Version, Type,
+	// SchemaVersion, Recorded, SessionID and Data, and nothing else. A
+	// store may then leave ID, Prev, Hash and the rest of the provenance
+	// empty, which spares copying them out of every event.
+	ForFolding bool
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,22 +38,19 @@ func RebuildUntil(ctx context.Context, store events.Store, v *Views, until time.
 }
 
 // batchSize is how many events travel together between the goroutines of
-// a rebuild: large enough that the hand-over costs nothing per event,
-// small enough that the batches in flight hold little memory.
+// a rebuild from a store that yields events one at a time: large enough
+// that the hand-over costs nothing per event, small enough that the
+// batches in flight hold little memory. A store that reads in pages
+// (events.PageReader) sets the size itself.
 const batchSize = 512
 
-// decodedEvent is one event read from the store and decoded ahead; a
-// decoding error is reported when the event's turn comes.
-type decodedEvent struct {
-	e events.Envelope
-	d decoded
-}
-
-// batch is a run of consecutive events of the log. done receives one
-// token when every event in it is decoded; it is buffered so the decoder
-// never waits for the folder.
+// batch is a run of consecutive events of the log and, once done has
+// received its token, their decodings (ds[i] is evs[i]'s). done is
+// buffered so the decoder never waits for the folder.
 type batch struct {
-	evs  []decodedEvent
+	evs  []events.Envelope
+	ds   []decoded
+	page bool // evs is a store's page, to be given back with ReleasePage
 	done chan struct{}
 }
 
@@ -60,6 +58,10 @@ type batch struct {
 // GOMAXPROCS goroutines decode batches (decoding is most of the cost and
 // touches no view), and the calling goroutine folds the batches in log
 // order, one event at a time through applyDecoded, as Apply would.
+//
+// From a store that reads in pages (events.PageReader, asked for only what
+// folding needs), each page is a batch as it is: no envelope is copied
+// between the store's reading and the fold.
 func rebuild(ctx context.Context, store events.Store, v *Views, stop func(*events.Envelope) bool, progress func(uint64)) (uint64, error) {
 	from := v.Position() + 1
 	ctx, cancel := context.WithCancel(ctx)
@@ -68,14 +70,15 @@ func rebuild(ctx context.Context, store events.Store, v *Views, stop func(*event
 	ordered := make(chan *batch, 2*workers) // to the folder, log order
 	free := make(chan *batch, 4*workers+2)  // folded batches, for reuse
 	var readErr error                       // set by the reader before it closes ordered
+	pager, _ := store.(events.PageReader)
 
 	var decoders sync.WaitGroup
 	for range workers {
 		decoders.Go(func() {
 			for b := range work {
+				b.ds = slices.Grow(b.ds[:0], len(b.evs))[:len(b.evs)]
 				for i := range b.evs {
-					x := &b.evs[i]
-					x.d = decode(&x.e)
+					b.ds[i] = decode(&b.evs[i])
 				}
 				b.done <- struct{}{}
 			}
@@ -84,8 +87,7 @@ func rebuild(ctx context.Context, store events.Store, v *Views, stop func(*event
 	go func() {
 		defer close(ordered)
 		defer close(work)
-		b := newBatch(free)
-		send := func() bool {
+		send := func(b *batch) bool {
 			// To the decoders first: a batch the folder receives is
 			// always decoded in the end. One dropped between the two
 			// sends is never folded, and the folder reports ctx's error.
@@ -99,9 +101,32 @@ func rebuild(ctx context.Context, store events.Store, v *Views, stop func(*event
 			case <-ctx.Done():
 				return false
 			}
-			b = newBatch(free)
 			return true
 		}
+		if pager != nil {
+			for page, err := range pager.ReadPages(ctx, from, events.ReadOptions{ForFolding: true}) {
+				if err != nil {
+					readErr = err
+					return
+				}
+				// Every event is asked: RebuildUntil's stop is not monotone.
+				n := len(page)
+				for i := range page {
+					if stop(&page[i]) {
+						n = i
+						break
+					}
+				}
+				b := newBatch(free)
+				b.evs, b.page = page[:n], true
+				if (n > 0 && !send(b)) || n < len(page) {
+					return
+				}
+			}
+			return
+		}
+		b := newBatch(free)
+		b.evs = slices.Grow(b.evs, batchSize)
 		for e, err := range store.ReadAll(ctx, from) {
 			if err != nil {
 				readErr = err
@@ -110,13 +135,17 @@ func rebuild(ctx context.Context, store events.Store, v *Views, stop func(*event
 			if stop(&e) {
 				break
 			}
-			b.evs = append(b.evs, decodedEvent{e: e})
-			if len(b.evs) == batchSize && !send() {
-				return
+			b.evs = append(b.evs, e)
+			if len(b.evs) == batchSize {
+				if !send(b) {
+					return
+				}
+				b = newBatch(free)
+				b.evs = slices.Grow(b.evs, batchSize)
 			}
 		}
 		if len(b.evs) > 0 {
-			send()
+			send(b)
 		}
 	}()
 	defer func() {
@@ -130,8 +159,7 @@ func rebuild(ctx context.Context, store events.Store, v *Views, stop func(*event
 	for b := range ordered {
 		<-b.done
 		for i := range b.evs {
-			x := &b.evs[i]
-			if err := v.applyDecoded(&x.e, x.d); err != nil {
+			if err := v.applyDecoded(&b.evs[i], b.ds[i]); err != nil {
 				return v.Position(), err
 			}
 			applied++
@@ -144,8 +172,14 @@ func rebuild(ctx context.Context, store events.Store, v *Views, stop func(*event
 				}
 			}
 		}
-		clear(b.evs) // drop references to payloads and stanzas
-		b.evs = b.evs[:0]
+		clear(b.ds) // drop references to payloads
+		if b.page {
+			pager.ReleasePage(b.evs)
+			b.evs, b.page = nil, false
+		} else {
+			clear(b.evs) // drop references to strings and data
+			b.evs = b.evs[:0]
+		}
 		select {
 		case free <- b:
 		default:
@@ -169,6 +203,6 @@ func newBatch(free chan *batch) *batch {
 	case b := <-free:
 		return b
 	default:
-		return &batch{evs: make([]decodedEvent, 0, batchSize), done: make(chan struct{}, 1)}
+		return &batch{done: make(chan struct{}, 1)}
 	}
 }

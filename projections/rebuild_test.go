@@ -3,6 +3,7 @@ package projections_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -122,6 +123,29 @@ func TestRebuild(t *testing.T) {
 			if got, want := dumpOf(t, v), dumpOf(t, applyAll(t, log[:stop])); got != want {
 				t.Fatalf("until %v: views differ from the first %d events applied:\n%s", until, stop, firstDiff(want, got))
 			}
+		}
+	})
+
+	t.Run("from a store without pages", func(t *testing.T) {
+		// The SQLite store reads in pages (events.PageReader); a store
+		// that only has ReadAll goes through Rebuild's batching.
+		var plain struct{ events.Store }
+		plain.Store = store
+		v := projections.NewViews(domain.DefaultPolicy())
+		if _, err := projections.Rebuild(ctx, plain, v, 0, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := dumpOf(t, v); got != want {
+			t.Fatalf("views rebuilt through ReadAll differ:\n%s", firstDiff(want, got))
+		}
+		until := log[len(log)/2].Recorded
+		stop := slices.IndexFunc(log, func(e events.Envelope) bool { return e.Recorded.After(until) })
+		v = projections.NewViews(domain.DefaultPolicy())
+		if _, err := projections.RebuildUntil(ctx, plain, v, until, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := dumpOf(t, v), dumpOf(t, applyAll(t, log[:stop])); got != want {
+			t.Fatalf("until %v through ReadAll: views differ:\n%s", until, firstDiff(want, got))
 		}
 	})
 

@@ -134,7 +134,9 @@ var fastKeys = [...]string{`{"prev":`, `,"id":`, `,"schema":`, `,"actor":`, `,"s
 // strings hold no escapes. It reports false, having changed nothing that
 // matters, for anything else. hash is the hash column's bytes: it and the
 // strings unique to the event (prev, id, stanza id, causation,
-// correlation) end up in one allocation; the rest are interned.
+// correlation) end up in one allocation; the rest are interned. A scanner
+// reading for folding (events.ReadOptions) keeps only the schema version,
+// the session ID and the data.
 func (sc *scanner) parseFast(obj, hash []byte, e *events.Envelope) bool {
 	if len(obj) < 2 || obj[len(obj)-1] != '}' {
 		return false
@@ -172,6 +174,11 @@ func (sc *scanner) parseFast(obj, hash []byte, e *events.Envelope) bool {
 			rest = rest[2+end:]
 		}
 	}
+	e.SchemaVersion = schema
+	if sc.forFolding {
+		e.SessionID = sc.internBytes(spans[4])
+		return true
+	}
 	var b strings.Builder
 	b.Grow(len(hash) + len(spans[0]) + len(spans[1]) + len(spans[6]) + len(spans[7]) + len(spans[8]))
 	for _, p := range [...][]byte{hash, spans[0], spans[1], spans[6], spans[7], spans[8]} {
@@ -181,7 +188,6 @@ func (sc *scanner) parseFast(obj, hash []byte, e *events.Envelope) bool {
 	cut := func(n int) string { v := u[:n]; u = u[n:]; return v }
 	e.Hash, e.Prev, e.ID = cut(len(hash)), cut(len(spans[0])), cut(len(spans[1]))
 	e.StanzaID, e.CausationID, e.CorrelationID = cut(len(spans[6])), cut(len(spans[7])), cut(len(spans[8]))
-	e.SchemaVersion = schema
 	e.Actor, e.SessionID = sc.internBytes(spans[3]), sc.internBytes(spans[4])
 	e.ClientAddr, e.Node = sc.internBytes(spans[5]), sc.internBytes(spans[9])
 	return true

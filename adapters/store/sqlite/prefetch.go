@@ -28,7 +28,7 @@ type pageResult struct {
 // (positions need not be contiguous) without ending the read. From there
 // on, pages are "the next pageSize rows after the last one", read one at a
 // time, until a short page: the head of the log as reading reached it.
-func (s *Store) prefetch(ctx context.Context, from uint64) iter.Seq2[[]events.Envelope, error] {
+func (s *Store) prefetch(ctx context.Context, from uint64, opts events.ReadOptions) iter.Seq2[[]events.Envelope, error] {
 	return func(yield func([]events.Envelope, error) bool) {
 		// stop tells the goroutines the consumer has left; fetchCtx also
 		// interrupts a query in progress then. The caller's own ctx is not
@@ -36,7 +36,7 @@ func (s *Store) prefetch(ctx context.Context, from uint64) iter.Seq2[[]events.En
 		stop := make(chan struct{})
 		fetchCtx, cancel := context.WithCancel(ctx)
 		futures := make(chan chan pageResult, 2*fetchers)
-		go s.dispatch(fetchCtx, from, futures, stop)
+		go s.dispatch(fetchCtx, from, opts, futures, stop)
 		defer func() {
 			close(stop)
 			cancel()
@@ -55,7 +55,7 @@ func (s *Store) prefetch(ctx context.Context, from uint64) iter.Seq2[[]events.En
 
 // dispatch sends, in log order, one future per page on futures, and
 // closes it after the last. Every future it sends is always completed.
-func (s *Store) dispatch(ctx context.Context, from uint64, futures chan<- chan pageResult, stop <-chan struct{}) {
+func (s *Store) dispatch(ctx context.Context, from uint64, opts events.ReadOptions, futures chan<- chan pageResult, stop <-chan struct{}) {
 	defer close(futures)
 	send := func(f chan pageResult) bool {
 		select {
@@ -78,6 +78,7 @@ func (s *Store) dispatch(ctx context.Context, from uint64, futures chan<- chan p
 			go func() {
 				defer func() { done <- struct{}{} }()
 				sc := newScanner()
+				sc.forFolding = opts.ForFolding
 				for j := range jobs {
 					evs, err := s.page(ctx, sc, s.layout.rng, j.lo, pageSize, getPage())
 					j.f <- pageResult{evs, err}
@@ -101,6 +102,7 @@ func (s *Store) dispatch(ctx context.Context, from uint64, futures chan<- chan p
 	}
 
 	sc := newScanner()
+	sc.forFolding = opts.ForFolding
 	for {
 		f := make(chan pageResult, 1)
 		if !send(f) {
@@ -125,7 +127,7 @@ func getPage() []events.Envelope { return pages.Get().([]events.Envelope)[:0] }
 // putPage returns a page whose envelopes have all been yielded by value.
 func putPage(evs []events.Envelope) {
 	if cap(evs) == pageSize {
-		clear(evs) // drop the references to strings and data
+		clear(evs[:cap(evs)]) // drop the references to strings and data, past a cut too
 		pages.Put(evs[:0])
 	}
 }

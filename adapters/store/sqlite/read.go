@@ -74,6 +74,9 @@ type scanner struct {
 	buf    []byte
 	intern map[string]string
 	slab   []byte
+	// forFolding leaves out what folding never reads (see
+	// events.ReadOptions): ID, Prev, Hash and most of the provenance.
+	forFolding bool
 }
 
 // maxInterned bounds the intern table; past it the table starts afresh.
@@ -133,7 +136,11 @@ func (sc *scanner) scanV2(s *sqlite.Stmt) (events.Envelope, error) {
 		Recorded: time.Unix(0, s.ColumnInt64(4)).UTC(),
 	}
 	obj := sc.slabbed(s, 6)
-	if err := sc.parseEnvelope(obj, sc.column(s, 5), &e); err != nil {
+	var hash []byte
+	if !sc.forFolding {
+		hash = sc.column(s, 5)
+	}
+	if err := sc.parseEnvelope(obj, hash, &e); err != nil {
 		return e, fmt.Errorf("position %d (%s version %d): %w", e.Position, e.Stream, e.Version, err)
 	}
 	return e, nil
@@ -307,7 +314,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64) iter
 // (decoding, folding) run on different cores.
 func (s *Store) ReadAll(ctx context.Context, from uint64) iter.Seq2[events.Envelope, error] {
 	return func(yield func(events.Envelope, error) bool) {
-		for evs, err := range s.prefetch(ctx, from) {
+		for evs, err := range s.prefetch(ctx, from, events.ReadOptions{}) {
 			if err != nil {
 				yield(events.Envelope{}, s.storeErr(ctx, "read all", "", -1, from, err))
 				return
@@ -321,6 +328,24 @@ func (s *Store) ReadAll(ctx context.Context, from uint64) iter.Seq2[events.Envel
 		}
 	}
 }
+
+// ReadPages implements events.PageReader with the pages ReadAll reads.
+func (s *Store) ReadPages(ctx context.Context, from uint64, opts events.ReadOptions) iter.Seq2[[]events.Envelope, error] {
+	return func(yield func([]events.Envelope, error) bool) {
+		for evs, err := range s.prefetch(ctx, from, opts) {
+			if err != nil {
+				yield(nil, s.storeErr(ctx, "read all", "", -1, from, err))
+				return
+			}
+			if !yield(evs, nil) {
+				return
+			}
+		}
+	}
+}
+
+// ReleasePage implements events.PageReader.
+func (s *Store) ReleasePage(page []events.Envelope) { putPage(page) }
 
 // Head implements events.HeadReader.
 func (s *Store) Head(ctx context.Context) (uint64, error) {

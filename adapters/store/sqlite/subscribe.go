@@ -90,7 +90,7 @@ func (s *Store) Subscribe(ctx context.Context, from uint64) iter.Seq2[events.Env
 			}
 			woken := s.commits.wait()
 			// prefetch ends at the head as reading reached it.
-			for evs, err := range s.prefetch(ctx, next) {
+			for evs, err := range s.prefetch(ctx, next, events.ReadOptions{}) {
 				if err != nil {
 					fail(err)
 					return
