@@ -62,11 +62,17 @@ func NewCodec() *Codec {
 // small structs: decoding dominates rebuilding views from the log, and
 // replay of a million events must stay within a second or so. The golden
 // files and TestEveryCatalogueTypeRoundTrips hold it to encoding/json's
-// results.
+// results. The commonest payloads have hand-written decoders for the
+// exact encoding New writes (fastdecode.go), falling back to go-json.
 func Register[T Payload](c *Codec) {
 	var zero T
+	_, fast := any(&zero).(fastDecoder)
 	c.current[zero.EventType()] = decoder{zero.SchemaVersion(), func(data json.RawMessage) (Payload, error) {
 		var v T
+		if fast && any(&v).(fastDecoder).decodeFast(data) {
+			return v, nil
+		}
+		v = zero
 		err := gojson.Unmarshal(data, &v)
 		return v, err
 	}}
