@@ -136,13 +136,21 @@ type PageReader interface {
 	// as consecutive pages. A page is the consumer's from then on: the
 	// store never reads or writes its envelopes again, so the consumer
 	// may hand it to other goroutines. Iteration stops at the first
-	// error, yielded with a nil page.
-	ReadPages(ctx context.Context, from uint64, opts ReadOptions) iter.Seq2[[]Envelope, error]
+	// error, yielded with an empty page.
+	ReadPages(ctx context.Context, from uint64, opts ReadOptions) iter.Seq2[Page, error]
 
-	// ReleasePage gives back a page the consumer is done with, envelopes
-	// and all, so that the store may reuse its memory for a later page.
-	// Optional: a page never released is simply collected.
-	ReleasePage(page []Envelope)
+	// ReleasePage gives back a page's events once the consumer is done
+	// with them, envelopes and data alike, so that the store may reuse
+	// their memory for a later page. Optional: a page never released is
+	// simply collected.
+	ReleasePage(events []Envelope)
+}
+
+// Page is one page of a long read.
+type Page struct {
+	Events []Envelope
+	// Prepared is what ReadOptions.Prepare returned for Events, if set.
+	Prepared any
 }
 
 // ReadOptions tunes a long read for what the consumer needs.
@@ -153,4 +161,12 @@ type ReadOptions struct {
 	// store may then leave ID, Prev, Hash and the rest of the provenance
 	// empty, which spares copying them out of every event.
 	ForFolding bool
+
+	// Prepare, if not nil, is called with the events of every page on
+	// the goroutine that read them, before the page is yielded, and its
+	// result travels with the page (Page.Prepared). It is work best done
+	// while the events are fresh in that core's cache: a rebuild decodes
+	// the payloads there. Pages are prepared concurrently and in any
+	// order; Prepare must not keep the slice.
+	Prepare func(events []Envelope) any
 }

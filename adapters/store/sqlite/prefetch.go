@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"iter"
+	"log/slog"
 	"sync"
 
 	"xmppd/events"
@@ -15,8 +16,18 @@ const fetchers = 2
 
 // pageResult is one page of the log or the error that ended reading.
 type pageResult struct {
-	evs []events.Envelope
-	err error
+	evs  []events.Envelope
+	prep any // what ReadOptions.Prepare made of evs
+	err  error
+}
+
+// readPage is a page read on the calling goroutine, prepared there.
+func readPage(opts events.ReadOptions, evs []events.Envelope, err error) pageResult {
+	r := pageResult{evs: evs, err: err}
+	if err == nil && opts.Prepare != nil && len(evs) > 0 {
+		r.prep = opts.Prepare(evs)
+	}
+	return r
 }
 
 // prefetch yields pages of the log from position from, in order, fetched
@@ -28,8 +39,8 @@ type pageResult struct {
 // (positions need not be contiguous) without ending the read. From there
 // on, pages are "the next pageSize rows after the last one", read one at a
 // time, until a short page: the head of the log as reading reached it.
-func (s *Store) prefetch(ctx context.Context, from uint64, opts events.ReadOptions) iter.Seq2[[]events.Envelope, error] {
-	return func(yield func([]events.Envelope, error) bool) {
+func (s *Store) prefetch(ctx context.Context, from uint64, opts events.ReadOptions) iter.Seq[pageResult] {
+	return func(yield func(pageResult) bool) {
 		// stop tells the goroutines the consumer has left; fetchCtx also
 		// interrupts a query in progress then. The caller's own ctx is not
 		// used to stop sending, so its error always reaches the consumer.
@@ -46,7 +57,7 @@ func (s *Store) prefetch(ctx context.Context, from uint64, opts events.ReadOptio
 		}()
 		for f := range futures {
 			p := <-f
-			if !yield(p.evs, p.err) || p.err != nil {
+			if !yield(p) || p.err != nil {
 				return
 			}
 		}
@@ -67,7 +78,26 @@ func (s *Store) dispatch(ctx context.Context, from uint64, opts events.ReadOptio
 	}
 
 	next := max(from, 1)
-	if head, err := s.head(ctx); err == nil && head >= next+2*pageSize {
+	head, err := s.head(ctx)
+	if err == nil && s.layout.stream == "" && head+1 >= next+s.rawMin {
+		// Most of a long read comes straight from the file (rawread.go);
+		// whatever it does not reach is read through SQL below.
+		var stopped bool
+		next, stopped, err = s.readRaw(ctx, next, opts, func(p pageResult) bool {
+			f := make(chan pageResult, 1)
+			f <- p
+			return send(f)
+		})
+		if stopped {
+			return
+		}
+		if err != nil && ctx.Err() == nil {
+			s.rawFallbacks.Add(1)
+			slog.Warn("sqlite: reading the log file directly failed; reading on through SQL", "path", s.cfg.Path, "position", next, "err", err)
+		}
+		err = nil
+	}
+	if err == nil && head >= next+2*pageSize {
 		type job struct {
 			lo uint64
 			f  chan pageResult
@@ -81,7 +111,7 @@ func (s *Store) dispatch(ctx context.Context, from uint64, opts events.ReadOptio
 				sc.forFolding = opts.ForFolding
 				for j := range jobs {
 					evs, err := s.page(ctx, sc, s.layout.rng, j.lo, pageSize, getPage())
-					j.f <- pageResult{evs, err}
+					j.f <- readPage(opts, evs, err)
 				}
 			}()
 		}
@@ -109,7 +139,7 @@ func (s *Store) dispatch(ctx context.Context, from uint64, opts events.ReadOptio
 			return
 		}
 		evs, err := s.page(ctx, sc, s.layout.all, next, pageSize, getPage())
-		f <- pageResult{evs, err}
+		f <- readPage(opts, evs, err)
 		if err != nil || len(evs) < pageSize {
 			return
 		}
@@ -126,7 +156,7 @@ func getPage() []events.Envelope { return pages.Get().([]events.Envelope)[:0] }
 
 // putPage returns a page whose envelopes have all been yielded by value.
 func putPage(evs []events.Envelope) {
-	if cap(evs) == pageSize {
+	if cap(evs) >= pageSize {
 		clear(evs[:cap(evs)]) // drop the references to strings and data, past a cut too
 		pages.Put(evs[:0])
 	}

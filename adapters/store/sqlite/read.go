@@ -116,29 +116,48 @@ func (sc *scanner) internBytes(b []byte) string {
 // is its length, so an append by the caller cannot touch its neighbour;
 // nothing writes those bytes again.
 func (sc *scanner) slabbed(s *sqlite.Stmt, col int) []byte {
-	n := s.ColumnLen(col)
+	b := sc.slabAlloc(s.ColumnLen(col))
+	s.ColumnBytes(col, b)
+	return b
+}
+
+// slabCopy is slabbed for bytes read some other way.
+func (sc *scanner) slabCopy(src []byte) []byte {
+	b := sc.slabAlloc(len(src))
+	copy(b, src)
+	return b
+}
+
+// slabAlloc returns n bytes of the slab, of capacity n.
+func (sc *scanner) slabAlloc(n int) []byte {
 	if len(sc.slab)+n > cap(sc.slab) {
 		sc.slab = make([]byte, 0, max(64<<10, n))
 	}
 	start := len(sc.slab)
 	sc.slab = sc.slab[:start+n]
-	s.ColumnBytes(col, sc.slab[start:])
 	return sc.slab[start : start+n : start+n]
 }
 
 // scanV2 reads the current row of a schema 2 query (selectV2's columns).
 func (sc *scanner) scanV2(s *sqlite.Stmt) (events.Envelope, error) {
-	e := events.Envelope{
-		Position: uint64(s.ColumnInt64(0)),
-		Stream:   sc.interned(s, 1),
-		Version:  uint64(s.ColumnInt64(2)),
-		Type:     sc.interned(s, 3),
-		Recorded: time.Unix(0, s.ColumnInt64(4)).UTC(),
-	}
-	obj := sc.slabbed(s, 6)
+	stream, typ := sc.interned(s, 1), sc.interned(s, 3)
 	var hash []byte
 	if !sc.forFolding {
 		hash = sc.column(s, 5)
+	}
+	return sc.envelopeV2(s.ColumnInt64(0), stream, s.ColumnInt64(2), typ, s.ColumnInt64(4), hash, sc.slabbed(s, 6))
+}
+
+// envelopeV2 makes the envelope of a schema 2 row from its columns. obj,
+// the envelope column, is the caller's to keep (the result's Data aliases
+// it); hash is copied.
+func (sc *scanner) envelopeV2(position int64, stream string, version int64, typ string, recorded int64, hash, obj []byte) (events.Envelope, error) {
+	e := events.Envelope{
+		Position: uint64(position),
+		Stream:   stream,
+		Version:  uint64(version),
+		Type:     typ,
+		Recorded: time.Unix(0, recorded).UTC(),
 	}
 	if err := sc.parseEnvelope(obj, hash, &e); err != nil {
 		return e, fmt.Errorf("position %d (%s version %d): %w", e.Position, e.Stream, e.Version, err)
@@ -314,30 +333,30 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64) iter
 // (decoding, folding) run on different cores.
 func (s *Store) ReadAll(ctx context.Context, from uint64) iter.Seq2[events.Envelope, error] {
 	return func(yield func(events.Envelope, error) bool) {
-		for evs, err := range s.prefetch(ctx, from, events.ReadOptions{}) {
-			if err != nil {
-				yield(events.Envelope{}, s.storeErr(ctx, "read all", "", -1, from, err))
+		for p := range s.prefetch(ctx, from, events.ReadOptions{}) {
+			if p.err != nil {
+				yield(events.Envelope{}, s.storeErr(ctx, "read all", "", -1, from, p.err))
 				return
 			}
-			for _, e := range evs {
+			for _, e := range p.evs {
 				if !yield(e, nil) {
 					return
 				}
 			}
-			putPage(evs)
+			putPage(p.evs)
 		}
 	}
 }
 
 // ReadPages implements events.PageReader with the pages ReadAll reads.
-func (s *Store) ReadPages(ctx context.Context, from uint64, opts events.ReadOptions) iter.Seq2[[]events.Envelope, error] {
-	return func(yield func([]events.Envelope, error) bool) {
-		for evs, err := range s.prefetch(ctx, from, opts) {
-			if err != nil {
-				yield(nil, s.storeErr(ctx, "read all", "", -1, from, err))
+func (s *Store) ReadPages(ctx context.Context, from uint64, opts events.ReadOptions) iter.Seq2[events.Page, error] {
+	return func(yield func(events.Page, error) bool) {
+		for p := range s.prefetch(ctx, from, opts) {
+			if p.err != nil {
+				yield(events.Page{}, s.storeErr(ctx, "read all", "", -1, from, p.err))
 				return
 			}
-			if !yield(evs, nil) {
+			if !yield(events.Page{Events: p.evs, Prepared: p.prep}, nil) {
 				return
 			}
 		}

@@ -49,6 +49,10 @@ type Store struct {
 	commits     signal       // broadcast after each commit seen (ours or another process's)
 	subscribers atomic.Int32 // live Subscribe loops; the poller idles at zero
 	obs         observers    // hears appends and commits, for metrics (Observe)
+	// rawFallbacks counts long reads that the file could not serve
+	// directly and that went on through SQL (rawread.go).
+	rawFallbacks atomic.Int64
+	rawMin       uint64 // the fewest events a read takes from the file directly (tests lower it)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -73,6 +77,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 
 		checkpointerDone: make(chan struct{}),
 		kickCheckpoint:   make(chan struct{}, 1),
+		rawMin:           rawMinEvents,
 	}
 	s.commits.init()
 

@@ -90,18 +90,18 @@ func (s *Store) Subscribe(ctx context.Context, from uint64) iter.Seq2[events.Env
 			}
 			woken := s.commits.wait()
 			// prefetch ends at the head as reading reached it.
-			for evs, err := range s.prefetch(ctx, next, events.ReadOptions{}) {
-				if err != nil {
-					fail(err)
+			for p := range s.prefetch(ctx, next, events.ReadOptions{}) {
+				if p.err != nil {
+					fail(p.err)
 					return
 				}
-				for _, e := range evs {
+				for _, e := range p.evs {
 					if !yield(e, nil) {
 						return
 					}
 					next = e.Position + 1
 				}
-				putPage(evs)
+				putPage(p.evs)
 			}
 			select {
 			case <-woken:
