@@ -139,11 +139,11 @@ type PageReader interface {
 	// error, yielded with an empty page.
 	ReadPages(ctx context.Context, from uint64, opts ReadOptions) iter.Seq2[Page, error]
 
-	// ReleasePage gives back a page's events once the consumer is done
-	// with them, envelopes and data alike, so that the store may reuse
-	// their memory for a later page. Optional: a page never released is
-	// simply collected.
-	ReleasePage(events []Envelope)
+	// ReleasePage gives back a page once the consumer is done with its
+	// events, envelopes and data alike (nothing it keeps may alias them),
+	// so that the store may reuse their memory for a later page. Optional:
+	// a page never released is simply collected.
+	ReleasePage(page Page)
 }
 
 // Page is one page of a long read.
@@ -151,6 +151,9 @@ type Page struct {
 	Events []Envelope
 	// Prepared is what ReadOptions.Prepare returned for Events, if set.
 	Prepared any
+	// Memory is the store's handle on the memory behind Events, for
+	// ReleasePage; consumers leave it alone.
+	Memory any
 }
 
 // ReadOptions tunes a long read for what the consumer needs.

@@ -50,8 +50,8 @@ const batchSize = 512
 type batch struct {
 	evs      []events.Envelope
 	ds       []decoded
-	page     bool       // evs is a store's page, to be given back with ReleasePage
-	prepared *decodings // ds came from prepare, to be given back to decodingPool
+	page     *events.Page // the store's page evs is from, to be given back with ReleasePage
+	prepared *decodings   // ds came from prepare, to be given back to decodingPool
 	done     chan struct{}
 }
 
@@ -139,7 +139,7 @@ func rebuild(ctx context.Context, store events.Store, v *Views, stop func(*event
 					}
 				}
 				b := newBatch(free)
-				b.evs, b.page = evs[:n], true
+				b.evs, b.page = evs[:n], &page
 				if ds, ok := page.Prepared.(*decodings); ok && len(ds.ds) == len(evs) {
 					b.prepared = ds
 					b.ds = ds.ds
@@ -212,9 +212,9 @@ func rebuild(ctx context.Context, store events.Store, v *Views, stop func(*event
 			decodingPool.Put(b.prepared)
 			b.prepared, b.ds = nil, nil
 		}
-		if b.page {
-			pager.ReleasePage(b.evs)
-			b.evs, b.page = nil, false
+		if b.page != nil {
+			pager.ReleasePage(*b.page)
+			b.evs, b.page = nil, nil
 		} else {
 			clear(b.evs) // drop references to strings and data
 			b.evs = b.evs[:0]

@@ -212,3 +212,34 @@ func firstDiff(want, got string) string {
 	}
 	return "one dump is a prefix of the other (" + strconv.Itoa(len(w)) + " and " + strconv.Itoa(len(g)) + " lines)"
 }
+
+// TestRebuildOfALongLog rebuilds from a log of many pages, long enough
+// for the SQLite store to read it straight from the file and to reuse
+// each page's memory once it is folded: the views must equal those of
+// the events applied one by one, so nothing a view keeps may point into
+// a page's memory after it is released.
+func TestRebuildOfALongLog(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	log := commit(t, store, projtest.Generate(t, projtest.GenConfig{Seed: 7, Accounts: 60, MinRoster: 20, MaxRoster: 120, Sessions: 4}))
+	if len(log) < 10_000 {
+		t.Fatalf("only %d events: too short to exercise long reads", len(log))
+	}
+	want := dumpOf(t, applyAll(t, log))
+	for _, upTo := range []uint64{0, log[len(log)/2].Position} {
+		v := projections.NewViews(domain.DefaultPolicy())
+		if _, err := projections.Rebuild(ctx, store, v, upTo, nil); err != nil {
+			t.Fatal(err)
+		}
+		// A second rebuild reuses the first one's pages and their memory.
+		if upTo == 0 {
+			if got := dumpOf(t, v); got != want {
+				t.Fatalf("rebuilt views differ from the events applied:\n%s", firstDiff(want, got))
+			}
+			continue
+		}
+		if got, want := dumpOf(t, v), dumpOf(t, applyAll(t, log[:len(log)/2+1])); got != want {
+			t.Fatalf("rebuilt to %d: views differ:\n%s", upTo, firstDiff(want, got))
+		}
+	}
+}

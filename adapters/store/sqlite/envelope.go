@@ -102,10 +102,11 @@ type envelopeFields struct {
 
 var errEnvelope = errors.New("envelope column is not an xmppd envelope object")
 
-// parseEnvelope fills e's fields from the envelope object obj, whose bytes
-// the caller owns and never changes afterwards (e.Data aliases them), and
-// e.Hash from the hash column's bytes. sc
-// interns the provenance strings, which repeat from event to event.
+// parseEnvelope fills e's fields from the envelope object obj and e.Hash
+// from the hash column's bytes. Nothing of e aliases obj or hash, which
+// the caller may reuse: e.Data is copied into the scanner's slab, the
+// strings are copied or interned (the provenance repeats from event to
+// event).
 func (sc *scanner) parseEnvelope(obj, hash []byte, e *events.Envelope) error {
 	if sc.parseFast(obj, hash, e) {
 		return nil
@@ -121,7 +122,7 @@ func (sc *scanner) parseEnvelope(obj, hash []byte, e *events.Envelope) error {
 	e.Prev, e.ID, e.SchemaVersion = *f.Prev, *f.ID, *f.Schema
 	e.Actor, e.SessionID, e.ClientAddr = f.Actor, f.SessionID, f.ClientAddr
 	e.StanzaID, e.CausationID, e.CorrelationID, e.Node = f.StanzaID, f.CausationID, f.CorrelationID, f.Node
-	e.Data = []byte(f.Data)
+	e.Data = sc.slabCopy(f.Data)
 	return nil
 }
 
@@ -143,6 +144,7 @@ func (sc *scanner) parseFast(obj, hash []byte, e *events.Envelope) bool {
 	}
 	var spans [10][]byte // prev, id, (schema), actor ... node
 	var schema int
+	var data []byte
 	rest := obj
 	for k, key := range fastKeys {
 		if len(rest) < len(key) || string(rest[:len(key)]) != key {
@@ -161,12 +163,12 @@ func (sc *scanner) parseFast(obj, hash []byte, e *events.Envelope) bool {
 			}
 			schema, rest = v, rest[n:]
 		case len(fastKeys) - 1: // data: the rest but the closing brace
-			e.Data = rest[: len(rest)-1 : len(rest)-1]
+			data = rest[:len(rest)-1]
 		default:
 			if len(rest) == 0 || rest[0] != '"' {
 				return false
 			}
-			end := indexQuote(rest[1:])
+			end := bytes.IndexByte(rest[1:], '"')
 			if end < 0 {
 				return false
 			}
@@ -174,6 +176,13 @@ func (sc *scanner) parseFast(obj, hash []byte, e *events.Envelope) bool {
 			rest = rest[2+end:]
 		}
 	}
+	// The quotes found above end the strings only if none is escaped: one
+	// look for a backslash anywhere before the data (where an escape that
+	// misled the search must be) sends any escape to the general decoder.
+	if bytes.IndexByte(obj[:len(obj)-len(data)-1], '\\') >= 0 {
+		return false
+	}
+	e.Data = sc.slabCopy(data)
 	e.SchemaVersion = schema
 	if sc.forFolding {
 		e.SessionID = sc.internBytes(spans[4])
@@ -191,16 +200,4 @@ func (sc *scanner) parseFast(obj, hash []byte, e *events.Envelope) bool {
 	e.Actor, e.SessionID = sc.internBytes(spans[3]), sc.internBytes(spans[4])
 	e.ClientAddr, e.Node = sc.internBytes(spans[5]), sc.internBytes(spans[9])
 	return true
-}
-
-// indexQuote returns the index of the closing quote of a string's body,
-// or -1 when the body holds an escape (which the fast path leaves to the
-// general decoder) or no quote. Both searches are IndexByte, which scans
-// many bytes at a time.
-func indexQuote(b []byte) int {
-	end := bytes.IndexByte(b, '"')
-	if end < 0 || bytes.IndexByte(b[:end], '\\') >= 0 {
-		return -1
-	}
-	return end
 }

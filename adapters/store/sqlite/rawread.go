@@ -53,7 +53,7 @@ type rawJob struct {
 // refused a page; and, when it did not reach the snapshot's head, why
 // (every page handed over holds consecutive events from from, so the
 // caller may go on from next another way).
-func (s *Store) readRaw(ctx context.Context, from uint64, opts events.ReadOptions, send func(pageResult) bool) (next uint64, stopped bool, err error) {
+func (s *Store) readRaw(ctx context.Context, from uint64, opts events.ReadOptions, chunks bool, send func(pageResult) bool) (next uint64, stopped bool, err error) {
 	next = from
 	conn, err := s.readers.Take(ctx)
 	if err != nil {
@@ -93,11 +93,11 @@ func (s *Store) readRaw(ctx context.Context, from uint64, opts events.ReadOption
 	var workers sync.WaitGroup
 	for range fetchers {
 		workers.Go(func() {
-			r := rawReader{f: f, sc: newScanner(), from: from, head: head}
-			r.sc.forFolding = opts.ForFolding
+			r := rawReader{f: f, sc: newPageScanner(opts, chunks), from: from, head: head}
 			for j := range jobs {
+				r.sc.startPage()
 				evs, err := r.read(j.leaves)
-				j.res <- readPage(opts, evs, err)
+				j.res <- readPage(r.sc, opts, evs, err)
 			}
 		})
 	}
@@ -123,7 +123,7 @@ func (s *Store) readRaw(ctx context.Context, from uint64, opts events.ReadOption
 		cancel()
 		for j := range ordered {
 			if r := <-j.res; r.err == nil {
-				putPage(r.evs)
+				r.release()
 			}
 		}
 		workers.Wait()
@@ -138,7 +138,7 @@ func (s *Store) readRaw(ctx context.Context, from uint64, opts events.ReadOption
 			continue
 		}
 		if r.evs[0].Position < next {
-			putPage(r.evs)
+			r.release()
 			return next, false, fmt.Errorf("%w: position %d after %d", sqlitefile.ErrCorrupt, r.evs[0].Position, next-1)
 		}
 		next = r.evs[len(r.evs)-1].Position + 1
@@ -236,5 +236,5 @@ func (r *rawReader) row(rowid int64, payload []byte) (events.Envelope, error) {
 	if !sc.forFolding {
 		hash = v[5].Bytes
 	}
-	return sc.envelopeV2(rowid, sc.internBytes(v[1].Bytes), v[2].Int, sc.internBytes(v[3].Bytes), v[4].Int, hash, sc.slabCopy(v[6].Bytes))
+	return sc.envelopeV2(rowid, sc.internBytes(v[1].Bytes), v[2].Int, sc.internBytes(v[3].Bytes), v[4].Int, hash, v[6].Bytes)
 }

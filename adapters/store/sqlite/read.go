@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"sync"
 	"time"
 
 	"zombiezen.com/go/sqlite"
@@ -72,11 +73,47 @@ var layoutV1 = layout{
 // one goroutine.
 type scanner struct {
 	buf    []byte
+	obj    []byte // the envelope column of schema 2, beside buf
 	intern map[string]string
 	slab   []byte
 	// forFolding leaves out what folding never reads (see
 	// events.ReadOptions): ID, Prev, Hash and most of the provenance.
 	forFolding bool
+	// chunks says each page's data goes to a chunk of its own, given
+	// back with the page (events.PageReader.ReleasePage); chunk is the
+	// current page's.
+	chunks bool
+	chunk  *slabChunk
+}
+
+// slabChunk is memory that one page's data is copied into, reused once
+// the page's consumer releases it: a rebuild reads hundreds of megabytes
+// of data, dead as soon as each page is folded, and allocating it anew
+// would make the garbage collector run that much more often.
+type slabChunk struct{ b []byte }
+
+const slabChunkSize = 512 << 10 // a page of events' data, with room to spare
+
+var slabChunks = sync.Pool{New: func() any { return &slabChunk{b: make([]byte, 0, slabChunkSize)} }}
+
+func putSlabChunk(c *slabChunk) {
+	c.b = c.b[:0]
+	slabChunks.Put(c)
+}
+
+// startPage gives the scanner a chunk for the next page's data when it
+// hands pages to a consumer that releases them.
+func (sc *scanner) startPage() {
+	if sc.chunks {
+		sc.chunk = slabChunks.Get().(*slabChunk)
+	}
+}
+
+// endPage takes back the page's chunk, to travel with the page.
+func (sc *scanner) endPage() *slabChunk {
+	c := sc.chunk
+	sc.chunk = nil
+	return c
 }
 
 // maxInterned bounds the intern table; past it the table starts afresh.
@@ -128,8 +165,14 @@ func (sc *scanner) slabCopy(src []byte) []byte {
 	return b
 }
 
-// slabAlloc returns n bytes of the slab, of capacity n.
+// slabAlloc returns n bytes of the slab, of capacity n: of the page's own
+// chunk while it has room, when the page has one.
 func (sc *scanner) slabAlloc(n int) []byte {
+	if c := sc.chunk; c != nil && len(c.b)+n <= cap(c.b) {
+		start := len(c.b)
+		c.b = c.b[:start+n]
+		return c.b[start : start+n : start+n]
+	}
 	if len(sc.slab)+n > cap(sc.slab) {
 		sc.slab = make([]byte, 0, max(64<<10, n))
 	}
@@ -145,12 +188,17 @@ func (sc *scanner) scanV2(s *sqlite.Stmt) (events.Envelope, error) {
 	if !sc.forFolding {
 		hash = sc.column(s, 5)
 	}
-	return sc.envelopeV2(s.ColumnInt64(0), stream, s.ColumnInt64(2), typ, s.ColumnInt64(4), hash, sc.slabbed(s, 6))
+	n := s.ColumnLen(6)
+	if cap(sc.obj) < n {
+		sc.obj = make([]byte, n, 2*n)
+	}
+	obj := sc.obj[:n]
+	s.ColumnBytes(6, obj)
+	return sc.envelopeV2(s.ColumnInt64(0), stream, s.ColumnInt64(2), typ, s.ColumnInt64(4), hash, obj)
 }
 
-// envelopeV2 makes the envelope of a schema 2 row from its columns. obj,
-// the envelope column, is the caller's to keep (the result's Data aliases
-// it); hash is copied.
+// envelopeV2 makes the envelope of a schema 2 row from its columns. The
+// envelope column obj and the hash are copied (parseEnvelope).
 func (sc *scanner) envelopeV2(position int64, stream string, version int64, typ string, recorded int64, hash, obj []byte) (events.Envelope, error) {
 	e := events.Envelope{
 		Position: uint64(position),
@@ -333,7 +381,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64) iter
 // (decoding, folding) run on different cores.
 func (s *Store) ReadAll(ctx context.Context, from uint64) iter.Seq2[events.Envelope, error] {
 	return func(yield func(events.Envelope, error) bool) {
-		for p := range s.prefetch(ctx, from, events.ReadOptions{}) {
+		for p := range s.prefetch(ctx, from, events.ReadOptions{}, false) {
 			if p.err != nil {
 				yield(events.Envelope{}, s.storeErr(ctx, "read all", "", -1, from, p.err))
 				return
@@ -351,20 +399,26 @@ func (s *Store) ReadAll(ctx context.Context, from uint64) iter.Seq2[events.Envel
 // ReadPages implements events.PageReader with the pages ReadAll reads.
 func (s *Store) ReadPages(ctx context.Context, from uint64, opts events.ReadOptions) iter.Seq2[events.Page, error] {
 	return func(yield func(events.Page, error) bool) {
-		for p := range s.prefetch(ctx, from, opts) {
+		for p := range s.prefetch(ctx, from, opts, true) {
 			if p.err != nil {
 				yield(events.Page{}, s.storeErr(ctx, "read all", "", -1, from, p.err))
 				return
 			}
-			if !yield(events.Page{Events: p.evs, Prepared: p.prep}, nil) {
+			if !yield(events.Page{Events: p.evs, Prepared: p.prep, Memory: p.mem}, nil) {
 				return
 			}
 		}
 	}
 }
 
-// ReleasePage implements events.PageReader.
-func (s *Store) ReleasePage(page []events.Envelope) { putPage(page) }
+// ReleasePage implements events.PageReader: the page's envelopes and the
+// slab chunk holding its data are reused by later pages.
+func (s *Store) ReleasePage(page events.Page) {
+	putPage(page.Events)
+	if c, ok := page.Memory.(*slabChunk); ok {
+		putSlabChunk(c)
+	}
+}
 
 // Head implements events.HeadReader.
 func (s *Store) Head(ctx context.Context) (uint64, error) {

@@ -90,7 +90,7 @@ func (s *Store) Subscribe(ctx context.Context, from uint64) iter.Seq2[events.Env
 			}
 			woken := s.commits.wait()
 			// prefetch ends at the head as reading reached it.
-			for p := range s.prefetch(ctx, next, events.ReadOptions{}) {
+			for p := range s.prefetch(ctx, next, events.ReadOptions{}, false) {
 				if p.err != nil {
 					fail(p.err)
 					return
