@@ -68,6 +68,14 @@ type RosterItem struct {
 	Approved     bool // approved='true'
 }
 
+// sameItem reports whether a and b give the same roster item (Item),
+// without building either: change asks it of every event a rebuild folds.
+func sameItem(a, b *Contact) bool {
+	return a.JID == b.JID && a.Name == b.Name && slices.Equal(a.Groups, b.Groups) &&
+		SubscriptionAttr(a.Subscription) == SubscriptionAttr(b.Subscription) &&
+		Ask(a.Subscription) == Ask(b.Subscription) && a.Approved == b.Approved
+}
+
 func (r RosterItem) equal(o RosterItem) bool {
 	return r.JID == o.JID && r.Name == o.Name && slices.Equal(r.Groups, o.Groups) &&
 		r.Subscription == o.Subscription && r.Ask == o.Ask && r.Approved == o.Approved
@@ -185,9 +193,9 @@ func (a *Account) change(contact string, fn func(*Contact)) {
 		c = &Contact{JID: contact, Subscription: events.StateNone}
 		a.contacts[contact] = c
 	}
-	before, wasIn := c.Item(), c.InRoster
+	before, wasIn := *c, c.InRoster // fn replaces Groups, never edits it
 	fn(c)
-	if c.InRoster && (!wasIn || !before.equal(c.Item())) {
+	if c.InRoster && (!wasIn || !sameItem(&before, c)) {
 		a.Version++
 		c.Modified = a.Version
 		delete(a.removed, contact)

@@ -66,13 +66,14 @@ func NewCodec() *Codec {
 // exact encoding New writes (fastdecode.go), falling back to go-json.
 func Register[T Payload](c *Codec) {
 	var zero T
-	_, fast := any(&zero).(fastDecoder)
+	fast := fastDecoders[zero.EventType()]
 	c.current[zero.EventType()] = decoder{zero.SchemaVersion(), func(data json.RawMessage) (Payload, error) {
-		var v T
-		if fast && any(&v).(fastDecoder).decodeFast(data) {
-			return v, nil
+		if fast != nil {
+			if p, ok := fast(data); ok {
+				return p, nil
+			}
 		}
-		v = zero
+		var v T
 		err := gojson.Unmarshal(data, &v)
 		return v, err
 	}}

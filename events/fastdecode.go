@@ -23,6 +23,16 @@ type fastDecoder interface {
 	decodeFast(data []byte) bool
 }
 
+// fastDecoders are the hand-written decoders by event type, for Register.
+// Each decodes into a value of its own and boxes it once: a generic or
+// interface call of decodeFast would move the value to the heap first,
+// two allocations an event.
+var fastDecoders = map[string]func([]byte) (Payload, bool){
+	TypeSubscriptionChanged: func(d []byte) (Payload, bool) { var v SubscriptionChanged; ok := v.decodeFast(d); return v, ok },
+	TypeRosterItemSet:       func(d []byte) (Payload, bool) { var v RosterItemSet; ok := v.decodeFast(d); return v, ok },
+	TypePresenceAvailable:   func(d []byte) (Payload, bool) { var v PresenceAvailable; ok := v.decodeFast(d); return v, ok },
+}
+
 // The readers below take apart an object as encoding/json writes a
 // struct: keys one after another, no whitespace. Each returns the rest of
 // the input and false when the input is not what it expects.

@@ -117,7 +117,10 @@ func (sc *scanner) endPage() *slabChunk {
 }
 
 // maxInterned bounds the intern table; past it the table starts afresh.
-const maxInterned = 4096
+// It holds the stream names of some ten thousand accounts (three streams
+// each) besides the types and sessions: a smaller table was cleared over
+// and over in a long read of a large log, and every name copied again.
+const maxInterned = 1 << 15
 
 func newScanner() *scanner { return &scanner{intern: make(map[string]string)} }
 
