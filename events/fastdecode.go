@@ -3,6 +3,7 @@ package events
 import (
 	"bytes"
 	"encoding/binary"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -104,29 +105,48 @@ func cutInt(r []byte) (int, []byte, bool) {
 	return v, r[n:], true
 }
 
-// cutStrings reads a non-empty array of plain strings (omitempty leaves
-// an empty one out).
-func cutStrings(r []byte) ([]string, []byte, bool) {
+// cutSpans reads a non-empty array of plain strings (omitempty leaves an
+// empty one out), appending their bytes to spans.
+func cutSpans(r []byte, spans [][]byte) ([][]byte, []byte, bool) {
 	if len(r) == 0 || r[0] != '[' {
 		return nil, r, false
 	}
 	r = r[1:]
-	var out []string
 	for {
 		s, rest, ok := cutString(r)
 		if !ok || len(rest) == 0 {
 			return nil, r, false
 		}
-		out = append(out, string(s))
+		spans = append(spans, s)
 		switch rest[0] {
 		case ',':
 			r = rest[1:]
 		case ']':
-			return out, rest[1:], true
+			return spans, rest[1:], true
 		default:
 			return nil, r, false
 		}
 	}
+}
+
+// joined copies parts into one allocation and returns it: the strings of
+// one payload are kept, and dropped, together (a roster item's contact,
+// name and groups; a presence's resource, show, status and stanza), and
+// the caller cuts them out of it in order with cut.
+func joined(size int, parts ...[]byte) string {
+	var sb strings.Builder
+	sb.Grow(size)
+	for _, b := range parts {
+		sb.Write(b)
+	}
+	return sb.String()
+}
+
+// cut returns the first n bytes of *all and moves past them.
+func cut(all *string, n int) string {
+	v := (*all)[:n]
+	*all = (*all)[n:]
+	return v
 }
 
 // plainString reports whether b, a JSON string's body, holds no escape,
@@ -175,12 +195,17 @@ var (
 // field reads key and a plain string after it. An optional field that is
 // not there reads as "" (omitempty left it out).
 func field(d []byte, key string, optional bool) (string, []byte, bool) {
+	s, r, ok := span(d, key, optional)
+	return string(s), r, ok
+}
+
+// span is field without the copy: the string's bytes, aliasing d.
+func span(d []byte, key string, optional bool) ([]byte, []byte, bool) {
 	r, ok := cutKey(d, key)
 	if !ok {
-		return "", d, optional
+		return nil, d, optional
 	}
-	s, r, ok := cutString(r)
-	return string(s), r, ok
+	return cutString(r)
 }
 
 // enumField reads key and a string that is most likely one of known.
@@ -211,30 +236,48 @@ func (p *SubscriptionChanged) decodeFast(d []byte) bool {
 }
 
 func (p *RosterItemSet) decodeFast(d []byte) bool {
+	var room [8][]byte // contact, name, groups...
+	parts := room[:2]
 	ok := false
-	if p.Contact, d, ok = field(d, `{"contact":`, false); !ok {
+	if parts[0], d, ok = span(d, `{"contact":`, false); !ok {
 		return false
 	}
-	if p.Name, d, ok = field(d, `,"name":`, true); !ok {
+	if parts[1], d, ok = span(d, `,"name":`, true); !ok {
 		return false
 	}
 	if r, has := cutKey(d, `,"groups":`); has {
-		if p.Groups, d, ok = cutStrings(r); !ok {
+		if parts, d, ok = cutSpans(r, parts); !ok {
 			return false
 		}
 	}
-	return string(d) == "}"
+	if string(d) != "}" {
+		return false
+	}
+	size := 0
+	for _, b := range parts {
+		size += len(b)
+	}
+	all := joined(size, parts...)
+	p.Contact, p.Name = cut(&all, len(parts[0])), cut(&all, len(parts[1]))
+	if len(parts) > 2 {
+		p.Groups = make([]string, len(parts)-2)
+		for i, g := range parts[2:] {
+			p.Groups[i] = cut(&all, len(g))
+		}
+	}
+	return true
 }
 
 func (p *PresenceAvailable) decodeFast(d []byte) bool {
+	var resource, show, status, stanza []byte
 	ok := false
-	if p.Resource, d, ok = field(d, `{"resource":`, false); !ok {
+	if resource, d, ok = span(d, `{"resource":`, false); !ok {
 		return false
 	}
-	if p.Show, d, ok = field(d, `,"show":`, true); !ok {
+	if show, d, ok = span(d, `,"show":`, true); !ok {
 		return false
 	}
-	if p.Status, d, ok = field(d, `,"status":`, true); !ok {
+	if status, d, ok = span(d, `,"status":`, true); !ok {
 		return false
 	}
 	if d, ok = cutKey(d, `,"priority":`); !ok {
@@ -243,6 +286,11 @@ func (p *PresenceAvailable) decodeFast(d []byte) bool {
 	if p.Priority, d, ok = cutInt(d); !ok {
 		return false
 	}
-	p.Stanza, d, ok = field(d, `,"stanza":`, false)
-	return ok && string(d) == "}"
+	if stanza, d, ok = span(d, `,"stanza":`, false); !ok || string(d) != "}" {
+		return false
+	}
+	all := joined(len(resource)+len(show)+len(status)+len(stanza), resource, show, status, stanza)
+	p.Resource, p.Show = cut(&all, len(resource)), cut(&all, len(show))
+	p.Status, p.Stanza = cut(&all, len(status)), cut(&all, len(stanza))
+	return true
 }
