@@ -23,7 +23,9 @@
 //	  type       TEXT      catalogue name, e.g. subscription.changed
 //	  recorded   INTEGER   when decided, Unix nanoseconds (UTC)
 //	  hash       TEXT      SHA-256 of the canonical encoding (events.CanonicalHash)
-//	  envelope   TEXT      JSON object with every other field, in this order:
+//	  envelope   TEXT      JSON object with every other field, in this order
+//	             (logs written before 2026-11-24 hold it as a BLOB of the
+//	             same bytes, which every reader and json_extract accept):
 //	    prev         hash of the stream's previous event (64 zeros first)
 //	    id           event id (a UUID; version 7 when the store made it)
 //	    schema       schema version of data for that type

@@ -218,8 +218,8 @@ func (r *rawReader) read(leaves []uint32) ([]events.Envelope, error) {
 
 // row decodes one row of the events table: the record holds NULL for
 // position (the rowid), then stream, version, type, recorded, hash and
-// envelope (schema.go; the writer binds the envelope as a blob, an
-// edit through SQL may leave it text).
+// envelope (schema.go; the envelope is text, or a blob in logs written
+// before 2026-11-24).
 func (r *rawReader) row(rowid int64, payload []byte) (events.Envelope, error) {
 	v, err := sqlitefile.DecodeRecord(payload, r.vals[:0])
 	r.vals = v

@@ -209,3 +209,34 @@ func TestDirectReadSeesTamperingAsSQLDoes(t *testing.T) {
 		t.Fatalf("%d direct reads fell back to SQL", n)
 	}
 }
+
+// TestJSONColumnsAreText: the envelope and the stream index's positions
+// are stored as TEXT, as the schema declares, so that the sqlite3 shell,
+// SQLite's JSON functions (which take a BLOB for JSONB first) and other
+// tools read them as JSON.
+func TestJSONColumnsAreText(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "xmppd.db")
+	s := openTemp(t, sqlite.Config{Path: path})
+	appendVaried(t, s, 50, 5)
+	if err := s.Close(); err != nil { // indexes the tail
+		t.Fatal(err)
+	}
+	conn, err := zsqlite.OpenConn(path, zsqlite.OpenReadOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{
+		`SELECT count(*) FROM events WHERE typeof(envelope) <> 'text' OR json_extract(envelope, '$.node') <> 'n1'`,
+		`SELECT count(*) FROM stream_index WHERE typeof(positions) <> 'text' OR json_type(positions) <> 'array'`,
+		`SELECT (SELECT count(*) FROM events) < 50 OR (SELECT count(*) FROM stream_index) = 0`,
+	} {
+		var bad int64 = -1
+		if err := sqlitex.ExecuteTransient(conn, q, &sqlitex.ExecOptions{ResultFunc: func(st *zsqlite.Stmt) error {
+			bad = st.ColumnInt64(0)
+			return nil
+		}}); err != nil || bad != 0 {
+			t.Errorf("%s: %d, %v", q, bad, err)
+		}
+	}
+}

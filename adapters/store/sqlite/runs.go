@@ -75,7 +75,7 @@ func (rs runs) write(insert, upsertHead *sqlite.Stmt) error {
 		insert.BindText(1, stream)
 		insert.BindInt64(2, int64(r.first))
 		insert.BindInt64(3, int64(r.head.version))
-		insert.BindBytes(4, buf)
+		insert.BindText(4, textOf(buf))
 		if err := step(insert); err != nil {
 			return fmt.Errorf("stream %s versions %d to %d: %w", stream, r.first, r.head.version, err)
 		}

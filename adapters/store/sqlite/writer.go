@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"time"
+	"unsafe"
 
 	"zombiezen.com/go/sqlite"
 	"zombiezen.com/go/sqlite/sqlitex"
@@ -84,8 +85,15 @@ func bindEvent(s *sqlite.Stmt, e *events.Envelope, envelope []byte) {
 	s.BindText(4, e.Type)
 	s.BindInt64(5, e.Recorded.UnixNano())
 	s.BindText(6, e.Hash)
-	s.BindBytes(7, envelope)
+	s.BindText(7, textOf(envelope))
 }
+
+// textOf views b as a string without copying, for binding JSON as TEXT:
+// the envelope and the stream index's positions are JSON, and stored as
+// text a sqlite3 shell, a JSON function or another tool reads them as
+// such (a BLOB is taken for JSONB by SQLite 3.45's JSON functions unless
+// it fails to parse as that). The binding copies the bytes into SQLite.
+func textOf(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 func newWriter(conn *sqlite.Conn, maxBatch int) (*writer, error) {
 	w := &writer{conn: conn, maxBatch: maxBatch, heads: make(map[string]head), pending: make(map[string]head), dataVersion: -1,
