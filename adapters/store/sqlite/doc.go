@@ -127,7 +127,18 @@
 // fetch pages on other goroutines while the caller consumes: up to the head
 // of the log as it was when the read began, two fetchers read position
 // ranges in parallel (turning rows into envelopes is the costly part of a
-// read); past it, one follows the tail. Subscribe always asks for rows
+// read); past it, one follows the tail.
+//
+// A read of 4,096 events or more (a rebuild, verify, export, a replay of
+// the whole log) takes its rows up to that head straight from the events
+// table's leaf pages instead (rawread.go, package sqlitefile), two
+// goroutines at once, holding one read transaction for the snapshot: SQL
+// costs about 0.6 µs a row, the file a fifth of that. It is an
+// accelerator only: rows must come in rising positions and end at the
+// snapshot's head, and anything else (damage, a layout it does not know)
+// continues through SQL from the last event delivered, with a warning.
+// The transaction does not stall the writer: checkpoints are passive and
+// only wait to copy the pages it may still read. Subscribe always asks for rows
 // after the last one it delivered: it is woken at once by commits in this
 // process, and by a PRAGMA data_version poll (Config.PollInterval, 100ms)
 // for commits by other processes.
