@@ -112,9 +112,9 @@ func TestDeepTree(t *testing.T) {
 	d.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
 	d.exec("BEGIN")
 	p := prng(42)
-	const base = 1 << 50 // rowids of 8-byte varints: fewer cells per interior page
+	const base int64 = 1 << 50 // rowids of 8-byte varints: fewer cells per interior page
 	for i := range 40000 {
-		d.insert("t", int64(base+3*i+p.intn(2)), p.text(60+p.intn(60)))
+		d.insert("t", base+int64(3*i+p.intn(2)), p.text(60+p.intn(60)))
 	}
 	d.exec("COMMIT")
 	root := d.rootPage("t")
