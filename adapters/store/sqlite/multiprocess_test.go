@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -149,13 +151,21 @@ func checkFile(t *testing.T, path string) *events.ChainChecker {
 		t.Fatalf("reopen read-only: %v", err)
 	}
 	defer s.Close()
+	// The log is read straight from the file, however short (a killed
+	// writer leaves a WAL with torn frames behind), and must be exactly
+	// what SQLite reads.
+	sqlite.SetDirectReadMin(s, sqlOnly)
+	viaSQL := readPages(t, s, 0, events.ReadOptions{})
+	sqlite.SetDirectReadMin(s, 1)
+	direct := readPages(t, s, 0, events.ReadOptions{})
+	if !reflect.DeepEqual(direct, viaSQL) || sqlite.DirectReadFallbacks(s) != 0 {
+		t.Fatalf("read straight from the file: %d events (%d fallbacks), through SQL %d; they differ",
+			len(direct), sqlite.DirectReadFallbacks(s), len(viaSQL))
+	}
 	c := events.NewChainChecker()
 	var last uint64
 	byStream := map[string][]uint64{} // positions of each stream's events, by version
-	for e, err := range s.ReadAll(ctx, 0) {
-		if err != nil {
-			t.Fatalf("ReadAll: %v", err)
-		}
+	for _, e := range direct {
 		byStream[e.Stream] = append(byStream[e.Stream], e.Position)
 		if e.Position != last+1 {
 			t.Fatalf("position %d follows %d: the log has a gap", e.Position, last)
@@ -195,4 +205,66 @@ func checkFile(t *testing.T, path string) *events.ChainChecker {
 		}
 	}
 	return c
+}
+
+// TestDirectReadWhileAnotherProcessWrites reads the log straight from the
+// file, again and again, while a second process appends from six
+// goroutines (its checkpoints backfill and restart the WAL under the
+// reader), then kills that process. Every read must be a gap-free prefix
+// of the log with intact chains, equal to what SQLite itself returns for
+// the same positions.
+func TestDirectReadWhileAnotherProcessWrites(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	cmd, sc := startChild(t, "crash", path)
+	go func() { // keep the child's output flowing
+		for sc.Scan() {
+		}
+	}()
+	defer func() {
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+	}()
+	var s *sqlite.Store
+	for deadline := time.Now().Add(10 * time.Second); s == nil; {
+		var err error
+		if s, err = sqlite.Open(ctx, sqlite.Config{Path: path, ReadOnly: true}); err != nil {
+			if time.Now().After(deadline) {
+				t.Fatalf("open beside the writer: %v", err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	defer s.Close()
+
+	reads, longest := 0, 0
+	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); reads++ {
+		sqlite.SetDirectReadMin(s, 1)
+		direct := readPages(t, s, 0, events.ReadOptions{})
+		c := events.NewChainChecker()
+		for i := range direct {
+			if direct[i].Position != uint64(i+1) {
+				t.Fatalf("read %d: event %d has position %d", reads, i, direct[i].Position)
+			}
+			if err := c.Check(&direct[i]); err != nil {
+				t.Fatalf("read %d: %v", reads, err)
+			}
+		}
+		sqlite.SetDirectReadMin(s, sqlOnly)
+		viaSQL := readPages(t, s, 0, events.ReadOptions{})
+		if len(viaSQL) < len(direct) || !reflect.DeepEqual(direct, viaSQL[:len(direct)]) {
+			t.Fatalf("read %d: %d events straight from the file differ from SQLite's first %d", reads, len(direct), len(direct))
+		}
+		longest = max(longest, len(direct))
+	}
+	if n := sqlite.DirectReadFallbacks(s); n != 0 {
+		t.Errorf("%d of %d reads fell back to SQL", n, reads)
+	}
+	if longest < 1000 {
+		t.Fatalf("the child wrote only %d events in 3 s", longest)
+	}
+	t.Logf("%d direct reads, the last of %d events", reads, longest)
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	checkFile(t, path)
 }
