@@ -43,6 +43,7 @@ audit opens the log read-only: it can run beside the server or on a copy.`,
   xmppd audit --explain --user alice@localhost --contact bob@localhost --at 2026-11-20T10:05:00Z`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			batchGC()
 			bare, err := optionalBare("--user", user)
 			if err != nil {
 				return err

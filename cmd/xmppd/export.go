@@ -25,6 +25,7 @@ last position seen plus one as --since.`,
   xmppd export --format jsonl --since 120001 | siem-ingest`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			batchGC()
 			if format != "jsonl" {
 				return usagef("--format %q: only jsonl is supported", format)
 			}

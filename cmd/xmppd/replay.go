@@ -43,6 +43,7 @@ replay opens the log read-only: it can run beside the server or on a copy.`,
   xmppd replay --diff 2026-11-20T10:00:00Z 2026-11-20T11:00:00Z --user alice@localhost`,
 		Args: args(cobra.ArbitraryArgs),
 		RunE: func(cmd *cobra.Command, argv []string) error {
+			batchGC()
 			if format != "text" && format != "json" {
 				return usagef("--format %q: use text or json", format)
 			}

@@ -176,6 +176,21 @@ const (
 	gcLargeHeap        = 64 << 20 // live heap bytes
 )
 
+// gcPercentBatch is the collector's target for the commands that read the
+// log and exit (verify, replay, audit, export). Their live heap is the
+// views they rebuild, which the collector would otherwise trace each time
+// the heap doubled: on the million-event benchmark log `verify` took
+// 1.47-1.83 s at 400 against 1.87-2.25 s at 100, for 1-6% more resident
+// memory. GOGC, when set, wins.
+const gcPercentBatch = 400
+
+// batchGC sets the collector's target for a command that reads the log.
+func batchGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercentBatch)
+	}
+}
+
 // tuneGC sets the collector's target from the live heap every second
 // until ctx ends.
 func tuneGC(ctx context.Context, log *slog.Logger) {

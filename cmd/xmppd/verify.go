@@ -32,6 +32,7 @@ removed or reordered (each break is named by stream and version), 2 for a
 usage error.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			batchGC()
 			return a.withStore(cmd.Context(), true, func(_ *Config, s events.Store) error {
 				problems, err := verifyLog(cmd.Context(), s, a.stdout, a.stderr, quiet)
 				if err != nil {
