@@ -21,11 +21,13 @@ run: build
 	./$(BIN) serve
 
 # The Debian packages the tests use: slixmpp drives xmppd in the interop
-# tests; Prosody is the reference server xmppbench's own tests run against.
+# tests; Prosody is the reference server xmppbench's own tests run against;
+# the sqlite3 shell is the auditor's tool the store is tested beside.
 deps:
 	@missing=""; \
 	$(PY) -c 'import slixmpp' 2>/dev/null || missing="$$missing python3-slixmpp"; \
 	command -v prosody >/dev/null || missing="$$missing prosody"; \
+	command -v sqlite3 >/dev/null || missing="$$missing sqlite3"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing from Debian:$$missing"; \
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

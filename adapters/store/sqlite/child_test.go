@@ -11,6 +11,9 @@ import (
 	"sync"
 	"testing"
 
+	zsqlite "zombiezen.com/go/sqlite"
+	"zombiezen.com/go/sqlite/sqlitex"
+
 	"xmppd/adapters/store/sqlite"
 	"xmppd/events"
 	"xmppd/events/storetest"
@@ -20,7 +23,7 @@ import (
 // os/exec tests do): when childEnv is set, TestMain runs the child's part
 // and exits instead of running tests.
 const (
-	childEnv     = "XMPPD_SQLITE_TEST_CHILD" // "append" or "crash"
+	childEnv     = "XMPPD_SQLITE_TEST_CHILD" // "append", "crash" or "peek"
 	childPathEnv = "XMPPD_SQLITE_TEST_PATH"
 	childNEnv    = "XMPPD_SQLITE_TEST_N"
 )
@@ -33,6 +36,8 @@ func TestMain(m *testing.M) {
 		os.Exit(childAppend(os.Getenv(childPathEnv), os.Getenv(childNEnv)))
 	case "crash":
 		os.Exit(childCrash(os.Getenv(childPathEnv)))
+	case "peek":
+		os.Exit(childPeek(os.Getenv(childPathEnv)))
 	default:
 		fmt.Fprintln(os.Stderr, "unknown child mode")
 		os.Exit(2)
@@ -77,6 +82,30 @@ func childAppend(path, n string) int {
 			return 1
 		}
 		fmt.Println(out[0].ID)
+	}
+	return 0
+}
+
+// childPeek opens a plain read-write SQLite connection, counts the
+// events and closes it, as the sqlite3 shell or `xmppd user list` would.
+// Closing, SQLite takes the file for unused if it can lock it exclusively,
+// and then checkpoints it and deletes the WAL.
+func childPeek(path string) int {
+	conn, err := zsqlite.OpenConn(path, zsqlite.OpenReadWrite)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	err = sqlitex.ExecuteTransient(conn, "SELECT count(*) FROM events", &sqlitex.ExecOptions{ResultFunc: func(st *zsqlite.Stmt) error {
+		fmt.Println(st.ColumnInt64(0))
+		return nil
+	}})
+	if cerr := conn.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
 	return 0
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -238,5 +240,56 @@ func TestJSONColumnsAreText(t *testing.T) {
 		}}); err != nil || bad != 0 {
 			t.Errorf("%s: %d, %v", q, bad, err)
 		}
+	}
+}
+
+// TestDirectReadKeepsSQLiteLocks: on POSIX systems closing any descriptor
+// of a file drops every fcntl lock the process holds on it, SQLite's
+// included. When the direct reader closed the database file it had
+// opened, the sqlite3 shell closing its connection in another process
+// found the file unused, checkpointed it and deleted the WAL under this
+// store, which went on appending to a deleted file. After direct reads,
+// another process (the sqlite3 shell an auditor runs, and a connection
+// like xmppd's own) must leave the WAL alone, and the store must go on
+// appending to the one log everyone sees.
+func TestDirectReadKeepsSQLiteLocks(t *testing.T) {
+	shell, err := exec.LookPath("sqlite3")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the sqlite3 shell is not installed (make deps installs it): %v", err)
+		}
+		t.Skip("the sqlite3 shell is not installed: run make deps (or make test)")
+	}
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "xmppd.db")
+	s := openTemp(t, sqlite.Config{Path: path})
+	defer s.Close()
+	appendVaried(t, s, 200, 6)
+	sqlite.SetDirectReadMin(s, 1)
+	for range 3 {
+		readPages(t, s, 0, events.ReadOptions{})
+	}
+	out, err := exec.Command(shell, path, "SELECT count(*) FROM events;").CombinedOutput()
+	if err != nil {
+		t.Fatalf("sqlite3: %v: %s", err, out)
+	}
+	cmd, sc := startChild(t, "peek", path)
+	for sc.Scan() {
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("second process: %v", err)
+	}
+	if _, err := os.Stat(path + "-wal"); err != nil {
+		t.Fatalf("after other processes closed their connections, the WAL is gone: %v", err)
+	}
+	appendVaried(t, s, 200, 7)
+	head, err := s.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro := openTemp(t, sqlite.Config{Path: path, ReadOnly: true})
+	defer ro.Close()
+	if got, err := ro.Head(ctx); err != nil || got != head {
+		t.Fatalf("another store sees the log end at %d (%v); this one wrote up to %d", got, err, head)
 	}
 }

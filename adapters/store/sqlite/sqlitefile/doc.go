@@ -86,6 +86,18 @@
 // long as the caller's read transaction: copy what must outlive it. A
 // payload that aliases the WAL copy is private.
 //
+// # Locks held by SQLite in the same process
+//
+// On POSIX systems, closing any descriptor of a file drops every fcntl
+// lock the process holds on it, SQLite's included; a WAL-mode connection
+// holds a shared lock on the database file to say it is in use, and
+// without it another process closing its last connection (the sqlite3
+// shell, say) checkpoints the database and deletes its WAL under this
+// process's connections. So Open never closes the database file it reads:
+// the first Open of a file keeps its descriptor for the life of the
+// process and later ones reuse it (dbfile_unix.go). The WAL file is
+// opened and closed; SQLite locks the shared-memory file, never the WAL.
+//
 // # What is not supported
 //
 //   - Index b-trees, and so WITHOUT ROWID tables and indexes: TableLeaves

@@ -96,11 +96,11 @@ func open(path string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	fh, err := os.Open(path)
+	fh, release, err := openDB(path) // never closed on POSIX systems: see dbFiles
 	if err != nil {
 		return nil, err
 	}
-	defer fh.Close()
+	defer release()
 	fi, err := fh.Stat()
 	if err != nil {
 		return nil, err
