@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -250,5 +251,50 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := out.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestStreamReadOfAHandEditedIndex: a stream_index row whose positions are
+// valid JSON but not as the writer lays them out (an auditor's edit with
+// spaces) reads the same streams.
+func TestStreamReadOfAHandEditedIndex(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "xmppd.db")
+	s := openTemp(t, sqlite.Config{Path: path})
+	appendVaried(t, s, 3000, 8)
+	if err := s.Close(); err != nil { // indexes everything
+		t.Fatal(err)
+	}
+	read := func() map[string][]events.Envelope {
+		ro := openTemp(t, sqlite.Config{Path: path, ReadOnly: true})
+		defer ro.Close()
+		out := map[string][]events.Envelope{}
+		for h, err := range ro.StreamHeads(ctx) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			for e, err := range ro.ReadStream(ctx, h.Stream, 2) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				out[h.Stream] = append(out[h.Stream], e)
+			}
+			if uint64(len(out[h.Stream])) != h.Version-1 {
+				t.Fatalf("%s from version 2: %d events, head at %d", h.Stream, len(out[h.Stream]), h.Version)
+			}
+		}
+		return out
+	}
+	want := read()
+	conn, err := zsqlite.OpenConn(path, zsqlite.OpenReadWrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sqlitex.ExecuteTransient(conn, `UPDATE stream_index SET positions = replace(positions, ',', ', ')`, nil); err != nil || conn.Changes() == 0 {
+		t.Fatalf("edit: %v, %d rows", err, conn.Changes())
+	}
+	conn.Close()
+	if got := read(); !reflect.DeepEqual(got, want) {
+		t.Fatal("streams read through a hand-edited index differ")
 	}
 }
