@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"zombiezen.com/go/sqlite"
@@ -195,11 +196,12 @@ func (r *rawReader) read(leaves []uint32) ([]events.Envelope, error) {
 			if rowid < int64(r.from) {
 				return true
 			}
-			var e events.Envelope
-			if e, err = r.row(rowid, payload); err != nil {
+			evs = slices.Grow(evs, 1)
+			evs = evs[:len(evs)+1]
+			if err = r.row(&evs[len(evs)-1], rowid, payload); err != nil {
+				evs = evs[:len(evs)-1]
 				return false
 			}
-			evs = append(evs, e)
 			return true
 		})
 		if err == nil {
@@ -220,21 +222,21 @@ func (r *rawReader) read(leaves []uint32) ([]events.Envelope, error) {
 // position (the rowid), then stream, version, type, recorded, hash and
 // envelope (schema.go; the envelope is text, or a blob in logs written
 // before 2026-11-24).
-func (r *rawReader) row(rowid int64, payload []byte) (events.Envelope, error) {
+func (r *rawReader) row(e *events.Envelope, rowid int64, payload []byte) error {
 	v, err := sqlitefile.DecodeRecord(payload, r.vals[:0])
 	r.vals = v
 	if err != nil {
-		return events.Envelope{}, err
+		return err
 	}
 	if len(v) != 7 || !(v[0].Kind == sqlitefile.Null || v[0].Kind == sqlitefile.Int && v[0].Int == rowid) ||
 		v[1].Kind != sqlitefile.Text || v[2].Kind != sqlitefile.Int || v[3].Kind != sqlitefile.Text ||
 		v[4].Kind != sqlitefile.Int || v[5].Kind != sqlitefile.Text || v[6].Kind != sqlitefile.Blob && v[6].Kind != sqlitefile.Text {
-		return events.Envelope{}, fmt.Errorf("%w: position %d", errRawLayout, rowid)
+		return fmt.Errorf("%w: position %d", errRawLayout, rowid)
 	}
 	sc := r.sc
 	var hash []byte
 	if !sc.forFolding {
 		hash = v[5].Bytes
 	}
-	return sc.envelopeV2(rowid, sc.internBytes(v[1].Bytes), v[2].Int, sc.internBytes(v[3].Bytes), v[4].Int, hash, v[6].Bytes)
+	return sc.envelopeV2(e, rowid, sc.internBytes(v[1].Bytes), v[2].Int, sc.internBytes(v[3].Bytes), v[4].Int, hash, v[6].Bytes)
 }

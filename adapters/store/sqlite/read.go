@@ -197,23 +197,27 @@ func (sc *scanner) scanV2(s *sqlite.Stmt) (events.Envelope, error) {
 	}
 	obj := sc.obj[:n]
 	s.ColumnBytes(6, obj)
-	return sc.envelopeV2(s.ColumnInt64(0), stream, s.ColumnInt64(2), typ, s.ColumnInt64(4), hash, obj)
+	var e events.Envelope
+	err := sc.envelopeV2(&e, s.ColumnInt64(0), stream, s.ColumnInt64(2), typ, s.ColumnInt64(4), hash, obj)
+	return e, err
 }
 
-// envelopeV2 makes the envelope of a schema 2 row from its columns. The
-// envelope column obj and the hash are copied (parseEnvelope).
-func (sc *scanner) envelopeV2(position int64, stream string, version int64, typ string, recorded int64, hash, obj []byte) (events.Envelope, error) {
-	e := events.Envelope{
+// envelopeV2 makes e the envelope of a schema 2 row from its columns,
+// writing every field of e (a long read fills its page in place, without
+// copying the 272-byte envelope again). The envelope column obj and the
+// hash are copied (parseEnvelope).
+func (sc *scanner) envelopeV2(e *events.Envelope, position int64, stream string, version int64, typ string, recorded int64, hash, obj []byte) error {
+	*e = events.Envelope{
 		Position: uint64(position),
 		Stream:   stream,
 		Version:  uint64(version),
 		Type:     typ,
 		Recorded: time.Unix(0, recorded).UTC(),
 	}
-	if err := sc.parseEnvelope(obj, hash, &e); err != nil {
-		return e, fmt.Errorf("position %d (%s version %d): %w", e.Position, e.Stream, e.Version, err)
+	if err := sc.parseEnvelope(obj, hash, e); err != nil {
+		return fmt.Errorf("position %d (%s version %d): %w", e.Position, e.Stream, e.Version, err)
 	}
-	return e, nil
+	return nil
 }
 
 // scanV1 reads the current row of a schema 1 query (selectV1's columns).
