@@ -146,7 +146,7 @@ type testServer struct {
 
 // startServer runs a real server on 127.0.0.1 ports with a certificate
 // made in a temporary directory; users alice/secret and bob/hunter2.
-func startServer(t *testing.T, mod func(*c2s.Config, *c2s.Deps)) *testServer {
+func startServer(t testing.TB, mod func(*c2s.Config, *c2s.Deps)) *testServer {
 	t.Helper()
 	cert, created, err := c2s.LoadOrCreateCert(t.TempDir(), testDomain)
 	if err != nil || !created {

@@ -29,6 +29,7 @@ func (c *conn) handshake() error {
 		// Nothing can be said to a peer whose TLS failed.
 		return quietError{fmt.Errorf("c2s: TLS handshake: %w", err)}
 	}
+	ackNow(c.raw) // the client may be waiting for it to send its stream header
 	c.nc = tc
 	c.secure = true
 	c.tlsInfo = tlsDescription(tc.ConnectionState())
