@@ -18,6 +18,7 @@
 //   - read.go: WithAccount and the copying accessors for readers.
 //   - wait.go: WaitApplied, for read-your-writes by position.
 //   - rebuild.go: Rebuild and RebuildUntil, reading the log from a store
-//     and decoding ahead on other cores.
+//     and decoding ahead on other cores (where the store read each page,
+//     when it reads in pages: events.PageReader).
 //   - dump.go: Dump, the canonical JSON form two Views are compared by.
 package projections
