@@ -76,11 +76,6 @@ func sameItem(a, b *Contact) bool {
 		Ask(a.Subscription) == Ask(b.Subscription) && a.Approved == b.Approved
 }
 
-func (r RosterItem) equal(o RosterItem) bool {
-	return r.JID == o.JID && r.Name == o.Name && slices.Equal(r.Groups, o.Groups) &&
-		r.Subscription == o.Subscription && r.Ask == o.Ask && r.Approved == o.Approved
-}
-
 // Account is the aggregate of one account's stream: whether it exists,
 // its contacts and roster, and the roster version (RFC 6121 2.6). It is
 // changed only by Apply; decisions read it.

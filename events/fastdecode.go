@@ -16,14 +16,6 @@ import (
 // and goes to the general decoder, so the result is always what
 // encoding/json would give; FuzzFastDecodersAgree holds them to it.
 
-// fastDecoder is implemented by payload types that have a hand-written
-// decoder for New's exact encoding.
-type fastDecoder interface {
-	// decodeFast fills the receiver from data and reports true, or
-	// reports false (the receiver's contents then do not matter).
-	decodeFast(data []byte) bool
-}
-
 // fastDecoders are the hand-written decoders by event type, for Register.
 // Each decodes into a value of its own and boxes it once: a generic or
 // interface call of decodeFast would move the value to the heap first,

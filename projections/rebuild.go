@@ -80,7 +80,9 @@ func prepare(evs []events.Envelope) any {
 //
 // From a store that reads in pages (events.PageReader, asked for only what
 // folding needs), each page is a batch as it is: no envelope is copied
-// between the store's reading and the fold.
+// between the store's reading and the fold, and the page comes decoded by
+// prepare on the store's reading goroutine, so the decoders stay idle
+// (they decode only for a store that ignores ReadOptions.Prepare).
 func rebuild(ctx context.Context, store events.Store, v *Views, stop func(*events.Envelope) bool, progress func(uint64)) (uint64, error) {
 	from := v.Position() + 1
 	ctx, cancel := context.WithCancel(ctx)

@@ -204,35 +204,27 @@ func entryOf(e *events.Envelope, cat string) (Entry, error) {
 	return en, nil
 }
 
+// endCauseWords says each cause of events.SessionEnded in words.
+var endCauseWords = map[events.SessionEndCause]string{
+	events.EndClientClosed:   "client closed the stream",
+	events.EndConflict:       "replaced by a new session with the same resource",
+	events.EndStreamError:    "stream error from the server",
+	events.EndConnectionLost: "connection lost",
+	events.EndTimeout:        "timed out, the client sent nothing",
+	events.EndShutdown:       "server shutdown",
+	events.EndRestart:        "ended at restart, its server process had stopped without ending it",
+	events.EndAccountDeleted: "account deleted",
+	events.EndServerClosed:   "closed by server",
+	events.EndBindFailed:     "bind not completed in time",
+	events.EndUnknown:        "cause unknown",
+}
+
 // endWords says why a session ended: the cause in words, the stream error
 // condition when one was sent (or received from the client), and the
 // recorded detail unless it only repeats them.
 func endWords(p events.SessionEnded) string {
-	var w string
-	switch p.Cause {
-	case events.EndClientClosed:
-		w = "client closed the stream"
-	case events.EndConflict:
-		w = "replaced by a new session with the same resource"
-	case events.EndStreamError:
-		w = "stream error from the server"
-	case events.EndConnectionLost:
-		w = "connection lost"
-	case events.EndTimeout:
-		w = "timed out, the client sent nothing"
-	case events.EndShutdown:
-		w = "server shutdown"
-	case events.EndRestart:
-		w = "ended at restart, its server process had stopped without ending it"
-	case events.EndAccountDeleted:
-		w = "account deleted"
-	case events.EndServerClosed:
-		w = "closed by server"
-	case events.EndBindFailed:
-		w = "bind not completed in time"
-	case events.EndUnknown:
-		w = "cause unknown"
-	default:
+	w, ok := endCauseWords[p.Cause]
+	if !ok {
 		w = "cause " + string(p.Cause)
 	}
 	base := w
