@@ -82,6 +82,22 @@ func (v *PresenceView) resource(name string) *Resource {
 	return r
 }
 
+// without returns a view of v with the named resources left out; it
+// shares the remaining resources with v, so it is for reading only.
+func (v *PresenceView) without(names []string) *PresenceView {
+	out := &PresenceView{resources: map[string]*Resource{}}
+	if v == nil {
+		return out
+	}
+	out.LastUnavailable, out.LastUnavailableAt = v.LastUnavailable, v.LastUnavailableAt
+	for n, r := range v.resources {
+		if !slices.Contains(names, n) {
+			out.resources[n] = r
+		}
+	}
+	return out
+}
+
 // Resource returns a copy of the named connected resource.
 func (v *PresenceView) Resource(name string) (Resource, bool) {
 	if v == nil {

@@ -78,6 +78,13 @@ type RouteInput struct {
 	// subscription "from" or "both" or by directed presence, or the sender
 	// is the user itself. 8.5.3.1 gates IQ get/set to a full JID on it.
 	SenderSharesPresence bool
+	// Gone names resources the view still shows connected that can no
+	// longer be written to: their stream is closing, or its end could not
+	// be recorded yet (a store failure). Route treats them as absent, and
+	// a message addressed to one of them as addressed to the bare JID: it
+	// was on its way to a resource the user had connected, so it goes to
+	// the user's other resources or offline storage rather than nowhere.
+	Gone []string
 }
 
 // RouteDecision is where a stanza goes. Rule names the RFC 6121 section
@@ -97,6 +104,12 @@ type RouteDecision struct {
 func Route(in RouteInput, v *PresenceView) RouteDecision {
 	if !in.AccountExists {
 		return routeNoSuchUser(in)
+	}
+	if len(in.Gone) > 0 {
+		if in.Kind == Message && slices.Contains(in.Gone, in.To.Resourcepart()) {
+			in.To = in.To.Bare()
+		}
+		v = v.without(in.Gone)
 	}
 	if in.To.Resourcepart() == "" {
 		return routeBare(in, v)

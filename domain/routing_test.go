@@ -129,3 +129,50 @@ func TestRoute(t *testing.T) {
 		})
 	}
 }
+
+// TestRouteAroundGoneResources: a resource whose stream is closing, or
+// whose end could not be recorded, is treated as absent, and a message
+// on its way to it is routed as if to the bare JID (8.5.2), so it reaches
+// another resource or offline storage and is never lost.
+func TestRouteAroundGoneResources(t *testing.T) {
+	bare := jid.MustParse("juliet@example.com")
+	balcony := jid.MustParse("juliet@example.com/balcony")
+	two := view(res{"balcony", true, 5}, res{"chamber", true, 5}, res{"hall", true, 1})
+	one := view(res{"balcony", true, 5})
+	rows := []struct {
+		name    string
+		kind    domain.StanzaKind
+		typ     string
+		to      jid.JID
+		gone    []string
+		v       *domain.PresenceView
+		want    domain.RouteAction
+		targets []string
+	}{
+		{"bare chat: the other most available resource", domain.Message, "chat", bare, []string{"balcony"}, two, domain.Deliver, []string{"chamber"}},
+		{"bare chat: both top resources gone, the next one", domain.Message, "chat", bare, []string{"balcony", "chamber"}, two, domain.Deliver, []string{"hall"}},
+		{"bare chat: every resource gone -> offline", domain.Message, "chat", bare, []string{"balcony"}, one, domain.StoreOffline, nil},
+		{"full normal to a gone resource -> as bare: another resource", domain.Message, "normal", balcony, []string{"balcony"}, two, domain.Deliver, []string{"chamber"}},
+		{"full normal to the only, gone resource -> offline (not ignored)", domain.Message, "normal", balcony, []string{"balcony"}, one, domain.StoreOffline, nil},
+		{"full chat to the only, gone resource -> offline", domain.Message, "chat", balcony, []string{"balcony"}, one, domain.StoreOffline, nil},
+		{"full headline to a gone resource -> the others", domain.Message, "headline", balcony, []string{"balcony"}, two, domain.Deliver, []string{"chamber", "hall"}},
+		{"full error to a gone resource -> ignore", domain.Message, "error", balcony, []string{"balcony"}, two, domain.Ignore, nil},
+		{"full iq get to a gone resource -> service-unavailable", domain.IQ, "get", balcony, []string{"balcony"}, two, domain.Bounce, nil},
+		{"full iq result to a gone resource -> ignore", domain.IQ, "result", balcony, []string{"balcony"}, two, domain.Ignore, nil},
+		{"bare presence: the live resources only", domain.Presence, "", bare, []string{"chamber"}, two, domain.Deliver, []string{"balcony", "hall"}},
+		{"full presence to a gone resource -> ignore", domain.Presence, "unavailable", balcony, []string{"balcony"}, one, domain.Ignore, nil},
+	}
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			in := domain.RouteInput{Kind: r.kind, Type: r.typ, To: r.to, AccountExists: true, SenderTrusted: true, SenderSharesPresence: true, Gone: r.gone}
+			got := domain.Route(in, r.v)
+			if got.Action != r.want || !slices.Equal(got.Resources, r.targets) {
+				t.Errorf("got %v %v (%s), want %v %v", got.Action, got.Resources, got.Rule, r.want, r.targets)
+			}
+		})
+	}
+	// The view itself is not changed by routing around.
+	if got := domain.Route(domain.RouteInput{Kind: domain.Message, Type: "chat", To: bare, AccountExists: true}, one); got.Action != domain.Deliver {
+		t.Errorf("after routing around, the view lost its resource: %v", got.Action)
+	}
+}

@@ -39,14 +39,44 @@ type Session struct {
 	writerDone chan struct{}
 	keepalive  *time.Timer  // AfterFunc(Config.Keepalive); nil if disabled
 	queued     atomic.Int32 // len(queue), for Stats without the lock
+	closed     atomic.Bool  // closing, readable without the lock (Closing)
 
 	mu      sync.Mutex // guards everything below, and read deadlines
-	queue   [][]byte   // waiting for the writer; nil when idle
+	queue   []outItem  // waiting for the writer; nil when idle
 	qbytes  int        // bytes in queue
 	writing bool       // a writer goroutine owns the connection's write side
 	closing bool
 	final   []byte
 	why     End // why closing began
+}
+
+// outItem is one queued stanza and, if its sender asked, who learns
+// whether it was written.
+type outItem struct {
+	b []byte
+	r Receipt
+}
+
+// Receipt learns what became of one stanza given to SendReceipt: exactly
+// one call of Written, with true once its bytes were all handed to the
+// connection, or false once they never will be (the session was closing
+// already, its queue overflowed, a write failed or timed out). Without
+// stream management (XEP-0198) "written" is the most a server knows: it
+// is what delivery means for the core's accounting. Written is called
+// with none of the session's locks held, from the writer's goroutine or
+// from SendReceipt's caller before SendReceipt returns; it must not
+// block.
+type Receipt interface {
+	Written(ok bool)
+}
+
+// report tells each item's receipt (if any) whether it was written.
+func report(items []outItem, ok bool) {
+	for _, it := range items {
+		if it.r != nil {
+			it.r.Written(ok)
+		}
+	}
 }
 
 func newSession(c *conn, j jid.JID) *Session {
@@ -87,24 +117,34 @@ func (s *Session) Mechanism() string { return s.mech }
 // Done is closed when the session's connection is closed.
 func (s *Session) Done() <-chan struct{} { return s.done }
 
+// Closing reports whether the session's closing has begun: from then on
+// nothing more is written to it but what was queued before.
+func (s *Session) Closing() bool { return s.closed.Load() }
+
 // Send queues el for the client, encoded at once (el may be changed or
 // reused after Send returns, but not during it). It never blocks: when
-// the queue is full the client is not reading, so the stanza is dropped,
-// the session is closed with <resource-constraint/> (RFC 6120 section
-// 4.9.3.17: the server lacks the resources to service the stream) and
-// ErrQueueFull is returned; a slow reader must never stall the sender,
-// which is usually another account's queue. After closing began, Send
-// returns ErrClosed.
+// the queue is full the client is not reading, so the session is closed
+// with <resource-constraint/> (RFC 6120 section 4.9.3.17: the server
+// lacks the resources to service the stream), what was still queued is
+// given up (each stanza's Receipt hears it) and ErrQueueFull is
+// returned; a slow reader must never stall the sender, which is usually
+// another account's queue. After closing began, Send returns ErrClosed.
 //
 // Build stanzas in the "jabber:client" namespace (children too, where
 // they belong to it); a root with no namespace is taken as jabber:client.
-func (s *Session) Send(el *xmlnode.Element) error {
+func (s *Session) Send(el *xmlnode.Element) error { return s.SendReceipt(el, nil) }
+
+// SendReceipt is Send, and r (if not nil) learns whether el was written
+// (Receipt): every stanza is then either written or handed back, so that
+// its sender can deliver it elsewhere, store it or bounce it. When
+// SendReceipt returns an error, r has already heard false.
+func (s *Session) SendReceipt(el *xmlnode.Element, r Receipt) error {
 	if el.Name.Space == "" {
 		root := *el
 		root.Name.Space = nsClient
 		el = &root
 	}
-	if err := s.SendRaw(el.AppendXML(make([]byte, 0, sendBufSize), nsClient)); err != nil {
+	if err := s.enqueue(el.AppendXML(make([]byte, 0, sendBufSize), nsClient), r); err != nil {
 		return err
 	}
 	s.srv.metrics.StanzaOut(el.Name.Local)
@@ -118,21 +158,38 @@ const sendBufSize = 384
 
 // SendRaw queues b, one or more complete top-level elements in the
 // jabber:client namespace, as Send does. b must not be changed afterwards.
-func (s *Session) SendRaw(b []byte) error {
+func (s *Session) SendRaw(b []byte) error { return s.enqueue(b, nil) }
+
+func (s *Session) enqueue(b []byte, r Receipt) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closing {
+		s.mu.Unlock()
+		if r != nil {
+			r.Written(false)
+		}
 		return ErrClosed
 	}
 	if len(s.queue) >= s.srv.cfg.QueueLen || s.qbytes+len(b) > s.srv.cfg.QueueBytes {
+		// The stanzas still queued are not written either: the stream
+		// error goes out at once, and their senders can route them
+		// elsewhere now rather than after a write timeout.
+		given := s.queue
+		s.queue, s.qbytes = nil, 0
+		s.queued.Store(0)
 		e := withText(stream.ResourceConstraint, "client too slow to read")
 		s.beginCloseLocked(append(streamErrorBytes(e), closeTag...), sentEnd(e))
+		s.mu.Unlock()
+		report(given, false)
+		if r != nil {
+			r.Written(false)
+		}
 		return ErrQueueFull
 	}
-	s.queue = append(s.queue, b)
+	s.queue = append(s.queue, outItem{b, r})
 	s.qbytes += len(b)
 	s.queued.Store(int32(len(s.queue)))
 	s.startWriterLocked()
+	s.mu.Unlock()
 	return nil
 }
 
@@ -171,6 +228,7 @@ func (s *Session) beginCloseLocked(final []byte, end End) bool {
 		return false
 	}
 	s.closing = true
+	s.closed.Store(true)
 	s.final = final
 	s.why = end
 	s.startWriterLocked() // to write the final bytes

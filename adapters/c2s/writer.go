@@ -56,7 +56,7 @@ func (s *Session) sendKeepalive() {
 		return
 	}
 	s.writing = true
-	s.queue = append(s.queue, []byte{' '})
+	s.queue = append(s.queue, outItem{b: []byte{' '}})
 	s.mu.Unlock()
 	s.writeLoop()
 }
@@ -86,62 +86,95 @@ func (s *Session) writeLoop() {
 			s.finish(batch)
 			return
 		}
-		if err := s.writeBatch(batch, true); err != nil {
+		n, err := s.writeBatch(batch, true)
+		if err != nil {
 			s.srv.log.Debug("c2s: write failed", "session", s.id, "err", err)
-			s.beginClose(nil, writeEnd(err))
+			s.mu.Lock()
+			s.beginCloseLocked(nil, writeEnd(err))
+			rest := s.queue // queued while this batch was being written
+			s.queue, s.qbytes = nil, 0
+			s.queued.Store(0)
+			s.mu.Unlock()
 			s.nc.Close() // wakes the reader
 			close(s.writerDone)
+			report(batch[:n], true)
+			report(batch[n:], false)
+			report(rest, false)
 			return
 		}
+		report(batch, true)
 	}
 }
 
 // writeBatch writes batch, copying small elements together into a lent
 // buffer so that a burst of stanzas becomes few TLS records. With
 // perWrite, each write to the connection gets its own Config.WriteTimeout;
-// otherwise the caller has set one deadline for all.
-func (s *Session) writeBatch(batch [][]byte, perWrite bool) error {
-	write := func(b []byte) error {
+// otherwise the caller has set one deadline for all. It returns how many
+// of batch's items were written whole before an error (all of them when
+// err is nil).
+func (s *Session) writeBatch(batch []outItem, perWrite bool) (int, error) {
+	write := func(b []byte) (int, error) {
 		if perWrite {
 			s.nc.SetWriteDeadline(s.srv.now().Add(s.srv.cfg.WriteTimeout))
 		}
-		_, err := s.nc.Write(b)
-		return err
+		return s.nc.Write(b)
 	}
-	switch len(batch) {
-	case 0:
-		return nil
-	case 1:
-		return write(batch[0])
+	if len(batch) == 1 {
+		if _, err := write(batch[0].b); err != nil {
+			return 0, err
+		}
+		return 1, nil
 	}
 	bp := batchBufs.Get().(*[]byte)
 	defer batchBufs.Put(bp)
 	buf := (*bp)[:0]
-	for _, b := range batch {
-		if len(buf) > 0 && len(buf)+len(b) > batchSize {
-			if err := write(buf); err != nil {
-				return err
+	first := 0 // batch[first:i] are in buf
+	// flush writes buf, which holds batch[first:i], and says how many of
+	// batch are written whole.
+	flush := func(i int) (int, error) {
+		m, err := write(buf)
+		if err == nil {
+			return i, nil
+		}
+		done, end := first, 0
+		for done < i {
+			end += len(batch[done].b)
+			if end > m {
+				break
+			}
+			done++
+		}
+		return done, err
+	}
+	for i, it := range batch {
+		if len(buf) > 0 && (len(buf)+len(it.b) > batchSize || len(it.b) >= batchSize) {
+			if n, err := flush(i); err != nil {
+				return n, err
 			}
 			buf = buf[:0]
 		}
-		if len(b) >= batchSize {
-			if err := write(b); err != nil {
-				return err
+		if len(it.b) >= batchSize {
+			if _, err := write(it.b); err != nil {
+				return i, err
 			}
+			first = i + 1
 			continue
 		}
-		buf = append(buf, b...)
+		if len(buf) == 0 {
+			first = i
+		}
+		buf = append(buf, it.b...)
 	}
 	if len(buf) > 0 {
-		return write(buf)
+		return flush(len(batch))
 	}
-	return nil
+	return len(batch), nil
 }
 
 // finish writes what is still queued and the final bytes, all under one
 // write deadline so a client that does not read cannot hold the
 // goroutine, then closes writerDone.
-func (s *Session) finish(batch [][]byte) {
+func (s *Session) finish(batch []outItem) {
 	defer close(s.writerDone)
 	s.nc.SetWriteDeadline(s.srv.now().Add(s.srv.cfg.WriteTimeout))
 	s.mu.Lock()
@@ -149,10 +182,15 @@ func (s *Session) finish(batch [][]byte) {
 	s.mu.Unlock()
 	// Nothing is queued after closing began (Send refuses), so batch is
 	// the rest of the output.
+	stanzas := len(batch)
 	if final != nil {
-		batch = append(batch, final)
+		batch = append(batch, outItem{b: final})
 	}
-	if err := s.writeBatch(batch, false); err != nil || final == nil {
+	n, err := s.writeBatch(batch, false)
+	n = min(n, stanzas)
+	report(batch[:n], true)
+	report(batch[n:stanzas], false)
+	if err != nil || final == nil {
 		s.nc.Close()
 		return
 	}

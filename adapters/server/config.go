@@ -31,6 +31,9 @@ type Config struct {
 	C2S c2s.Config
 	// Policy is the roster policy (zero: domain.DefaultPolicy()).
 	Policy domain.Policy
+	// Offline bounds each account's offline storage (zero:
+	// domain.DefaultOfflineLimit(); a negative field is no limit).
+	Offline domain.OfflineLimit
 	// Logger; nil: discard.
 	Logger *slog.Logger
 	// Clock stamps events; nil: time.Now.
@@ -58,6 +61,9 @@ func (c *Config) setDefaults() {
 				c.C2S.Features = append(c.C2S.Features, f)
 			}
 		}
+	}
+	if c.Offline == (domain.OfflineLimit{}) {
+		c.Offline = domain.DefaultOfflineLimit()
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now

@@ -45,6 +45,12 @@ func (s *Server) startSession(ctx context.Context, x *session) error {
 		// Deleted between authentication and binding.
 		return stanza.Error{Type: stanza.Auth, Condition: stanza.NotAuthorized}
 	}
+	// An earlier session of this resource whose end the store refused is
+	// ended first, or its late end would remove the new one from the
+	// views (ends.go).
+	if err := s.recordPendingEnds(ctx, x.bare, x.resource); err != nil {
+		return err
+	}
 	if old := s.reg.resource(x.bare, x.resource); old != nil {
 		if err := s.endSession(ctx, old, events.SessionEnded{Cause: events.EndConflict, Condition: stream.Conflict.Err}); err != nil {
 			return err
@@ -141,7 +147,13 @@ func (s *Server) endSession(ctx context.Context, x *session, end events.SessionE
 	}
 	defer s.reg.remove(x)
 	end.Resource = x.resource
-	return s.recordEnd(ctx, x.bare, end, s.sessionMeta(x, ""))
+	meta := s.sessionMeta(x, "")
+	if err := s.recordEnd(ctx, x.bare, end, meta); err != nil {
+		// Not forgotten (ends.go): recorded once the store takes writes.
+		s.ends.add(x.sess.ID(), pendingEnd{bare: x.bare, end: end, meta: meta})
+		return err
+	}
+	return nil
 }
 
 // recordEnd decides and records the end of bare's resource end.Resource

@@ -72,11 +72,19 @@ func (s *Server) deliverToUser(ctx context.Context, bare string, e domain.Delive
 	if !e.Interested {
 		targets = s.available(bare)
 	}
+	sent := 0
 	for _, x := range targets {
-		x.sess.Send(el)
+		if x.sess.Send(el) == nil {
+			sent++
+		}
 	}
-	if len(targets) == 0 && e.KeepIfOffline {
-		s.storeOffline(ctx, bare, "presence", el, meta)
+	if sent == 0 && e.KeepIfOffline {
+		if err := s.storeOffline(ctx, bare, "presence", el, meta); err != nil {
+			// What it told is not lost: the subscription state it announced
+			// is in the user's roster, which the client reads at its next
+			// login (RFC 6121 2.6, 3.1.6, 3.2.3, 3.3.3).
+			s.log.Warn("server: subscription request not stored offline", "to", bare, "from", el.Attr("from"), "err", err)
+		}
 	}
 }
 

@@ -23,33 +23,35 @@ func (s *Server) inbound(ctx context.Context, bare string, el *xmlnode.Element, 
 	acc, _ := s.views.Accounts.Get(bare)
 	in := domain.RouteInput{Kind: kindOf(el), Type: el.Attr("type"), To: to, AccountExists: acc.Exists}
 	var dec domain.RouteDecision
-	found := s.views.WithAccount(bare, func(a *domain.Account, p *domain.PresenceView) {
-		if routeUsesSender(in) {
-			self := fromA.Bare == bare
-			c := a.Contact(fromA.Bare)
-			// Only needed when neither settles it: the view's walk over
-			// every resource's directed presence is not free.
-			directed := !self && !domain.HasFrom(c.Subscription) && len(p.SentDirectedTo(from)) > 0
-			// 8.1: a sender the user knows gets errors where a stranger
-			// gets silence; 8.5.3.1: only those the user shares presence
-			// with may send IQs to its resources.
-			in.SenderTrusted = self || c.InRoster || domain.HasFrom(c.Subscription) || directed
-			in.SenderSharesPresence = self || domain.HasFrom(c.Subscription) || directed
+	for {
+		dec = s.route(bare, &in, fromA)
+		if dec.Action != domain.Deliver {
+			break
 		}
-		dec = domain.Route(in, p)
-	})
-	if !found {
-		dec = domain.Route(in, nil)
-	}
-	switch dec.Action {
-	case domain.Deliver:
-		for _, r := range dec.Resources {
-			if x := s.reg.resource(bare, r); x != nil {
+		// The delivery rule (delivery.go): only sessions that can still
+		// be written to; without them, decide again around the others.
+		targets, gone := s.live(bare, dec.Resources)
+		if len(gone) > 0 {
+			in.Gone = append(in.Gone, gone...)
+			continue
+		}
+		if tracked(in) {
+			s.sendTracked(bare, targets, el, meta)
+		} else {
+			for _, x := range targets {
 				x.sess.Send(el)
 			}
 		}
+		break
+	}
+	switch dec.Action {
 	case domain.StoreOffline:
-		s.storeOffline(ctx, bare, "message", el, meta)
+		if err := s.storeOffline(ctx, bare, "message", el, meta); err != nil {
+			// XEP-0160 section 3: a full offline queue is service-unavailable;
+			// a store that refuses the write is resource-constraint, wait
+			// (RFC 6120 8.3.3.18): the sender may try again later.
+			s.bounce(el, condition(err), meta)
+		}
 	case domain.Bounce:
 		s.bounce(el, errServiceUnavailable, meta)
 	case domain.HandleIQ:
@@ -63,11 +65,51 @@ func (s *Server) inbound(ctx context.Context, bare string, el *xmlnode.Element, 
 		// 8.5.1: a probe to a missing account is answered as an existing
 		// account answers a stranger (4.3.2 #1), revealing nothing.
 		s.forward(presenceEl("", to.Bare(), from, "unsubscribed", el.Attr("id")), meta)
-	case domain.Ignore:
+	case domain.Deliver, domain.Ignore:
 	}
 	if s.log.Enabled(ctx, slog.LevelDebug) { // spares every stanza the formatting
-		s.log.Debug("server: routed", "to", to.String(), "from", from.String(), "action", dec.Action.String(), "rule", dec.Rule)
+		s.log.Debug("server: routed", "to", to.String(), "from", from.String(), "action", dec.Action.String(), "rule", dec.Rule, "gone", in.Gone)
 	}
+}
+
+// route decides delivery of a stanza to the account bare (domain.Route)
+// from the account's views, working out what the account knows of the
+// sender only where the rules can depend on it.
+func (s *Server) route(bare string, in *domain.RouteInput, fromA *c2s.Address) (dec domain.RouteDecision) {
+	found := s.views.WithAccount(bare, func(a *domain.Account, p *domain.PresenceView) {
+		if routeUsesSender(*in) {
+			from := fromA.JID
+			self := fromA.Bare == bare
+			c := a.Contact(fromA.Bare)
+			// Only needed when neither settles it: the view's walk over
+			// every resource's directed presence is not free.
+			directed := !self && !domain.HasFrom(c.Subscription) && len(p.SentDirectedTo(from)) > 0
+			// 8.1: a sender the user knows gets errors where a stranger
+			// gets silence; 8.5.3.1: only those the user shares presence
+			// with may send IQs to its resources.
+			in.SenderTrusted = self || c.InRoster || domain.HasFrom(c.Subscription) || directed
+			in.SenderSharesPresence = self || domain.HasFrom(c.Subscription) || directed
+		}
+		dec = domain.Route(*in, p)
+	})
+	if !found {
+		dec = domain.Route(*in, nil)
+	}
+	return dec
+}
+
+// tracked reports whether a delivered stanza must reach a session or be
+// routed again (delivery.go): messages, and IQ requests, whose sender
+// awaits an answer. Presence and IQ responses lost with a closing session
+// need nothing more: the session's end is broadcast, and nobody waits.
+func tracked(in domain.RouteInput) bool {
+	switch in.Kind {
+	case domain.Message:
+		return true
+	case domain.IQ:
+		return in.Type == "get" || in.Type == "set"
+	}
+	return false
 }
 
 // bounce returns an error for el to its (local) sender.

@@ -76,6 +76,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return errors.Join(fmt.Errorf("server: %w", err), stopFeed())
 	}
 
+	go s.retryEnds(life)
 	close(s.ready)
 	serveCtx, stopServe := context.WithCancel(life)
 	defer stopServe()
@@ -103,6 +104,12 @@ func (s *Server) Run(ctx context.Context) error {
 	dctx, cancel := context.WithTimeout(life, s.cfg.CommandTimeout)
 	defer cancel()
 	drainErr := s.actors.drain(dctx)
+	if s.ends.len() > 0 {
+		// A last try; what still fails is ended by the next start.
+		if err := s.retryAllEnds(dctx); err != nil {
+			s.log.Error("server: session ends still not recorded; the next start records them", "sessions", s.ends.len(), "err", err)
+		}
+	}
 	stopErr := s.recordStop(dctx, "shutdown")
 	return errors.Join(serveErr, drainErr, stopErr, stopFeed())
 }

@@ -2,47 +2,181 @@ package server
 
 import (
 	"context"
+	"errors"
+	"sync/atomic"
+	"time"
 
+	"mellium.im/xmpp/stanza"
+
+	"xmppd/adapters/c2s"
 	"xmppd/adapters/xmlnode"
 	"xmppd/domain"
 	"xmppd/events"
 )
 
+// errStoreRefused answers a sender whose message could not be stored
+// because the store refused the write (a full disk): RFC 6120 8.3.3.18,
+// the server lacks the resources; type wait, the sender may try later.
+var errStoreRefused = stanza.Error{Type: stanza.Wait, Condition: stanza.ResourceConstraint}
+
 // storeOffline keeps a stanza for the account bare (XEP-0160; RFC 6121
 // 8.5.2.2.1 "O"): offline.queued in offline-<bare>, with the stanza whole.
-// It runs on bare's actor.
-func (s *Server) storeOffline(ctx context.Context, bare, kind string, el *xmlnode.Element, meta events.Meta) {
+// A message beyond the account's offline limit is refused with a
+// domain error (service-unavailable, XEP-0160 section 3); a store failure
+// with errStoreRefused. It runs on bare's actor.
+func (s *Server) storeOffline(ctx context.Context, bare, kind string, el *xmlnode.Element, meta events.Meta) error {
 	q := events.OfflineQueued{Kind: kind, From: el.Attr("from"), Stanza: encode(el)}
+	if kind == "message" {
+		count, total := 0, 0
+		for _, it := range s.views.Offline(bare) {
+			if it.Kind == "message" {
+				count++
+				total += len(it.Stanza)
+			}
+		}
+		if err := domain.AdmitOffline(s.cfg.Offline, count, total, len(q.Stanza)); err != nil {
+			s.log.Info("server: offline storage full", "to", bare, "from", q.From, "messages", count, "bytes", total)
+			return err
+		}
+	}
 	_, err := s.execute(ctx, bare, events.OfflineStream(bare), &meta, func(*domain.Account, *domain.PresenceView) (domain.Decision, error) {
 		return domain.Decision{Events: []events.Payload{q}}, nil
 	})
 	if err != nil {
-		s.log.Error("server: store offline", "to", bare, "err", err)
+		s.log.Error("server: store offline", "to", bare, "from", q.From, "err", err)
+		return errors.Join(errStoreRefused, err)
 	}
+	return nil
 }
 
 // deliverOffline sends x every stanza queued for its account, oldest
 // first, each with a XEP-0203 <delay/> stamped when it was queued (XEP-0160
 // section 3; XEP-0203 section 3: "from" is the server that delayed it),
-// and records offline.delivered through the last one.
+// and records offline.delivered through the last one actually written to
+// x's connection (c2s.Receipt): what a slow or vanished client did not
+// get stays queued for its next session. The stanzas go in windows that
+// fit well within the session's output queue, each written before the
+// next is queued, so a large backlog paces itself to the client instead
+// of overflowing its queue. It runs on x's account's actor, which it
+// holds until the backlog is written (new stanzas for the account wait
+// behind it and so arrive after the older ones).
 func (s *Server) deliverOffline(ctx context.Context, x *session, meta events.Meta) {
 	items := s.views.Offline(x.bare)
-	if len(items) == 0 {
-		return
-	}
-	for _, it := range items {
-		el, err := parseStanza(it.Stanza)
-		if err != nil {
-			s.log.Error("server: stored stanza does not parse", "account", x.bare, "version", it.Version, "err", err)
-			continue
+	maxBytes, maxLen := s.offlineWindow()
+	for len(items) > 0 && !x.sess.Closing() {
+		var w offlineWindow
+		var els []*xmlnode.Element
+		n, size := 0, 0
+		for n < len(items) && (n == 0 || (size+len(items[n].Stanza) <= maxBytes && n < maxLen)) {
+			size += len(items[n].Stanza)
+			el, err := parseStanza(items[n].Stanza)
+			if err != nil {
+				s.log.Error("server: stored stanza does not parse", "account", x.bare, "version", items[n].Version, "err", err)
+				el = nil // recorded as delivered with the rest: it never will be
+			}
+			els = append(els, el)
+			n++
 		}
-		x.sess.Send(withDelay(el, s.cfg.Domain, it.Recorded))
+		w.init(n)
+		for i, el := range els {
+			if el == nil {
+				w.report(i, true)
+				continue
+			}
+			x.sess.SendReceipt(withDelay(el, s.cfg.Domain, items[i].Recorded), offlineReceipt{&w, i})
+		}
+		written := w.wait(s.offlineWait())
+		if written > 0 {
+			s.recordOfflineDelivered(ctx, x, meta, items[written-1].Version)
+		}
+		if written < n {
+			s.log.Info("server: offline delivery stopped; the rest stays queued", "account", x.bare, "resource", x.resource, "left", len(items)-written)
+			return
+		}
+		items = items[n:]
 	}
-	done := events.OfflineDelivered{Through: items[len(items)-1].Version, Resource: x.resource}
-	_, err := s.execute(ctx, x.bare, events.OfflineStream(x.bare), &meta, func(*domain.Account, *domain.PresenceView) (domain.Decision, error) {
+}
+
+// recordOfflineDelivered records offline.delivered through version. The
+// wait for the client may have outlived the command's deadline, so it
+// has its own.
+func (s *Server) recordOfflineDelivered(ctx context.Context, x *session, meta events.Meta, through uint64) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.CommandTimeout)
+	defer cancel()
+	done := events.OfflineDelivered{Through: through, Resource: x.resource}
+	_, err := s.execute(rctx, x.bare, events.OfflineStream(x.bare), &meta, func(*domain.Account, *domain.PresenceView) (domain.Decision, error) {
 		return domain.Decision{Events: []events.Payload{done}}, nil
 	})
 	if err != nil {
-		s.log.Error("server: record offline delivery", "account", x.bare, "err", err)
+		// The stanzas stay queued in the views and the log: the next
+		// session gets them again (at least once, never lost).
+		s.log.Error("server: record offline delivery", "account", x.bare, "through", through, "err", err)
 	}
 }
+
+// offlineWindow is how much of the backlog is queued at once: half the
+// session's output queue, so live stanzas still fit beside it.
+func (s *Server) offlineWindow() (bytes, count int) {
+	bytes, count = s.cfg.C2S.QueueBytes, s.cfg.C2S.QueueLen
+	if bytes == 0 {
+		bytes = c2s.DefaultQueueBytes
+	}
+	if count == 0 {
+		count = c2s.DefaultQueueLen
+	}
+	return max(bytes/2, 1), max(count/2, 1)
+}
+
+// offlineWait bounds the wait for one window. c2s reports every stanza
+// within its write timeout (a write that makes no progress fails), so
+// this only guards against a broken promise.
+func (s *Server) offlineWait() time.Duration {
+	wt := s.cfg.C2S.WriteTimeout
+	if wt == 0 {
+		wt = c2s.DefaultWriteTimeout
+	}
+	return 4*wt + time.Minute
+}
+
+// offlineWindow collects the receipts of one window of offline stanzas.
+type offlineWindow struct {
+	ok      []atomic.Bool
+	pending atomic.Int32
+	done    chan struct{}
+}
+
+func (w *offlineWindow) init(n int) {
+	w.ok = make([]atomic.Bool, n)
+	w.pending.Store(int32(n))
+	w.done = make(chan struct{})
+}
+
+func (w *offlineWindow) report(i int, ok bool) {
+	w.ok[i].Store(ok)
+	if w.pending.Add(-1) == 0 {
+		close(w.done)
+	}
+}
+
+// wait returns how many stanzas from the window's start were written,
+// once all are reported or after limit.
+func (w *offlineWindow) wait(limit time.Duration) int {
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	select {
+	case <-w.done:
+	case <-t.C:
+	}
+	n := 0
+	for n < len(w.ok) && w.ok[n].Load() {
+		n++
+	}
+	return n
+}
+
+type offlineReceipt struct {
+	w *offlineWindow
+	i int
+}
+
+func (r offlineReceipt) Written(ok bool) { r.w.report(r.i, ok) }

@@ -27,6 +27,7 @@ type Server struct {
 	vers     *versions
 	actors   *actors
 	reg      *registry
+	ends     *pendingEnds // session ends the store refused (ends.go)
 	c2s      *c2s.Server
 
 	stopping atomic.Bool // set when shutdown begins: Ended waits for the broadcasts
@@ -55,6 +56,7 @@ func New(cfg Config) (*Server, error) {
 		views: projections.NewViews(cfg.Policy),
 		vers:  newVersions(cfg.Store),
 		reg:   newRegistry(),
+		ends:  newPendingEnds(),
 		ready: make(chan struct{}),
 	}
 	if s.log == nil {
