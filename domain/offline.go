@@ -4,7 +4,7 @@ import "fmt"
 
 // OfflineLimit bounds what one account may have waiting in offline
 // storage (XEP-0160), so that one account cannot fill the disk that
-// everyone's log lives on. A zero field is no limit.
+// everyone's log lives on. A field of zero or less is no limit.
 type OfflineLimit struct {
 	// Messages is how many messages may wait.
 	Messages int

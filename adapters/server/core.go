@@ -96,6 +96,11 @@ func (s *Server) Stanza(ctx context.Context, sess *c2s.Session, st c2s.Stanza) {
 		return
 	}
 	release := x.release
+	if st.Kind == c2s.KindIQ && x.answers(st) {
+		// Not for the actor, which may be the one waiting for it.
+		release()
+		return
+	}
 	if st.Kind == c2s.KindMessage && x.onActor.Load() == 0 {
 		if s.reg.isEnded(x) {
 			release()

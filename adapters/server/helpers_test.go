@@ -334,6 +334,13 @@ func (c *client) read(d *xml.Decoder) {
 		if el, err = xmlnode.Parse(d, s, xmlnode.Limits{}); err != nil {
 			break
 		}
+		if el.Name.Local == "iq" && el.Attr("type") == "get" && el.Child("ping", "urn:xmpp:ping") != nil && !strings.Contains(el.Attr("from"), "@") {
+			// A ping from the server (offline delivery asks the client to
+			// answer for what it read): every client answers an IQ get
+			// (RFC 6120 8.2.3).
+			io.WriteString(c.conn, `<iq type='result' id='`+el.Attr("id")+`' to='`+el.Attr("from")+`'/>`)
+			continue
+		}
 		c.mu.Lock()
 		c.backlog = append(c.backlog, el)
 		c.arrived = append(c.arrived, el)

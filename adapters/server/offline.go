@@ -52,9 +52,11 @@ func (s *Server) storeOffline(ctx context.Context, bare, kind string, el *xmlnod
 // deliverOffline sends x every stanza queued for its account, oldest
 // first, each with a XEP-0203 <delay/> stamped when it was queued (XEP-0160
 // section 3; XEP-0203 section 3: "from" is the server that delayed it),
-// and records offline.delivered through the last one actually written to
-// x's connection (c2s.Receipt): what a slow or vanished client did not
-// get stays queued for its next session. The stanzas go in windows that
+// and records offline.delivered through the last one the client is known
+// to have read: each window of stanzas is written to x's connection
+// (c2s.Receipt) and then answered for by the client (clientack.go); what
+// a slow or vanished client did not get stays queued for its next
+// session. The stanzas go in windows that
 // fit well within the session's output queue, each written before the
 // next is queued, so a large backlog paces itself to the client instead
 // of overflowing its queue. It runs on x's account's actor, which it
@@ -87,6 +89,16 @@ func (s *Server) deliverOffline(ctx context.Context, x *session, meta events.Met
 		}
 		written := w.wait(s.offlineWait())
 		if written > 0 {
+			switch s.awaitClientAck(x, s.clientAckWait()) {
+			case ackGone:
+				// Written, but not known to be read (clientack.go): the
+				// next session gets this window again.
+				written = 0
+			case ackSilent:
+				s.log.Warn("server: client does not answer IQs (RFC 6120 8.2.3); offline stanzas written to it are taken as read", "jid", x.fullStr)
+			}
+		}
+		if written > 0 {
 			s.recordOfflineDelivered(ctx, x, meta, items[written-1].Version)
 		}
 		if written < n {
@@ -114,8 +126,11 @@ func (s *Server) recordOfflineDelivered(ctx context.Context, x *session, meta ev
 	}
 }
 
-// offlineWindow is how much of the backlog is queued at once: half the
-// session's output queue, so live stanzas still fit beside it.
+// offlineWindow is how much of the backlog is sent before the client is
+// asked to answer for it: at most half the session's output queue, so
+// live stanzas still fit beside it, and at most offlineWindowBytes and
+// offlineWindowLen, so that a client that goes away leaves little to be
+// delivered twice.
 func (s *Server) offlineWindow() (bytes, count int) {
 	bytes, count = s.cfg.C2S.QueueBytes, s.cfg.C2S.QueueLen
 	if bytes == 0 {
@@ -124,8 +139,13 @@ func (s *Server) offlineWindow() (bytes, count int) {
 	if count == 0 {
 		count = c2s.DefaultQueueLen
 	}
-	return max(bytes/2, 1), max(count/2, 1)
+	return max(min(bytes/2, offlineWindowBytes), 1), max(min(count/2, offlineWindowLen), 1)
 }
+
+const (
+	offlineWindowBytes = 1 << 20
+	offlineWindowLen   = 200
+)
 
 // offlineWait bounds the wait for one window. c2s reports every stanza
 // within its write timeout (a write that makes no progress fails), so
@@ -136,6 +156,15 @@ func (s *Server) offlineWait() time.Duration {
 		wt = c2s.DefaultWriteTimeout
 	}
 	return 4*wt + time.Minute
+}
+
+// clientAckWait is how long a client has to answer for a window it was
+// sent (clientack.go): as long as a write to it may take.
+func (s *Server) clientAckWait() time.Duration {
+	if wt := s.cfg.C2S.WriteTimeout; wt > 0 {
+		return wt
+	}
+	return c2s.DefaultWriteTimeout
 }
 
 // offlineWindow collects the receipts of one window of offline stanzas.

@@ -25,6 +25,12 @@ type session struct {
 	// onActor counts this session's stanzas queued or running on its
 	// account's actor (Stanza).
 	onActor atomic.Int32
+	// ack is the id of the ping that offline delivery awaits the client's
+	// answer to (clientack.go), and acked is closed when it comes; both
+	// guarded by ackMu.
+	ackMu sync.Mutex
+	ack   string
+	acked chan struct{}
 
 	// The fields below are guarded by the registry's mu.
 	// interested: the resource has requested the roster, so it gets roster

@@ -26,6 +26,14 @@ type Config struct {
 	TLS     TLSConfig   `mapstructure:"tls"`
 	Metrics MetricsConf `mapstructure:"metrics"`
 	Auth    AuthConfig  `mapstructure:"auth"`
+	Offline OfflineConf `mapstructure:"offline"`
+}
+
+// OfflineConf bounds each account's offline storage (XEP-0160); 0 is no
+// limit. Over it a sender gets <service-unavailable/>.
+type OfflineConf struct {
+	MaxMessages int `mapstructure:"max_messages"`
+	MaxBytes    int `mapstructure:"max_bytes"`
 }
 
 // StoreConfig selects the event store.
@@ -90,6 +98,8 @@ func defaults() map[string]any {
 		"metrics.addr":          "127.0.0.1:9271",
 		"metrics.pprof":         false,
 		"auth.scram_iterations": 4096,
+		"offline.max_messages":  5000,
+		"offline.max_bytes":     32 << 20,
 	}
 }
 
@@ -137,6 +147,9 @@ func (c *Config) Validate() error {
 	}
 	if c.C2S.WriteTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("c2s.write_timeout %v must be positive (e.g. 30s)", c.C2S.WriteTimeout))
+	}
+	if c.Offline.MaxMessages < 0 || c.Offline.MaxBytes < 0 {
+		errs = append(errs, fmt.Errorf("offline.max_messages %d and offline.max_bytes %d must not be negative (0: no limit)", c.Offline.MaxMessages, c.Offline.MaxBytes))
 	}
 	return errors.Join(errs...)
 }

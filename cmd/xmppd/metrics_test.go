@@ -102,9 +102,23 @@ func (c *rawXMPP) next() xmlNode {
 			if err := c.d.DecodeElement(&n, &se); err != nil {
 				c.t.Fatalf("read %v: %v", se.Name, err)
 			}
+			if c.answerPing(n) {
+				continue
+			}
 			return n
 		}
 	}
+}
+
+// answerPing answers a XEP-0199 ping from the server, as every client
+// must answer an IQ get (RFC 6120 8.2.3), and reports whether n was one.
+func (c *rawXMPP) answerPing(n xmlNode) bool {
+	if n.XMLName.Local != "iq" || n.attr("type") != "get" || !n.child("ping") || strings.Contains(n.attr("from"), "@") {
+		return false
+	}
+	c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c.conn, `<iq type='result' id='`+n.attr("id")+`' to='`+n.attr("from")+`'/>`)
+	return true
 }
 
 // await reads until an element named local (with id, if not empty).

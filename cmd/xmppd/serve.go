@@ -16,6 +16,7 @@ import (
 	"xmppd/adapters/metrics"
 	"xmppd/adapters/server"
 	"xmppd/adapters/store/sqlite"
+	"xmppd/domain"
 	"xmppd/events"
 )
 
@@ -79,6 +80,7 @@ func (a *app) serve(ctx context.Context) error {
 			QueueBytes:     c.C2S.QueueBytes,
 			WriteTimeout:   c.C2S.WriteTimeout,
 		},
+		Offline: offlineLimit(c.Offline),
 		Logger:  log,
 		Version: version,
 		Metrics: counts,
@@ -157,6 +159,19 @@ func (a *app) certificate(c *Config, log *slog.Logger) (tls.Certificate, error) 
 		log.Warn("made a self-signed certificate; clients will not trust it until you configure tls.cert and tls.key", "dir", c.DataDir, "domain", c.Domain)
 	}
 	return cert, nil
+}
+
+// offlineLimit turns the configuration's 0 (no limit) into the domain's
+// negative, since the server takes a zero OfflineLimit as its default.
+func offlineLimit(c OfflineConf) domain.OfflineLimit {
+	l := domain.OfflineLimit{Messages: c.MaxMessages, Bytes: c.MaxBytes}
+	if l.Messages == 0 {
+		l.Messages = -1
+	}
+	if l.Bytes == 0 {
+		l.Bytes = -1
+	}
+	return l
 }
 
 func storeName(c *Config) string {

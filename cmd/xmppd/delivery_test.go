@@ -1,0 +1,259 @@
+package main_test
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Tests of the delivery rule through the real binary (issue 10, items 1
+// to 4): every message is written to a live session, stored offline, or
+// bounced to its sender with the right error, never dropped.
+
+// dialReadBuf is dialXMPP with the client's socket receive buffer set to
+// readBuf bytes before the TLS handshake, so that a client that reads
+// slowly, or not at all, pushes back on the server after little data.
+func dialReadBuf(t *testing.T, addr string, readBuf int) *rawXMPP {
+	t.Helper()
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, readBuf)
+		})
+		return serr
+	}}
+	conn, err := tls.DialWithDialer(&d, "tcp", addr, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	c := &rawXMPP{t: t, conn: conn, d: xml.NewDecoder(conn)}
+	c.open()
+	return c
+}
+
+// tryNext is next without failing the test: err is the read error (a
+// closed stream, a deadline) once there is nothing more to read.
+func (c *rawXMPP) tryNext(wait time.Duration) (xmlNode, error) {
+	c.conn.SetReadDeadline(time.Now().Add(wait))
+	for {
+		tok, err := c.d.Token()
+		if err != nil {
+			return xmlNode{}, err
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			if se.Name.Local == "stream" {
+				return xmlNode{XMLName: se.Name}, nil
+			}
+			var n xmlNode
+			if err := c.d.DecodeElement(&n, &se); err != nil {
+				return xmlNode{}, err
+			}
+			if c.answerPing(n) {
+				continue
+			}
+			return n, nil
+		}
+	}
+}
+
+// pingJID sends a XEP-0199 ping to addr and waits for its answer. To an
+// account's bare JID it is answered on the account's queue, after every
+// stanza sent to the account before it (RFC 6121 8.5.2.1.3): its answer,
+// a result or (from a stranger, who may not learn more) an error, proves
+// those were delivered, stored or bounced.
+func (c *rawXMPP) pingJID(addr, id string) xmlNode {
+	c.t.Helper()
+	c.send(`<iq type='get' id='` + id + `' to='` + addr + `'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	return c.await("iq", id)
+}
+
+// bigMessage is a chat message of about size bytes whose id and body
+// name it.
+func bigMessage(to, id string, size int) string {
+	return `<message type='chat' to='` + to + `' id='` + id + `'><body>` + id + ` ` + strings.Repeat("x", size) + `</body></message>`
+}
+
+// offlineDelivered returns the 'through' of every offline.delivered event
+// in the log of dir, in log order, with the resource it went to.
+func offlineDelivered(t *testing.T, dir string) (through []uint64, resources []string) {
+	t.Helper()
+	for _, e := range readJSONL(t, mustRun(t, dir, "", "export").stdout) {
+		if e.Type != "offline.delivered" {
+			continue
+		}
+		var d struct {
+			Through  uint64 `json:"through"`
+			Resource string `json:"resource"`
+		}
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			t.Fatal(err)
+		}
+		through, resources = append(through, d.Through), append(resources, d.Resource)
+	}
+	return through, resources
+}
+
+// TestOfflineBacklogRecordedOnlyAsWritten is issue 10's defect 1: 300
+// offline messages of 60 KB; the owner's first session reads a few and
+// stops reading. Offline delivery is recorded only through what was
+// written to that session's connection, and the next session gets every
+// message the first did not (XEP-0160 section 3), so none is lost.
+func TestOfflineBacklogRecordedOnlyAsWritten(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "alice-pw")
+	mustRun(t, dir, "", "user", "add", "bob@localhost", "--password", "bob-pw")
+	srv := startServe(t, dir)
+
+	const total, size = 300, 60 << 10
+	bob := dialXMPP(t, srv.directTLS)
+	bob.login("bob", "bob-pw", "desk")
+	for i := range total {
+		bob.send(bigMessage("alice@localhost", fmt.Sprintf("m%03d", i), size))
+	}
+	bob.pingJID("alice@localhost", "stored")
+
+	// The first session: a small receive buffer, reads 20 messages, then
+	// its connection is cut without a word.
+	got := map[string]int{}
+	first := dialReadBuf(t, srv.directTLS, 16<<10)
+	first.login("alice", "alice-pw", "phone")
+	first.send(`<presence/>`)
+	for len(got) < 20 {
+		n := first.next()
+		if n.XMLName.Local == "message" {
+			got[n.attr("id")]++
+		}
+	}
+	first.conn.NetConn().Close()
+
+	// The second session gets the rest: the first one's delivery ends
+	// when its writes fail, on the account's queue, before this one's.
+	second := dialXMPP(t, srv.directTLS)
+	second.login("alice", "alice-pw", "laptop")
+	second.send(`<presence/>`)
+	for missing := total - len(got); missing > 0; {
+		n, err := second.tryNext(20 * time.Second)
+		if err != nil {
+			t.Fatalf("second session: %d messages never came (%v)", missing, err)
+		}
+		if n.XMLName.Local != "message" {
+			continue
+		}
+		if got[n.attr("id")] == 0 {
+			missing--
+		}
+		got[n.attr("id")]++
+	}
+	if r := second.pingJID("alice@localhost", "done"); r.attr("type") != "result" {
+		t.Fatalf("ping: %+v", r)
+	}
+	srv.stop(t, syscall.SIGTERM)
+
+	through, resources := offlineDelivered(t, dir)
+	var phone, laptop uint64
+	for i, v := range through {
+		switch resources[i] {
+		case "phone":
+			phone = max(phone, v)
+		case "laptop":
+			laptop = max(laptop, v)
+		}
+	}
+	t.Logf("first session recorded through %d of %d (%v), second through %d; %d distinct messages received", phone, total, through, laptop, len(got))
+	if phone >= total {
+		t.Errorf("offline delivery to the session that stopped reading was recorded through %d of %d: more than its connection took", phone, total)
+	}
+	if laptop != total {
+		t.Errorf("offline delivery recorded through %d, want %d", laptop, total)
+	}
+	if len(got) != total {
+		t.Errorf("%d distinct messages reached alice, want %d", len(got), total)
+	}
+}
+
+// TestMessagesToAClosingSessionAreNotLost is issue 10's defect 2: a
+// session that never reads is closed with <resource-constraint/> when
+// its output queue overflows (RFC 6120 4.9.3.17). What was queued for it
+// and what still arrives for it while it closes is stored offline (its
+// account has no other resource), so every message reaches the account:
+// either written to that session's connection (the test reads what the
+// connection holds afterwards) or delivered at the next login, and none
+// twice.
+func TestMessagesToAClosingSessionAreNotLost(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "alice-pw")
+	mustRun(t, dir, "", "user", "add", "bob@localhost", "--password", "bob-pw")
+	srv := startServe(t, dir, "XMPPD_C2S_QUEUE_BYTES=65536", "XMPPD_C2S_WRITE_TIMEOUT=2s")
+
+	dead := dialReadBuf(t, srv.directTLS, 4<<10)
+	dead.login("alice", "alice-pw", "dead")
+	dead.send(`<presence/>`)
+	dead.await("presence", "") // its own presence: available now
+
+	const total, size = 400, 16 << 10
+	bob := dialXMPP(t, srv.directTLS)
+	bob.login("bob", "bob-pw", "desk")
+	for i := range total {
+		bob.send(bigMessage("alice@localhost/dead", fmt.Sprintf("m%03d", i), size))
+	}
+	bob.pingJID("alice@localhost", "routed")
+
+	// Whatever reached the dead session's connection, read now.
+	got := map[string]int{}
+	sawConstraint := false
+	for {
+		n, err := dead.tryNext(5 * time.Second)
+		if err != nil {
+			break
+		}
+		switch n.XMLName.Local {
+		case "message":
+			got[n.attr("id")]++
+		case "error":
+			sawConstraint = sawConstraint || n.child("resource-constraint")
+		}
+	}
+	if !sawConstraint {
+		t.Error("the session that did not read was not closed with <resource-constraint/>")
+	}
+	written := len(got)
+
+	next := dialXMPP(t, srv.directTLS)
+	next.login("alice", "alice-pw", "phone")
+	next.send(`<presence/>`)
+	for len(got) < total {
+		n, err := next.tryNext(20 * time.Second)
+		if err != nil {
+			t.Fatalf("after the login, %d of %d messages have reached alice (%v)", len(got), total, err)
+		}
+		if n.XMLName.Local == "message" {
+			got[n.attr("id")]++
+		}
+	}
+	// A round trip after the last: anything more (a duplicate) is in.
+	next.pingJID("alice@localhost", "end")
+	for id, n := range got {
+		if n != 1 {
+			t.Errorf("message %s reached alice %d times", id, n)
+		}
+	}
+	// Nothing bounced to bob: read up to the answer of a ping.
+	bob.send(`<iq type='get' id='last'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	for {
+		n := bob.next()
+		if n.XMLName.Local == "message" && n.attr("type") == "error" {
+			t.Errorf("message %s bounced to bob: %+v", n.attr("id"), n)
+		}
+		if n.XMLName.Local == "iq" && n.attr("id") == "last" {
+			break
+		}
+	}
+	t.Logf("%d messages written to the closing session's connection, %d stored and delivered at the next login", written, total-written)
+}
