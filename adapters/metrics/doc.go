@@ -9,6 +9,7 @@
 // counted thing and nothing for the gauges.
 //
 //	/metrics        Prometheus text format
-//	/healthz        200 {"status":"ok",...} while serving with live views, 503 otherwise
+//	/healthz        200 {"status":"ok",...} while serving with live views and a
+//	                store that commits writes, 503 {"reason":...} otherwise
 //	/debug/pprof/   net/http/pprof, only with Options.Pprof
 package metrics

@@ -64,11 +64,18 @@ func healthOf(status StatusFunc) (health, int) {
 		h.Status, h.Reason = "unavailable", "views stopped following the log"
 	case !st.Running:
 		h.Status, h.Reason = "unavailable", "not serving clients (starting or stopping)"
+	case st.Store != nil && !st.Store.Writable:
+		h.Status, h.Reason = "unavailable", storeReason(st.Store)
 	}
 	if h.Status != "ok" {
 		return h, http.StatusServiceUnavailable
 	}
 	return h, http.StatusOK
+}
+
+// storeReason is /healthz's reason while the store refuses writes.
+func storeReason(sh *StoreHealth) string {
+	return fmt.Sprintf("store refuses writes since %s: %s", sh.Since.UTC().Format(time.RFC3339), sh.Reason)
 }
 
 // Server is the HTTP listener of Handler.

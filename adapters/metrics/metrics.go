@@ -17,6 +17,17 @@ type Status struct {
 	Sessions       int    // bound client streams
 	QueuedStanzas  int    // stanzas waiting in the sessions' output queues
 	QueuedCommands int    // commands waiting on account actors
+
+	// Store is the event store's write health; nil when the store does
+	// not report it.
+	Store *StoreHealth
+}
+
+// StoreHealth says whether the event store commits writes.
+type StoreHealth struct {
+	Writable bool      // its last write transaction committed
+	Reason   string    // why not, in the store's words ("database or disk is full")
+	Since    time.Time // when the current state began
 }
 
 // StatusFunc samples the server. It is called from HTTP handlers, so it
@@ -45,6 +56,7 @@ type Metrics struct {
 	appendSeconds         prometheus.Histogram
 	commitEvents          prometheus.Histogram
 	commitSeconds         prometheus.Histogram
+	writeFailures         prometheus.Counter
 }
 
 // New returns Metrics with the counters and histograms registered, and
@@ -86,7 +98,11 @@ func New() *Metrics {
 		Help:    "Duration of one group commit, BEGIN to durable COMMIT.",
 		Buckets: latency,
 	})
-	m.reg.MustRegister(in, out, m.authFailures, m.appendSeconds, m.commitEvents, m.commitSeconds,
+	m.writeFailures = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "xmppd_store_write_failures_total",
+		Help: "Write transactions the store failed to commit (a batch of appends, or indexing the log's tail; not its health probes).",
+	})
+	m.reg.MustRegister(in, out, m.authFailures, m.appendSeconds, m.commitEvents, m.commitSeconds, m.writeFailures,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -138,6 +154,10 @@ func (m *Metrics) Committed(events int, took time.Duration) {
 	m.commitEvents.Observe(float64(events))
 	m.commitSeconds.Observe(took.Seconds())
 }
+
+// CommitFailed counts one write transaction the store failed to commit
+// (sqlite.FailureObserver).
+func (m *Metrics) CommitFailed() { m.writeFailures.Inc() }
 
 func kindIndex(kind string) int {
 	switch kind {

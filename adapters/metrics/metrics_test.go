@@ -24,6 +24,7 @@ var _ interface {
 	AuthFailed(string)
 	Appended(time.Duration)
 	Committed(int, time.Duration)
+	CommitFailed()
 } = (*metrics.Metrics)(nil)
 
 // gather returns every sample of the registry as "name{label=value}" ->
@@ -141,6 +142,9 @@ func TestHealthz(t *testing.T) {
 		{"serving", metrics.Status{Running: true, ViewsAlive: true, Applied: 12, Sessions: 3}, 200, "ok"},
 		{"starting or stopping", metrics.Status{ViewsAlive: true, Applied: 12}, 503, "unavailable"},
 		{"views stopped", metrics.Status{Running: true, Applied: 12}, 503, "unavailable"},
+		{"store writable", metrics.Status{Running: true, ViewsAlive: true, Applied: 12, Store: &metrics.StoreHealth{Writable: true}}, 200, "ok"},
+		{"store refuses writes", metrics.Status{Running: true, ViewsAlive: true, Applied: 12,
+			Store: &metrics.StoreHealth{Reason: "database or disk is full", Since: time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)}}, 503, "unavailable"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := metrics.New()
@@ -166,6 +170,46 @@ func TestHealthz(t *testing.T) {
 				t.Errorf("reason %q with code %d", body.Reason, rec.Code)
 			}
 		})
+	}
+}
+
+// While the store refuses writes /healthz says since when and why, in
+// one line; xmppd_up and xmppd_store_writable drop to 0, and each failed
+// commit is counted.
+func TestStoreRefusingWrites(t *testing.T) {
+	m := metrics.New()
+	since := time.Date(2026, 3, 1, 9, 30, 0, 0, time.FixedZone("CET", 3600))
+	st := metrics.Status{Running: true, ViewsAlive: true, Store: &metrics.StoreHealth{Reason: "database or disk is full", Since: since}}
+	status := func() metrics.Status { return st }
+	m.Watch(status, nil)
+	m.CommitFailed()
+	m.CommitFailed()
+	rec := httptest.NewRecorder()
+	m.Handler(status, metrics.Options{}).ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	var body struct{ Status, Reason string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	if want := "store refuses writes since 2026-03-01T08:30:00Z: database or disk is full"; rec.Code != 503 || body.Reason != want {
+		t.Errorf("healthz %d %q, want 503 %q", rec.Code, body.Reason, want)
+	}
+	got := gather(t, m)
+	for k, v := range map[string]float64{"xmppd_up": 0, "xmppd_store_writable": 0, "xmppd_store_write_failures_total": 2} {
+		if g, ok := got[k]; !ok || g != v {
+			t.Errorf("%s = %v (present %v), want %v", k, g, ok, v)
+		}
+	}
+
+	st.Store = &metrics.StoreHealth{Writable: true, Since: since}
+	got = gather(t, m)
+	for k, v := range map[string]float64{"xmppd_up": 1, "xmppd_store_writable": 1} {
+		if g := got[k]; g != v {
+			t.Errorf("recovered: %s = %v, want %v", k, g, v)
+		}
+	}
+	st.Store = nil
+	if _, ok := gather(t, m)["xmppd_store_writable"]; ok {
+		t.Error("xmppd_store_writable exported for a store that does not report its health")
 	}
 }
 

@@ -12,7 +12,7 @@ const headTimeout = 2 * time.Second
 
 var (
 	descUp = prometheus.NewDesc("xmppd_up",
-		"1 while the server serves clients and its views follow the log (as /healthz), else 0.", nil, nil)
+		"1 while the server serves clients, its views follow the log and its store commits writes (as /healthz), else 0.", nil, nil)
 	descSessions = prometheus.NewDesc("xmppd_c2s_sessions",
 		"Bound client sessions.", nil, nil)
 	descQueuedStanzas = prometheus.NewDesc("xmppd_c2s_queued_stanzas",
@@ -21,6 +21,8 @@ var (
 		"Commands waiting on account actors, all accounts together.", nil, nil)
 	descApplied = prometheus.NewDesc("xmppd_views_applied_position",
 		"Log position the views have applied.", nil, nil)
+	descWritable = prometheus.NewDesc("xmppd_store_writable",
+		"1 while the event store commits writes, 0 from a failed write transaction until one succeeds (an append or the store's probe); absent when the store does not report it.", nil, nil)
 	descLag = prometheus.NewDesc("xmppd_views_lag_events",
 		"Events committed to the log that the views have not applied yet (log head minus applied position).", nil, nil)
 )
@@ -35,6 +37,7 @@ func (c *statusCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descUp, descSessions, descQueuedStanzas, descQueuedCommands, descApplied} {
 		ch <- d
 	}
+	ch <- descWritable
 	if c.head != nil {
 		ch <- descLag
 	}
@@ -54,6 +57,13 @@ func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descQueuedStanzas, float64(st.QueuedStanzas))
 	gauge(descQueuedCommands, float64(st.QueuedCommands))
 	gauge(descApplied, float64(st.Applied))
+	if st.Store != nil {
+		writable := 0.0
+		if st.Store.Writable {
+			writable = 1
+		}
+		gauge(descWritable, writable)
+	}
 	if c.head == nil {
 		return
 	}
@@ -73,4 +83,6 @@ func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descLag, lag)
 }
 
-func healthy(st Status) bool { return st.Running && st.ViewsAlive }
+func healthy(st Status) bool {
+	return st.Running && st.ViewsAlive && (st.Store == nil || st.Store.Writable)
+}

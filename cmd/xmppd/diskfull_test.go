@@ -2,7 +2,9 @@ package main_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -226,5 +228,108 @@ func TestFillDiskMakesAppendsFail(t *testing.T) {
 	}
 	if n != 201 {
 		t.Fatalf("stream holds %d events, want 201 (200 before the full disk, 1 after)", n)
+	}
+}
+
+// stanzaError returns the type and condition of an error stanza's
+// <error/> child (RFC 6120 8.3.2), or "" and "" when it has none.
+func stanzaError(n xmlNode) (typ, condition string) {
+	for _, c := range n.Nodes {
+		if c.XMLName.Local != "error" {
+			continue
+		}
+		for _, cond := range c.Nodes {
+			if cond.XMLName.Space == "urn:ietf:params:xml:ns:xmpp-stanzas" && cond.XMLName.Local != "text" {
+				return c.attr("type"), cond.XMLName.Local
+			}
+		}
+		return c.attr("type"), ""
+	}
+	return "", ""
+}
+
+// TestServeFullDisk runs `xmppd serve` with its data directory on a small
+// tmpfs and a client logged in, fills the disk, and checks what each side
+// sees: the client's roster set (a write) is refused with a wait/
+// internal-server-error stanza error (RFC 6120 8.3.3.5: the server could
+// not process the stanza; retry later) and its stream stays up; /healthz
+// turns 503 saying since when and why; the failed commit is counted and
+// xmppd_store_writable drops to 0. Once the disk is freed, with no client
+// writing, the store's probe finds the room and /healthz is 200 again by
+// itself, and the same roster set then succeeds.
+func TestServeFullDisk(t *testing.T) {
+	data := fullDiskDir(t)
+	dir := t.TempDir()
+	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "alice-pw", "--data-dir", data)
+	srv := startServe(t, dir, "XMPPD_DATA_DIR="+data)
+	healthz := "http://" + srv.metrics + "/healthz"
+
+	c := dialXMPP(t, srv.directTLS)
+	c.login("alice", "alice-pw", "full-disk")
+	c.send(`<iq type='get' id='r0'><query xmlns='jabber:iq:roster'/></iq>`)
+	c.await("iq", "r0")
+	if code, body := httpGet(t, healthz); code != 200 {
+		t.Fatalf("/healthz before the disk filled: %d %s", code, body)
+	}
+	m := scrape(t, srv.metrics)
+	if m["xmppd_store_writable"] != 1 || m["xmppd_store_write_failures_total"] != 0 {
+		t.Fatalf("before the disk filled: writable %v, failures %v", m["xmppd_store_writable"], m["xmppd_store_write_failures_total"])
+	}
+
+	filled := time.Now().UTC().Truncate(time.Second)
+	release := fillDisk(t, data)
+	defer release()
+	const set = `<iq type='set' id='%s'><query xmlns='jabber:iq:roster'><item jid='bob@localhost' name='Bob'/></query></iq>`
+	c.send(fmt.Sprintf(set, "rs1"))
+	n := c.await("iq", "rs1")
+	if typ, cond := stanzaError(n); n.attr("type") != "error" || typ != "wait" || cond != "internal-server-error" {
+		t.Fatalf("roster set on a full disk: type %q, error %q/%q; want error wait/internal-server-error", n.attr("type"), typ, cond)
+	}
+	t.Logf("roster set on a full disk: <iq type='error'> with <error type='wait'><internal-server-error/>")
+
+	code, body := httpGet(t, healthz)
+	var h struct{ Status, Reason string }
+	if err := json.Unmarshal([]byte(body), &h); err != nil {
+		t.Fatalf("/healthz body %q: %v", body, err)
+	}
+	const prefix = "store refuses writes since "
+	if code != 503 || h.Status != "unavailable" || !strings.HasPrefix(h.Reason, prefix) || !strings.HasSuffix(h.Reason, ": database or disk is full") {
+		t.Fatalf("/healthz on a full disk: %d %s", code, body)
+	}
+	stamp, _, _ := strings.Cut(strings.TrimPrefix(h.Reason, prefix), ": ")
+	since, err := time.Parse(time.RFC3339, stamp)
+	if err != nil || since.Before(filled) || since.After(time.Now()) {
+		t.Errorf("/healthz reason %q: since %v (%v), want from %v on", h.Reason, since, err, filled)
+	}
+	t.Logf("/healthz on a full disk: %d %s", code, strings.TrimSpace(body))
+	m = scrape(t, srv.metrics)
+	if m["xmppd_store_write_failures_total"] < 1 || m["xmppd_store_writable"] != 0 || m["xmppd_up"] != 0 {
+		t.Errorf("on a full disk: failures %v, writable %v, up %v; want >= 1, 0, 0",
+			m["xmppd_store_write_failures_total"], m["xmppd_store_writable"], m["xmppd_up"])
+	}
+
+	// The stream is still up: a read is answered.
+	c.send(`<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>`)
+	if n := c.await("iq", "r1"); n.attr("type") != "result" {
+		t.Errorf("roster get on a full disk: %+v", n)
+	}
+
+	freed := time.Now()
+	release()
+	eventually(t, "/healthz to be 200 again after the disk was freed", func() bool {
+		code, _ := httpGet(t, healthz)
+		return code == 200
+	})
+	t.Logf("/healthz 200 again %v after the disk was freed, no client writing", time.Since(freed).Round(10*time.Millisecond))
+	if m := scrape(t, srv.metrics); m["xmppd_store_writable"] != 1 || m["xmppd_up"] != 1 {
+		t.Errorf("after recovery: writable %v, up %v", m["xmppd_store_writable"], m["xmppd_up"])
+	}
+	c.send(fmt.Sprintf(set, "rs2"))
+	if n := c.await("iq", "rs2"); n.attr("type") != "result" {
+		t.Fatalf("roster set after the disk was freed: %+v", n)
+	}
+	c.send(`<iq type='get' id='r2'><query xmlns='jabber:iq:roster'/></iq>`)
+	if n := c.await("iq", "r2"); len(n.Nodes) != 1 || len(n.Nodes[0].Nodes) != 1 || n.Nodes[0].Nodes[0].attr("jid") != "bob@localhost" {
+		t.Errorf("roster after the disk was freed: %+v, want bob alone", n)
 	}
 }

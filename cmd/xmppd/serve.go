@@ -105,6 +105,23 @@ func (a *app) serve(ctx context.Context) error {
 	return srv.Run(ctx)
 }
 
+// writeHealthReporter is a store that knows whether its commits succeed
+// (the SQLite store does).
+type writeHealthReporter interface {
+	WriteHealth() (ok bool, reason string, since time.Time)
+}
+
+// storeHealth samples store's write health for /healthz and the
+// metrics; nil when it does not report it.
+func storeHealth(store events.Store) *metrics.StoreHealth {
+	r, ok := store.(writeHealthReporter)
+	if !ok {
+		return nil
+	}
+	writable, reason, since := r.WriteHealth()
+	return &metrics.StoreHealth{Writable: writable, Reason: reason, Since: since}
+}
+
 // serveMetrics starts /metrics, /healthz and (if configured) the
 // profiles on metrics.addr, before Run, so that /healthz answers 503
 // while the views are rebuilt. stop shuts the listener down once Run has
@@ -115,6 +132,7 @@ func serveMetrics(c *Config, m *metrics.Metrics, srv *server.Server, store event
 		return metrics.Status{
 			Running: st.Running, ViewsAlive: st.ViewsAlive, Applied: st.Applied, Sessions: st.Sessions,
 			QueuedStanzas: st.QueuedStanzas, QueuedCommands: st.QueuedCommands,
+			Store: storeHealth(store),
 		}
 	}
 	var head metrics.HeadFunc

@@ -55,6 +55,10 @@
 //	log      a view of events with every envelope field as a column and
 //	         recorded as ISO 8601 text, for reading.
 //
+//	write_probe  one row the writer rewrites to learn whether the disk
+//	         takes writes again after commits failed (health.go); made
+//	         by the first probe, not part of the log, safe to drop.
+//
 // Why the index is not written with each commit: an index on (stream,
 // version) costs every commit one more page per stream in it (a batch of 64
 // appends to 64 streams rewrites 64 index pages), which measured here cut

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"zombiezen.com/go/sqlite"
 	"zombiezen.com/go/sqlite/sqlitex"
@@ -49,6 +50,7 @@ type Store struct {
 	commits     signal       // broadcast after each commit seen (ours or another process's)
 	subscribers atomic.Int32 // live Subscribe loops; the poller idles at zero
 	obs         observers    // hears appends and commits, for metrics (Observe)
+	health      health       // whether commits succeed (health.go)
 	// rawFallbacks counts long reads that the file could not serve
 	// directly and that went on through SQL (rawread.go).
 	rawFallbacks atomic.Int64
@@ -80,6 +82,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		rawMin:           rawMinEvents,
 	}
 	s.commits.init()
+	s.health.since = time.Now()
 
 	var w *writer
 	var ckpt *sqlite.Conn

@@ -135,6 +135,23 @@ func (s *Store) runWriter(w *writer) {
 	batch := make([]*appendReq, 0, 256)
 	idle := time.NewTimer(idleFlush)
 	idle.Stop()
+	// probe fires every probeEvery while writes fail (health.go); it is
+	// stopped, and costs nothing, while they succeed.
+	probe := time.NewTimer(probeEvery)
+	probe.Stop()
+	failing := false
+	wrote := func(err error) {
+		if err != nil {
+			s.commitFailed()
+		}
+		now := s.wrote(err)
+		if now && !failing {
+			probe.Reset(probeEvery)
+		} else if !now && failing {
+			probe.Stop()
+		}
+		failing = now
+	}
 	for {
 		var first *appendReq
 		select {
@@ -148,7 +165,16 @@ func (s *Store) runWriter(w *writer) {
 			sqlitex.ExecuteTransient(w.conn, "PRAGMA wal_checkpoint(TRUNCATE)", nil)
 			return
 		case <-idle.C:
-			w.flushAlone()
+			if err := w.flushAlone(); err != nil {
+				wrote(err)
+			}
+			continue
+		case <-probe.C:
+			if err := w.probe(time.Now()); err != nil {
+				probe.Reset(probeEvery)
+				continue
+			}
+			wrote(nil)
 			continue
 		case first = <-s.reqs:
 		}
@@ -163,10 +189,16 @@ func (s *Store) runWriter(w *writer) {
 			continue
 		}
 		start := time.Now()
-		if n := w.commitBatch(batch); n > 0 {
+		n, err := w.commitBatch(batch)
+		if n > 0 {
 			if o := s.obs.load(); o != nil {
 				o.Committed(n, time.Since(start))
 			}
+		}
+		// A batch of conflicts alone wrote nothing: it proves nothing
+		// about the disk either way.
+		if err != nil || (failing && n > 0) {
+			wrote(err)
 		}
 		s.commits.broadcast()
 		select {
@@ -237,8 +269,8 @@ func (s *Store) failQueued() {
 // commitBatch commits batch and answers every request in it. A conflict
 // fails only its own request (it writes nothing); any other failure fails
 // the whole batch, of which nothing committed. It returns how many events
-// it committed.
-func (w *writer) commitBatch(batch []*appendReq) (committed int) {
+// it committed, and the failure of the transaction if it failed.
+func (w *writer) commitBatch(batch []*appendReq) (committed int, err error) {
 	results, err := w.tryCommit(batch)
 	if err != nil {
 		// The transaction rolled back: the cache may hold heads it wrote
@@ -250,7 +282,7 @@ func (w *writer) commitBatch(batch []*appendReq) (committed int) {
 		for _, r := range batch {
 			r.done <- err
 		}
-		return 0
+		return 0, err
 	}
 	for i, r := range batch {
 		if results[i] == nil {
@@ -258,7 +290,7 @@ func (w *writer) commitBatch(batch []*appendReq) (committed int) {
 		}
 		r.done <- results[i]
 	}
-	return committed
+	return committed, nil
 }
 
 // tryCommit runs one transaction for batch. It returns each request's
@@ -374,13 +406,13 @@ func (w *writer) prepareTx(limit uint64) (through uint64, err error) {
 
 // flushAlone indexes the whole tail in a transaction of its own, when the
 // writer is idle or closing. A failure is left for the next transaction,
-// which sees the same tail.
-func (w *writer) flushAlone() {
+// which sees the same tail; it is returned for the store's health.
+func (w *writer) flushAlone() error {
 	if w.last == w.through && w.dataVersion >= 0 {
-		return
+		return nil
 	}
 	if err := w.exec(w.begin); err != nil {
-		return
+		return fmt.Errorf("sqlite: index the tail: begin: %w", err)
 	}
 	through, err := w.prepareTx(1)
 	if err == nil {
@@ -392,9 +424,10 @@ func (w *writer) flushAlone() {
 		}
 		clear(w.heads)
 		w.dataVersion = -1
-		return
+		return fmt.Errorf("sqlite: index the tail: %w", err)
 	}
 	w.afterCommit(through, true)
+	return nil
 }
 
 // afterCommit records the watermark a committed transaction left. When
