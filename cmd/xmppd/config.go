@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -39,6 +40,12 @@ type C2SConfig struct {
 	StartTLSAddr   string `mapstructure:"starttls_addr"`
 	DirectTLSAddr  string `mapstructure:"tls_addr"`
 	MaxStanzaBytes int    `mapstructure:"max_stanza_bytes"`
+	// QueueLen and QueueBytes bound the output waiting for one slow
+	// client, WriteTimeout one write to it; over them the session is
+	// closed (<resource-constraint/>, or the connection cut).
+	QueueLen     int           `mapstructure:"queue_len"`
+	QueueBytes   int           `mapstructure:"queue_bytes"`
+	WriteTimeout time.Duration `mapstructure:"write_timeout"`
 }
 
 // TLSConfig names the certificate; empty means a self-signed one kept in
@@ -75,6 +82,9 @@ func defaults() map[string]any {
 		"c2s.starttls_addr":     ":5222",
 		"c2s.tls_addr":          ":5223",
 		"c2s.max_stanza_bytes":  262144,
+		"c2s.queue_len":         16384,
+		"c2s.queue_bytes":       4 << 20,
+		"c2s.write_timeout":     "30s",
 		"tls.cert":              "",
 		"tls.key":               "",
 		"metrics.addr":          "127.0.0.1:9271",
@@ -118,6 +128,15 @@ func (c *Config) Validate() error {
 	if c.C2S.MaxStanzaBytes < 10000 {
 		// RFC 6120 13.12: the limit MUST be at least 10000 bytes.
 		errs = append(errs, fmt.Errorf("c2s.max_stanza_bytes %d is below RFC 6120's minimum of 10000", c.C2S.MaxStanzaBytes))
+	}
+	if c.C2S.QueueLen < 1 {
+		errs = append(errs, fmt.Errorf("c2s.queue_len %d must be at least 1", c.C2S.QueueLen))
+	}
+	if c.C2S.QueueBytes < 1 {
+		errs = append(errs, fmt.Errorf("c2s.queue_bytes %d must be at least 1", c.C2S.QueueBytes))
+	}
+	if c.C2S.WriteTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("c2s.write_timeout %v must be positive (e.g. 30s)", c.C2S.WriteTimeout))
 	}
 	return errors.Join(errs...)
 }

@@ -32,15 +32,27 @@ account's stream, recorded with the administrator as its actor; a running
 server sees it within a second.`,
 	}
 	var password string
-	var fromStdin bool
+	var fromStdin, many bool
 	add := &cobra.Command{
-		Use:   "add JID",
-		Short: "Create an account",
+		Use:   "add JID | add --stdin",
+		Short: "Create an account, or many from standard input",
 		Example: `  xmppd user add alice@localhost --password s3cret
-  printf '%s\n' "$PW" | xmppd user add alice@localhost --password-stdin`,
-		Args: args(cobra.ExactArgs(1)),
+  printf '%s\n' "$PW" | xmppd user add alice@localhost --password-stdin
+  printf 'alice@localhost pw1\nbob@localhost pw2\n' | xmppd user add --stdin`,
+		Args: args(func(cmd *cobra.Command, argv []string) error {
+			if many && len(argv) > 0 {
+				return errors.New("--stdin reads the accounts from standard input: give no JID")
+			}
+			if many {
+				return nil
+			}
+			return cobra.ExactArgs(1)(cmd, argv)
+		}),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			return a.withStore(cmd.Context(), false, func(c *Config, s events.Store) error {
+				if many {
+					return a.userAddMany(cmd, c, s)
+				}
 				return a.userAdd(cmd, c, s, argv[0], password, fromStdin)
 			})
 		},
@@ -60,6 +72,9 @@ server sees it within a second.`,
 		c.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of standard input")
 		c.MarkFlagsMutuallyExclusive("password", "password-stdin")
 	}
+	add.Flags().BoolVar(&many, "stdin", false, "create one account per line of standard input: JID, whitespace, password")
+	add.MarkFlagsMutuallyExclusive("stdin", "password")
+	add.MarkFlagsMutuallyExclusive("stdin", "password-stdin")
 	del := &cobra.Command{
 		Use:   "del JID",
 		Short: "Delete an account and close its sessions",
