@@ -22,7 +22,7 @@ import (
 // followed by a XEP-0199 ping to that bare JID.
 const (
 	soakSenders   = 200
-	soakBatches   = 6
+	soakBatches   = 15
 	soakBatch     = 4
 	soakFiller    = 700 // bytes of body after the id: queues fill by bytes too
 	soakPassword  = "soak-pw"
