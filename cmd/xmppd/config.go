@@ -32,6 +32,10 @@ type StoreConfig struct {
 	Kind string `mapstructure:"kind"` // "sqlite" or "esdb"
 	Path string `mapstructure:"path"` // sqlite: file; default <data_dir>/xmppd.db
 	URL  string `mapstructure:"url"`  // esdb: connection string
+	// AcceptAlteredLog serves a log whose stream heads do not match their
+	// events, recording the decision (startup.go); off, such a log is
+	// refused at start.
+	AcceptAlteredLog bool `mapstructure:"accept_altered_log"`
 }
 
 // C2SConfig holds the client listener settings.
@@ -66,20 +70,21 @@ func defaults() map[string]any {
 		host = "node-1"
 	}
 	return map[string]any{
-		"domain":                "localhost",
-		"node":                  host,
-		"data_dir":              "./data",
-		"store.kind":            "sqlite",
-		"store.path":            "",
-		"store.url":             "",
-		"c2s.starttls_addr":     ":5222",
-		"c2s.tls_addr":          ":5223",
-		"c2s.max_stanza_bytes":  262144,
-		"tls.cert":              "",
-		"tls.key":               "",
-		"metrics.addr":          "127.0.0.1:9271",
-		"metrics.pprof":         false,
-		"auth.scram_iterations": 4096,
+		"domain":                   "localhost",
+		"node":                     host,
+		"data_dir":                 "./data",
+		"store.kind":               "sqlite",
+		"store.path":               "",
+		"store.url":                "",
+		"store.accept_altered_log": false,
+		"c2s.starttls_addr":        ":5222",
+		"c2s.tls_addr":             ":5223",
+		"c2s.max_stanza_bytes":     262144,
+		"tls.cert":                 "",
+		"tls.key":                  "",
+		"metrics.addr":             "127.0.0.1:9271",
+		"metrics.pprof":            false,
+		"auth.scram_iterations":    4096,
 	}
 }
 
@@ -88,6 +93,12 @@ func (c *Config) Validate() error {
 	var errs []error
 	if _, err := jid.Parse(c.Domain); err != nil || c.Domain == "" || strings.ContainsAny(c.Domain, "@/") {
 		errs = append(errs, fmt.Errorf("domain %q is not a valid XMPP domain", c.Domain))
+	}
+	if strings.TrimSpace(c.Node) == "" {
+		// Every event names the node that wrote it, and start-up recovery
+		// ends the sessions the log shows open on this node: on a shared
+		// log (esdb) each server needs its own name.
+		errs = append(errs, errors.New("node is empty: name this server process (unique among the servers sharing a log)"))
 	}
 	switch c.Store.Kind {
 	case "sqlite":

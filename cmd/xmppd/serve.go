@@ -24,7 +24,7 @@ import (
 var version = "dev"
 
 func (a *app) serveCommand() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the XMPP server",
 		Long: `serve runs the XMPP server: client connections on the STARTTLS and direct
@@ -36,6 +36,8 @@ its peers went offline, and the log records it.`,
 			return a.serve(cmd.Context())
 		},
 	}
+	a.cfg.bindServeFlags(cmd.Flags())
+	return cmd
 }
 
 func (a *app) serve(ctx context.Context) error {
@@ -47,6 +49,11 @@ func (a *app) serve(ctx context.Context) error {
 	if f := a.cfg.ConfigFile(); f != "" {
 		log.Info("configuration", "file", f)
 	}
+	lock, err := lockLog(c)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	tuneGC(ctx, log)
 	cert, err := a.certificate(c, log)
 	if err != nil {
@@ -57,6 +64,9 @@ func (a *app) serve(ctx context.Context) error {
 		return err
 	}
 	defer store.Close()
+	if err := checkHeads(ctx, c, store, log); err != nil {
+		return err
+	}
 	var m *metrics.Metrics
 	var counts c2s.Metrics // stays a nil interface without metrics
 	if c.Metrics.Addr != "" {
