@@ -129,6 +129,7 @@ func checkHeads(ctx context.Context, c *Config, store events.Store, log *slog.Lo
 	if err != nil {
 		return err
 	}
+	e.Recorded = time.Now().UTC()
 	stream := events.ServerStream(c.Domain)
 	got, err := store.Append(ctx, stream, events.Any, e)
 	if err != nil {
