@@ -80,6 +80,9 @@ func (a *app) serve(ctx context.Context) error {
 		Domain: c.Domain,
 		Node:   c.Node,
 		Store:  store,
+		// The server lock (lockLog) proves no other server uses an
+		// embedded log: whatever it shows open is a dead process's.
+		SoleServer: lock != nil,
 		C2S: c2s.Config{
 			StartTLSAddr:   c.C2S.StartTLSAddr,
 			DirectTLSAddr:  c.C2S.DirectTLSAddr,

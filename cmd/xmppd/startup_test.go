@@ -316,3 +316,36 @@ func TestAcceptEditedLastEvent(t *testing.T) {
 		t.Errorf("verify: exit %d, want 1 naming version 3\n%s", v.code, v.stdout)
 	}
 }
+
+// TestRecoveryAfterNodeRename: a server killed while alice is online,
+// restarted under another node name (the default node is the host name,
+// which a re-created container changes), ends her session and records the
+// dead process's stop: the server lock proves no other server shares the
+// log, so what it shows open is a dead process's, whatever its node.
+func TestRecoveryAfterNodeRename(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "pw")
+	first := startServe(t, dir, "XMPPD_NODE=node-a")
+	c := dialXMPP(t, first.directTLS)
+	c.login("alice", "pw", "phone")
+	c.send(`<presence/>`)
+	if typ := c.rosterSet("r1", "bob@localhost"); typ != "result" { // a round trip after the presence
+		t.Fatalf("roster set: %s", typ)
+	}
+	first.stop(t, syscall.SIGKILL)
+
+	second := startServe(t, dir, "XMPPD_NODE=node-b")
+	second.stop(t, syscall.SIGTERM)
+	var ended, stopped bool
+	for _, e := range readJSONL(t, mustRun(t, dir, "", "export").stdout) {
+		switch {
+		case e.Type == "session.ended" && e.Stream == "presence-alice@localhost" && e.Node == "node-b":
+			ended = strings.Contains(string(e.Data), `"cause":"restart"`)
+		case e.Type == "server.stopped" && strings.Contains(string(e.Data), `"node":"node-a"`):
+			stopped = strings.Contains(string(e.Data), "not stopped cleanly")
+		}
+	}
+	if !ended || !stopped {
+		t.Errorf("after the rename: alice's session ended (restart) %v, node-a's unclean stop recorded %v", ended, stopped)
+	}
+}
