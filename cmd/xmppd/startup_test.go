@@ -349,3 +349,51 @@ func TestRecoveryAfterNodeRename(t *testing.T) {
 		t.Errorf("after the rename: alice's session ended (restart) %v, node-a's unclean stop recorded %v", ended, stopped)
 	}
 }
+
+// TestAppendFailureIsLogged: when the store's head of a stream moves
+// behind the running server's back (here the streams row of alice's
+// account is edited while it serves), her roster set fails with
+// internal-server-error, as it must (RFC 6120 8.3.3.6), and the server
+// log names the stream and the cause (before, nothing was logged).
+func TestAppendFailureIsLogged(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "pw")
+	p := startServe(t, dir)
+	c := dialXMPP(t, p.directTLS)
+	c.login("alice", "pw", "phone")
+
+	conn, err := sqlite.OpenConn(filepath.Join(dir, "data", "xmppd.db"), sqlite.OpenReadWrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetBusyTimeout(5 * time.Second)
+	err = sqlitex.ExecuteTransient(conn, `UPDATE streams SET version = version + 1 WHERE stream = '`+aliceStream+`'`, nil)
+	conn.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	c.send(`<iq type='set' id='r1'><query xmlns='jabber:iq:roster'><item jid='bob@localhost'/></query></iq>`)
+	reply := c.await("iq", "r1")
+	if reply.attr("type") != "error" || len(reply.Nodes) == 0 || !reply.Nodes[0].child("internal-server-error") {
+		t.Fatalf("roster set on a stream whose head moved: %+v", reply)
+	}
+	eventually(t, "the failure in the server log", func() bool {
+		l := p.log()
+		return strings.Contains(l, "append keeps conflicting") && strings.Contains(l, "stream="+aliceStream) && strings.Contains(l, "wrong expected version")
+	})
+}
+
+// TestEmptyNodeIsRefused: every event names its node, and a log shared by
+// several servers (EventStoreDB) tells their sessions apart by it, so an
+// empty node name is a configuration error, for every store.
+func TestEmptyNodeIsRefused(t *testing.T) {
+	for _, store := range []string{"sqlite", "esdb"} {
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "xmppd.yaml"), "node: \" \"\nstore:\n  kind: "+store+"\n  url: esdb://127.0.0.1:1?tls=false\n")
+		r := runBounded(t, dir, append(freePorts(t), "XMPPD_NODE="), "serve")
+		if r.code != 2 || !strings.Contains(r.stderr, "node is empty") {
+			t.Errorf("%s: exit %d, want 2 saying the node is empty:\n%s", store, r.code, r.stderr)
+		}
+	}
+}
