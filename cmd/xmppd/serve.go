@@ -30,7 +30,14 @@ func (a *app) serveCommand() *cobra.Command {
 		Long: `serve runs the XMPP server: client connections on the STARTTLS and direct
 TLS ports, every roster, subscription, session and presence change recorded
 in the event log. SIGINT or SIGTERM stops it cleanly: every contact is told
-its peers went offline, and the log records it.`,
+its peers went offline, and the log records it.
+
+Before serving it checks its log: one server per log (the embedded store
+is locked in <store path>.lock; a second serve exits naming the holder's
+pid), a file that is not an xmppd log (empty, not SQLite, another
+program's database) is refused, and so is a log whose streams do not end
+where the store recorded (an edited last event, a removed tail) unless
+--accept-altered-log is given, which records that decision in the log.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.serve(cmd.Context())
