@@ -70,21 +70,23 @@ func defaults() map[string]any {
 		host = "node-1"
 	}
 	return map[string]any{
-		"domain":                   "localhost",
-		"node":                     host,
-		"data_dir":                 "./data",
-		"store.kind":               "sqlite",
-		"store.path":               "",
-		"store.url":                "",
+		"domain":                "localhost",
+		"node":                  host,
+		"data_dir":              "./data",
+		"store.kind":            "sqlite",
+		"store.path":            "",
+		"store.url":             "",
+		"c2s.starttls_addr":     ":5222",
+		"c2s.tls_addr":          ":5223",
+		"c2s.max_stanza_bytes":  262144,
+		"tls.cert":              "",
+		"tls.key":               "",
+		"metrics.addr":          "127.0.0.1:9271",
+		"metrics.pprof":         false,
+		"auth.scram_iterations": 4096,
+
+		// serve refuses an altered log unless this is on (startup.go).
 		"store.accept_altered_log": false,
-		"c2s.starttls_addr":        ":5222",
-		"c2s.tls_addr":             ":5223",
-		"c2s.max_stanza_bytes":     262144,
-		"tls.cert":                 "",
-		"tls.key":                  "",
-		"metrics.addr":             "127.0.0.1:9271",
-		"metrics.pprof":            false,
-		"auth.scram_iterations":    4096,
 	}
 }
 
