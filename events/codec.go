@@ -130,6 +130,7 @@ func Catalogue() []Payload {
 		PresenceAvailable{}, PresenceUnavailable{}, DirectedPresence{},
 		OfflineQueued{}, OfflineDelivered{},
 		ServerStarted{}, ServerStopped{}, AdminAction{},
+		AlteredLogAccepted{},
 	}
 }
 
@@ -157,6 +158,7 @@ func NewDefaultCodec() *Codec {
 	Register[ServerStarted](c)
 	Register[ServerStopped](c)
 	Register[AdminAction](c)
+	Register[AlteredLogAccepted](c)
 	registerUpcasters(c)
 	return c
 }

@@ -56,6 +56,16 @@ func (s *accountState) sessionList() []Session {
 // node named node started, sorted by JID and resource. At start-up a node
 // ends those its previous process left open.
 func (v *Views) OpenSessionsOnNode(node string) []Session {
+	return v.openSessions(func(x Session) bool { return x.Node == node })
+}
+
+// OpenSessions returns every session open in the log, of any node, sorted
+// by JID and resource.
+func (v *Views) OpenSessions() []Session {
+	return v.openSessions(func(Session) bool { return true })
+}
+
+func (v *Views) openSessions(keep func(Session) bool) []Session {
 	v.mu.RLock()
 	states := make([]*accountState, 0, len(v.accounts))
 	for _, s := range v.accounts {
@@ -66,7 +76,7 @@ func (v *Views) OpenSessionsOnNode(node string) []Session {
 	for _, s := range states {
 		s.mu.RLock()
 		for _, x := range s.sessions {
-			if x.Node == node {
+			if keep(x) {
 				out = append(out, x)
 			}
 		}

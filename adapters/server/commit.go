@@ -50,6 +50,12 @@ func (s *Server) execute(ctx context.Context, bare, stream string, meta *events.
 			continue
 		}
 		if err != nil {
+			if errors.Is(err, events.ErrConflict) {
+				// The store's head keeps differing from the views': a
+				// log altered behind the server (a removed tail) looks
+				// like this. The requester only sees internal-server-error.
+				s.log.Error("server: append keeps conflicting", "stream", stream, "expected", expected, "attempts", attempt, "err", err)
+			}
 			return domain.Decision{}, err
 		}
 		last := committed[len(committed)-1]
@@ -113,6 +119,11 @@ func (s *Server) append(ctx context.Context, stream string, expected events.Expe
 	}
 	committed, err := s.cfg.Store.Append(ctx, stream, expected, envs...)
 	if err != nil {
+		// A conflict is retried by execute, which logs it if it persists;
+		// anything else is logged here, where stream and cause are known.
+		if !errors.Is(err, events.ErrConflict) {
+			s.log.Error("server: append failed", "stream", stream, "expected", expected.String(), "events", len(envs), "err", err)
+		}
 		return nil, fmt.Errorf("server: append to %s: %w", stream, err)
 	}
 	for _, e := range committed {

@@ -26,6 +26,14 @@ type Config struct {
 	Node string
 	// Store is the event log. The Server does not close it.
 	Store events.Store
+	// SoleServer says no other server process uses Store (the embedded
+	// store's server lock proves it): whatever any earlier process left
+	// behind is this one's to recover, whichever node name it ran under
+	// (a host renamed, node changed in the configuration). Start-up
+	// recovery then records server.stopped for the last process that did
+	// not stop, of any node, and ends every session the log shows open.
+	// Off (a shared log: EventStoreDB), only this node's are recovered.
+	SoleServer bool
 	// C2S configures the client listeners (addresses, TLS, limits). Its
 	// Domain may be left empty: it is set to Domain.
 	C2S c2s.Config

@@ -141,24 +141,25 @@ func (s *Server) recordStart(ctx context.Context) (unclean uint64, err error) {
 	stream := events.ServerStream(s.cfg.Domain)
 	var version uint64
 	running := false
+	node := s.cfg.Node // the node of the process found running
 	for e, err := range s.cfg.Store.ReadStream(ctx, stream, 1) {
 		if err != nil {
 			return 0, fmt.Errorf("server: read %s: %w", stream, err)
 		}
 		version = e.Version
-		if e.Node != s.cfg.Node {
+		if e.Node != s.cfg.Node && !s.cfg.SoleServer {
 			continue
 		}
 		switch e.Type {
 		case events.TypeServerStarted:
-			running, unclean = true, e.Position
+			running, unclean, node = true, e.Position, e.Node
 		case events.TypeServerStopped:
 			running, unclean = false, 0
 		}
 	}
 	var ps []events.Payload
 	if running {
-		ps = append(ps, events.ServerStopped{Node: s.cfg.Node, Reason: "not stopped cleanly (found at start)"})
+		ps = append(ps, events.ServerStopped{Node: node, Reason: "not stopped cleanly (found at start)"})
 	}
 	ps = append(ps, events.ServerStarted{Node: s.cfg.Node, Version: s.cfg.Version, ConfigDigest: s.configDigest()})
 	_, err = s.append(ctx, stream, events.Exactly(version), s.serverMeta(), ps)
@@ -185,9 +186,17 @@ func (s *Server) configDigest() string {
 // (RFC 6121 4.5.2: the server "MUST generate the unavailable presence
 // broadcast on the user's behalf") and session.ended with cause
 // restart, so no one appears online forever.
+//
+// With SoleServer every open session is such a leftover, whatever node
+// recorded it: one left by a process under another node name would
+// otherwise stay open, and be routed to, for ever.
 func (s *Server) recoverSessions(ctx context.Context) error {
 	var errs []error
-	for _, sess := range s.views.OpenSessionsOnNode(s.cfg.Node) {
+	open := s.views.OpenSessionsOnNode(s.cfg.Node)
+	if s.cfg.SoleServer {
+		open = s.views.OpenSessions()
+	}
+	for _, sess := range open {
 		meta := s.serverMeta()
 		meta.SessionID, meta.ClientAddr = sess.SessionID, sess.ClientAddr
 		err := s.actors.do(ctx, sess.JID, func(ctx context.Context) error {

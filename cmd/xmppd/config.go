@@ -41,6 +41,10 @@ type StoreConfig struct {
 	Kind string `mapstructure:"kind"` // "sqlite" or "esdb"
 	Path string `mapstructure:"path"` // sqlite: file; default <data_dir>/xmppd.db
 	URL  string `mapstructure:"url"`  // esdb: connection string
+	// AcceptAlteredLog serves a log whose stream heads do not match their
+	// events, recording the decision (startup.go); off, such a log is
+	// refused at start.
+	AcceptAlteredLog bool `mapstructure:"accept_altered_log"`
 }
 
 // C2SConfig holds the client listener settings.
@@ -100,6 +104,9 @@ func defaults() map[string]any {
 		"auth.scram_iterations": 4096,
 		"offline.max_messages":  5000,
 		"offline.max_bytes":     32 << 20,
+
+		// serve refuses an altered log unless this is on (startup.go).
+		"store.accept_altered_log": false,
 	}
 }
 
@@ -108,6 +115,12 @@ func (c *Config) Validate() error {
 	var errs []error
 	if _, err := jid.Parse(c.Domain); err != nil || c.Domain == "" || strings.ContainsAny(c.Domain, "@/") {
 		errs = append(errs, fmt.Errorf("domain %q is not a valid XMPP domain", c.Domain))
+	}
+	if strings.TrimSpace(c.Node) == "" {
+		// Every event names the node that wrote it, and start-up recovery
+		// ends the sessions the log shows open on this node: on a shared
+		// log (esdb) each server needs its own name.
+		errs = append(errs, errors.New("node is empty: name this server process (unique among the servers sharing a log)"))
 	}
 	switch c.Store.Kind {
 	case "sqlite":

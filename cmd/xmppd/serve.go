@@ -25,18 +25,27 @@ import (
 var version = "dev"
 
 func (a *app) serveCommand() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the XMPP server",
 		Long: `serve runs the XMPP server: client connections on the STARTTLS and direct
 TLS ports, every roster, subscription, session and presence change recorded
 in the event log. SIGINT or SIGTERM stops it cleanly: every contact is told
-its peers went offline, and the log records it.`,
+its peers went offline, and the log records it.
+
+Before serving it checks its log: one server per log (the embedded store
+is locked in <store path>.lock; a second serve exits naming the holder's
+pid), a file that is not an xmppd log (empty, not SQLite, another
+program's database) is refused, and so is a log whose streams do not end
+where the store recorded (an edited last event, a removed tail) unless
+--accept-altered-log is given, which records that decision in the log.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.serve(cmd.Context())
 		},
 	}
+	a.cfg.bindServeFlags(cmd.Flags())
+	return cmd
 }
 
 func (a *app) serve(ctx context.Context) error {
@@ -48,6 +57,11 @@ func (a *app) serve(ctx context.Context) error {
 	if f := a.cfg.ConfigFile(); f != "" {
 		log.Info("configuration", "file", f)
 	}
+	lock, err := lockLog(c)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	tuneGC(ctx, log)
 	cert, err := a.certificate(c, log)
 	if err != nil {
@@ -58,6 +72,9 @@ func (a *app) serve(ctx context.Context) error {
 		return err
 	}
 	defer store.Close()
+	if err := checkHeads(ctx, c, store, log); err != nil {
+		return err
+	}
 	var m *metrics.Metrics
 	var counts c2s.Metrics // stays a nil interface without metrics
 	if c.Metrics.Addr != "" {
@@ -71,6 +88,9 @@ func (a *app) serve(ctx context.Context) error {
 		Domain: c.Domain,
 		Node:   c.Node,
 		Store:  store,
+		// The server lock (lockLog) proves no other server uses an
+		// embedded log: whatever it shows open is a dead process's.
+		SoleServer: lock != nil,
 		C2S: c2s.Config{
 			StartTLSAddr:   c.C2S.StartTLSAddr,
 			DirectTLSAddr:  c.C2S.DirectTLSAddr,

@@ -24,6 +24,7 @@ type serverProc struct {
 	directTLS string
 	metrics   string   // metrics.addr: /metrics, /healthz
 	env       []string // extra XMPPD_* settings
+	args      []string // extra arguments after serve
 
 	mu     sync.Mutex
 	stderr strings.Builder
@@ -54,7 +55,7 @@ func startServe(t *testing.T, dir string, env ...string) *serverProc {
 func (p *serverProc) start(t *testing.T) {
 	t.Helper()
 	p.exited = make(chan struct{})
-	p.cmd = exec.Command(xmppdBin, "serve")
+	p.cmd = exec.Command(xmppdBin, append([]string{"serve"}, p.args...)...)
 	p.cmd.Dir = p.dir
 	p.cmd.Env = append(os.Environ(),
 		"XMPPD_NODE=test-node",

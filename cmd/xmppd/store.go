@@ -23,12 +23,13 @@ func openStore(ctx context.Context, c *Config, readOnly bool) (events.Store, err
 		}
 		return s, nil
 	default:
-		if readOnly {
-			if _, err := os.Stat(c.Store.Path); err != nil {
-				return nil, fmt.Errorf("open event log: %w (is the server's data directory %s?)", err, c.DataDir)
+		if err := checkLogFile(c, readOnly); err != nil {
+			return nil, err
+		}
+		if !readOnly {
+			if err := os.MkdirAll(filepath.Dir(c.Store.Path), 0o750); err != nil {
+				return nil, fmt.Errorf("create data directory: %w", err)
 			}
-		} else if err := os.MkdirAll(filepath.Dir(c.Store.Path), 0o750); err != nil {
-			return nil, fmt.Errorf("create data directory: %w", err)
 		}
 		s, err := sqlite.Open(ctx, sqlite.Config{Path: c.Store.Path, ReadOnly: readOnly})
 		if err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -62,6 +64,7 @@ func verifyLog(ctx context.Context, s events.Store, out, stderr io.Writer, quiet
 	}
 	report := func(format string, args ...any) { problem("ALTERED", format, args...) }
 	var first, last uint64
+	var accepted []string // notes on server.altered_log_accepted events
 	for e, err := range s.ReadAll(ctx, 0) {
 		if err != nil {
 			prog.done()
@@ -71,6 +74,9 @@ func verifyLog(ctx context.Context, s events.Store, out, stderr io.Writer, quiet
 			first = e.Position
 		}
 		last = e.Position
+		if e.Type == events.TypeAlteredLogAccepted {
+			accepted = append(accepted, acceptedNote(&e))
+		}
 		if err := checker.Check(&e); err != nil {
 			var ce *events.ChainError
 			if errors.As(err, &ce) {
@@ -101,6 +107,11 @@ func verifyLog(ctx context.Context, s events.Store, out, stderr io.Writer, quiet
 	// Each event the views cannot apply is counted in problems by report.
 	if _, err := rebuildViews(ctx, s, out, stderr, quiet, problem); err != nil {
 		return problems, err
+	}
+	// A re-based stream verifies again: the record of the operator's
+	// decision is the trace of what was removed, so it is always shown.
+	for _, n := range accepted {
+		fmt.Fprintln(out, n)
 	}
 	if problems > 0 {
 		fmt.Fprintf(out, "FAILED: %d problem(s): the log was altered\n", problems)
@@ -147,4 +158,22 @@ func compareHeads(ctx context.Context, lister events.StreamHeadLister, c *events
 		report("stream %s version 1: the log holds this stream but the store has no record of it (added)", s)
 	}
 	return n, nil
+}
+
+// acceptedNote describes a server.altered_log_accepted event for verify.
+func acceptedNote(e *events.Envelope) string {
+	p, err := events.Decode(e)
+	a, ok := p.(events.AlteredLogAccepted)
+	if err != nil || !ok {
+		return fmt.Sprintf("NOTE: position %d: an altered log was accepted (record unreadable: %v)", e.Position, err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "NOTE: position %d (%s): %s accepted an altered log on node %s:", e.Position, e.Recorded.Format(time.RFC3339), a.Operator, a.Node)
+	for _, s := range a.Streams {
+		fmt.Fprintf(&b, "\n  stream %s: %s", s.Stream, s.Detail)
+		if s.Rebased {
+			fmt.Fprintf(&b, " (continued from version %d)", s.FoundVersion)
+		}
+	}
+	return b.String()
 }

@@ -90,6 +90,19 @@
 // stream on a large copy, CREATE INDEX on events(stream, version) in the
 // copy first.)
 //
+// # One server per log, and start-up checks
+//
+// LockServer takes <path>.lock with flock(2) for the serving process (its
+// pid, node and start written inside), so a second server on the same
+// file is refused at once; the kernel drops the lock with the process,
+// so a crash leaves none. Readers and `xmppd user` do not take it.
+// Inspect refuses a file that is empty, not SQLite, or SQLite without
+// xmppd's schema before anything would write to it. CheckHeads compares
+// each streams row with the event the stream index places at that
+// version, and that event's content with its hash, in one query (128 ms
+// on a million events in 5,913 streams); RebaseHeads moves chosen heads
+// back to the last event actually present (heads.go).
+//
 // # Pragmas and why
 //
 //   - journal_mode=WAL: readers and the one writer never block each other;
