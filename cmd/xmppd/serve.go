@@ -75,6 +75,7 @@ func (a *app) serve(ctx context.Context) error {
 			DirectTLSAddr:  c.C2S.DirectTLSAddr,
 			TLS:            &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 			MaxStanzaBytes: c.C2S.MaxStanzaBytes,
+			Throttle:       c.Auth.Throttle.c2s(),
 		},
 		Logger:  log,
 		Version: version,
