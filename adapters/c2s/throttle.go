@@ -1,6 +1,7 @@
 package c2s
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -193,9 +194,16 @@ func addrKey(ip string) string {
 	return a.String()
 }
 
-// maxUserKey bounds a username in a key: a localpart is at most 1023
-// bytes (RFC 7622 section 3.3.1), and an invalid name is counted too.
-const maxUserKey = 1023
+// userKey is a username as counted: a long one (a localpart may have
+// 1023 bytes, RFC 7622 section 3.3.1, and an invalid name is counted
+// too) by its SHA-256, so MaxEntries bounds the memory of the keys.
+func userKey(username string) string {
+	if len(username) <= 64 {
+		return username
+	}
+	sum := sha256.Sum256([]byte(username))
+	return "sha256:" + string(sum[:])
+}
 
 // current returns f's count, 0 once Window has passed since its last
 // failure.
@@ -233,7 +241,7 @@ func (t *MemoryThrottle) Check(addr, username string) ThrottleVerdict {
 	}
 	d := t.delayFor(t.current(a, now), t.cfg.AddrFreeFailures)
 	if username != "" {
-		p := t.pairs[pairKey{ak, truncate(username, maxUserKey)}]
+		p := t.pairs[pairKey{ak, userKey(username)}]
 		d = max(d, t.delayFor(t.current(p, now), t.cfg.FreeFailures))
 	}
 	if d == 0 {
@@ -262,7 +270,7 @@ func (t *MemoryThrottle) Check(addr, username string) ThrottleVerdict {
 func (t *MemoryThrottle) Record(addr, username string, ok bool) {
 	now := t.cfg.Now()
 	ak := addrKey(addr)
-	pk := pairKey{ak, truncate(username, maxUserKey)}
+	pk := pairKey{ak, userKey(username)}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if ok {

@@ -23,7 +23,7 @@ func (c *conn) throttleGate(user string, refuseOnly bool) *saslError {
 	case events.ThrottleRefused:
 		c.throttled = v
 		c.srv.tmetrics.AuthThrottled(string(events.ThrottleRefused))
-		c.srv.log.Info("c2s: login refused by the throttle", "addr", c.addr, "user", truncate(user, 64), "reason", v.Reason)
+		c.srv.log.Debug("c2s: login refused by the throttle", "addr", c.addr, "user", truncate(user, 64), "reason", v.Reason)
 		return failSASL("temporary-auth-failure", user, errors.New("throttled: "+v.Reason))
 	case events.ThrottleDelayed:
 		if v.Release != nil {
