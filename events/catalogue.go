@@ -238,13 +238,39 @@ func SessionEndCauses() []SessionEndCause {
 	}
 }
 
-// AuthFailed records a failed SASL attempt.
+// AuthFailed records a failed SASL attempt (schema 2) and what the
+// failed-login throttle decided about it. Schema 1 had no Throttle or
+// DelayMillis; it decodes with Throttle ThrottleUnrecorded.
 type AuthFailed struct {
 	Username   string `json:"username"`
 	Mechanism  string `json:"mechanism"`
 	ClientAddr string `json:"addr"`
 	Condition  string `json:"condition"`
+	// Throttle is the throttle's decision about this attempt.
+	Throttle ThrottleDecision `json:"throttle"`
+	// DelayMillis is how long the answer was held back, in milliseconds,
+	// when Throttle is ThrottleDelayed.
+	DelayMillis int64 `json:"delay_ms,omitempty"`
 }
+
+// ThrottleDecision is what the failed-login throttle decided about one
+// authentication attempt.
+type ThrottleDecision string
+
+// The throttle's decisions.
+const (
+	// ThrottleNone: the attempt was answered at normal speed.
+	ThrottleNone ThrottleDecision = "none"
+	// ThrottleDelayed: the answer was held back because the address had
+	// failed before.
+	ThrottleDelayed ThrottleDecision = "delayed"
+	// ThrottleRefused: the attempt was refused without checking the
+	// password (<temporary-auth-failure/>, RFC 6120 section 6.5.12).
+	ThrottleRefused ThrottleDecision = "refused"
+	// ThrottleUnrecorded: written by an xmppd that did not record the
+	// decision (session.auth_failed schema 1).
+	ThrottleUnrecorded ThrottleDecision = "unrecorded"
+)
 
 // PresenceAvailable records available presence broadcast by a resource
 // (RFC 6121 4.2 and 4.4), with the stanza kept whole.
@@ -338,7 +364,7 @@ func (PreapprovalSet) SchemaVersion() int      { return 1 }
 func (PreapprovalCleared) SchemaVersion() int  { return 1 }
 func (SessionStarted) SchemaVersion() int      { return 1 }
 func (SessionEnded) SchemaVersion() int        { return 2 }
-func (AuthFailed) SchemaVersion() int          { return 1 }
+func (AuthFailed) SchemaVersion() int          { return 2 }
 func (PresenceAvailable) SchemaVersion() int   { return 1 }
 func (PresenceUnavailable) SchemaVersion() int { return 1 }
 func (DirectedPresence) SchemaVersion() int    { return 1 }

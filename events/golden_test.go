@@ -37,13 +37,17 @@ var upcastGolden = map[string]events.Payload{
 	// schema 1's free-text reason, not one xmppd wrote, is kept in
 	// Detail under cause "unknown".
 	"session.ended.v1.json": events.SessionEnded{Resource: "sample-Resource-ñ", Cause: events.EndUnknown, Detail: "sample-Reason-ñ"},
+	// schema 1 did not record the throttle's decision.
+	"session.auth_failed.v1.json": events.AuthFailed{Username: "sample-Username-ñ", Mechanism: "sample-Mechanism-ñ",
+		ClientAddr: "sample-ClientAddr-ñ", Condition: "sample-Condition-ñ", Throttle: events.ThrottleUnrecorded},
 }
 
 // frozenGolden pins the bytes of every old version's golden file: they
 // record what a released xmppd wrote, and neither -update nor a hand edit
 // may change them.
 var frozenGolden = map[string]string{
-	"session.ended.v1.json": "e2dfa06b9484b271ca85c666cabe9688416e02cdc3004e019c4021dc127c729e",
+	"session.ended.v1.json":       "e2dfa06b9484b271ca85c666cabe9688416e02cdc3004e019c4021dc127c729e",
+	"session.auth_failed.v1.json": "e5920e1dcf3c6e1c601bfb354976cad935992edeff0fedff3731dcae145eb81f",
 }
 
 // goldenName is "<type>.v<schema>.json".
@@ -212,6 +216,9 @@ func sampleOf(zero events.Payload) events.Payload {
 	case events.SessionEnded:
 		return events.SessionEnded{Resource: "sample-Resource-ñ", Cause: events.EndStreamError,
 			Condition: "policy-violation", Detail: "stanza too large ñ"}
+	case events.AuthFailed:
+		return events.AuthFailed{Username: "sample-Username-ñ", Mechanism: "PLAIN", ClientAddr: "192.0.2.7:50122",
+			Condition: "not-authorized", Throttle: events.ThrottleDelayed, DelayMillis: 4000}
 	}
 	v := reflect.New(reflect.TypeOf(zero)).Elem()
 	fill(v, zero.EventType())

@@ -20,6 +20,7 @@ import (
 // steps stay as they were and a new step is added after them.
 func registerUpcasters(c *Codec) {
 	c.RegisterUpcaster(TypeSessionEnded, 1, upcastSessionEndedV1)
+	c.RegisterUpcaster(TypeAuthFailed, 1, upcastAuthFailedV1)
 }
 
 // sessionEndedV1 is session.ended schema 1, as xmppd wrote it until
@@ -124,4 +125,38 @@ func upcastSessionEndedV1(data json.RawMessage) (json.RawMessage, error) {
 	r := v1EndReasonOf(v1.Reason)
 	// Only decoded, never stored: any valid JSON of the shape will do.
 	return gojson.Marshal(sessionEndedV2{Resource: v1.Resource, Cause: string(r.cause), Condition: r.condition, Detail: v1.Reason})
+}
+
+// authFailedV1 is session.auth_failed schema 1, as xmppd wrote it until
+// schema 2: no throttle decision.
+type authFailedV1 struct {
+	Username   string `json:"username"`
+	Mechanism  string `json:"mechanism"`
+	ClientAddr string `json:"addr"`
+	Condition  string `json:"condition"`
+}
+
+// authFailedV2 is session.auth_failed schema 2 (AuthFailed when this step
+// was written).
+type authFailedV2 struct {
+	Username    string `json:"username"`
+	Mechanism   string `json:"mechanism"`
+	ClientAddr  string `json:"addr"`
+	Condition   string `json:"condition"`
+	Throttle    string `json:"throttle"`
+	DelayMillis int64  `json:"delay_ms,omitempty"`
+}
+
+// upcastAuthFailedV1 turns session.auth_failed schema 1 into schema 2.
+// Schema 1 did not say what the throttle decided, and it cannot be
+// guessed: its <temporary-auth-failure/> was either the old throttle's
+// refusal or a credentials lookup that failed. So the decision reads
+// ThrottleUnrecorded, never a guess.
+func upcastAuthFailedV1(data json.RawMessage) (json.RawMessage, error) {
+	var v1 authFailedV1
+	if err := gojson.Unmarshal(data, &v1); err != nil {
+		return nil, fmt.Errorf("session.auth_failed schema 1: %w", err)
+	}
+	return gojson.Marshal(authFailedV2{Username: v1.Username, Mechanism: v1.Mechanism,
+		ClientAddr: v1.ClientAddr, Condition: v1.Condition, Throttle: string(ThrottleUnrecorded)})
 }

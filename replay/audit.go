@@ -173,7 +173,7 @@ func entryOf(e *events.Envelope, cat string) (Entry, error) {
 		en.Resource, en.Cause, en.Condition, en.Detail = p.Resource, string(p.Cause), p.Condition, p.Detail
 		en.Text = fmt.Sprintf("session ended: resource %s (%s)", p.Resource, endWords(p))
 	case events.AuthFailed:
-		en.Text = fmt.Sprintf("authentication failed: %s from %s (%s)", p.Mechanism, p.ClientAddr, p.Condition)
+		en.Text = fmt.Sprintf("authentication failed: %s from %s (%s%s)", p.Mechanism, p.ClientAddr, p.Condition, throttleWords(p))
 	case events.PresenceAvailable:
 		en.Resource = p.Resource
 		en.Text = fmt.Sprintf("presence from %s: %s", p.Resource, presenceWords(Resource{Show: p.Show, Status: p.Status, Priority: p.Priority}))
@@ -252,4 +252,17 @@ func bareOf(addr string) string {
 		return addr
 	}
 	return j.Bare().String()
+}
+
+// throttleWords says what the failed-login throttle did to an attempt,
+// after its condition: nothing when it answered at normal speed or when
+// the event predates the record (schema 1).
+func throttleWords(p events.AuthFailed) string {
+	switch p.Throttle {
+	case events.ThrottleDelayed:
+		return fmt.Sprintf("; throttled: answer delayed %s", time.Duration(p.DelayMillis)*time.Millisecond)
+	case events.ThrottleRefused:
+		return "; throttled: refused without checking the password"
+	}
+	return ""
 }

@@ -79,6 +79,11 @@ type Config struct {
 	// bare domain. The ping and disco#info features are always included.
 	ServerFeatures []string
 	Identities     []Identity
+
+	// Throttle tunes the failed-login throttle used when Deps.Throttle is
+	// nil (see MemoryThrottle). Its MaxDelay must stay below
+	// NegotiationTimeout.
+	Throttle ThrottleConfig
 }
 
 // DefaultFeatures are RFC 6121's roster versioning (2.6.1) and
@@ -120,6 +125,14 @@ func (c *Config) setDefaults() {
 	}
 	if len(c.Identities) == 0 {
 		c.Identities = []Identity{{Category: "server", Type: "im", Name: "xmppd"}}
+	}
+	// The throttle's default delays fit in a short negotiation timeout
+	// (tests use them); delays set explicitly are checked by Validate.
+	if c.Throttle.MaxDelay == 0 && DefaultThrottleMaxDelay >= c.NegotiationTimeout {
+		c.Throttle.MaxDelay = c.NegotiationTimeout / 2
+		if c.Throttle.BaseDelay == 0 && DefaultThrottleBaseDelay > c.Throttle.MaxDelay {
+			c.Throttle.BaseDelay = c.Throttle.MaxDelay
+		}
 	}
 }
 
@@ -165,6 +178,12 @@ func (c Config) Validate() error {
 		if f == nil || f.Name.Space == "" {
 			errs = append(errs, fmt.Errorf("c2s: config: feature %d has no namespace", i))
 		}
+	}
+	if err := c.Throttle.Validate(); err != nil {
+		errs = append(errs, err)
+	} else if th := withThrottleDefaults(c.Throttle); th.MaxDelay >= c.NegotiationTimeout {
+		// A delay the negotiation deadline cuts short answers nothing.
+		errs = append(errs, fmt.Errorf("c2s: config: throttle MaxDelay %s is not below the negotiation timeout %s", th.MaxDelay, c.NegotiationTimeout))
 	}
 	return errors.Join(errs...)
 }

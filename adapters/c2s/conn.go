@@ -38,6 +38,9 @@ type conn struct {
 	user         string // PRECIS-normalised localpart, once authenticated
 	mech         string
 	authFailures int
+
+	deadline  time.Time       // of the negotiation
+	throttled ThrottleVerdict // the throttle's decision on the current SASL attempt
 }
 
 func newConn(srv *Server, ctx context.Context, raw net.Conn, direct bool) *conn {
@@ -100,7 +103,8 @@ func (c *conn) freshDecoder() {
 // would otherwise keep until enough collections shrank it. The caller
 // holds a count in srv.wg for the duration of serve.
 func (c *conn) serve() {
-	c.raw.SetDeadline(c.srv.now().Add(c.srv.cfg.NegotiationTimeout))
+	c.deadline = c.srv.now().Add(c.srv.cfg.NegotiationTimeout)
+	c.raw.SetDeadline(c.deadline)
 	sess, err := c.negotiate()
 	if err != nil {
 		defer c.srv.forget(c)

@@ -2,6 +2,7 @@ package c2s
 
 import (
 	"context"
+	"time"
 
 	"xmppd/events"
 )
@@ -58,15 +59,27 @@ type Credentials interface {
 
 // AuthObserver hears of every failed authentication, for the event log.
 // It is called from the connection's goroutine and must not block long.
-// condition is the SASL failure condition sent (e.g. "not-authorized").
 type AuthObserver interface {
-	AuthFailed(ctx context.Context, username, mechanism, addr, condition string)
+	AuthFailed(ctx context.Context, f AuthFailure)
 }
 
-// Throttle decides whether an authentication attempt may proceed and
-// learns the outcome of each. addr is the client's IP address (no port);
-// username is "" when not yet known. Safe for concurrent use.
+// AuthFailure is one failed SASL exchange.
+type AuthFailure struct {
+	Username  string // as the client sent it, truncated; "" if none
+	Mechanism string // as the client named it, truncated
+	Addr      string // the client's ip:port
+	Condition string // the SASL failure condition sent (e.g. "not-authorized")
+	// Throttle is what the failed-login throttle decided, and Delay how
+	// long the answer was held back.
+	Throttle events.ThrottleDecision
+	Delay    time.Duration
+}
+
+// Throttle decides how an authentication attempt is answered and learns
+// the outcome of each. addr is the client's IP address (no port);
+// username is "" when not yet known. Check may be called twice for one
+// attempt (before and after the name is known). Safe for concurrent use.
 type Throttle interface {
-	Allow(addr, username string) bool
+	Check(addr, username string) ThrottleVerdict
 	Record(addr, username string, ok bool)
 }

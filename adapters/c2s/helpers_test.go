@@ -124,10 +124,10 @@ type failureLog struct {
 	list []string // "user mech condition"
 }
 
-func (f *failureLog) AuthFailed(_ context.Context, user, mech, addr, cond string) {
+func (f *failureLog) AuthFailed(_ context.Context, af c2s.AuthFailure) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.list = append(f.list, user+" "+mech+" "+cond)
+	f.list = append(f.list, af.Username+" "+af.Mechanism+" "+af.Condition+" "+string(af.Throttle))
 }
 
 func (f *failureLog) all() []string {

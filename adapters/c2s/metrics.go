@@ -14,7 +14,16 @@ type Metrics interface {
 	AuthFailed(mechanism string)
 }
 
+// ThrottleMetrics is what a Metrics may also count: each decision of the
+// failed-login throttle that changed how an attempt was answered,
+// "delayed" or "refused". Found by type assertion; same rules as Metrics.
+type ThrottleMetrics interface {
+	AuthThrottled(decision string)
+}
+
 type nopMetrics struct{}
+
+func (nopMetrics) AuthThrottled(string) {}
 
 func (nopMetrics) StanzaIn(string)   {}
 func (nopMetrics) StanzaOut(string)  {}

@@ -42,8 +42,8 @@ func (p *plain) step(msg []byte) ([]byte, bool, *saslError) {
 	if serr := p.c.checkAuthzid(string(parts[0]), user); serr != nil {
 		return nil, false, serr
 	}
-	if !p.c.srv.throttle.Allow(p.c.ip, user) {
-		return nil, false, failSASL("temporary-auth-failure", user, errors.New("account throttled"))
+	if serr := p.c.throttleGate(user, false); serr != nil {
+		return nil, false, serr
 	}
 	password, err := precis.OpaqueString.String(string(parts[2]))
 	if err != nil {

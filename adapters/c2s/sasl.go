@@ -11,6 +11,7 @@ import (
 
 	"xmppd/adapters/xmlnode"
 	"xmppd/domain"
+	"xmppd/events"
 )
 
 // Mechanism names as advertised, strongest first. No -PLUS variants:
@@ -53,6 +54,7 @@ type serverMech interface {
 // client may retry, until MaxAuthAttempts, which ends the stream.
 func (c *conn) authenticate(auth *xmlnode.Element) (ok bool, err error) {
 	name := auth.Attr("mechanism")
+	c.throttled = ThrottleVerdict{Decision: events.ThrottleNone}
 	out, user, serr := c.exchange(name, auth)
 	if serr == nil {
 		c.user = user
@@ -74,7 +76,8 @@ func (c *conn) authenticate(auth *xmlnode.Element) (ok bool, err error) {
 	if serr.cond == "not-authorized" {
 		c.srv.throttle.Record(c.ip, serr.user, false)
 	}
-	c.srv.observer.AuthFailed(c.ctx, truncate(serr.user, 256), truncate(name, 32), c.addr, serr.cond)
+	c.srv.observer.AuthFailed(c.ctx, AuthFailure{Username: truncate(serr.user, 256), Mechanism: truncate(name, 32),
+		Addr: c.addr, Condition: serr.cond, Throttle: c.throttled.Decision, Delay: c.throttled.Delay})
 	c.srv.metrics.AuthFailed(mechanismLabel(name))
 	c.srv.log.Debug("c2s: authentication failed", "addr", c.addr, "mechanism", name, "condition", serr.cond)
 	if err := c.saslFailure(serr.cond); err != nil {
@@ -85,8 +88,8 @@ func (c *conn) authenticate(auth *xmlnode.Element) (ok bool, err error) {
 
 // exchange runs the challenge/response loop of one mechanism.
 func (c *conn) exchange(name string, auth *xmlnode.Element) ([]byte, string, *saslError) {
-	if !c.srv.throttle.Allow(c.ip, "") {
-		return nil, "", failSASL("temporary-auth-failure", "", errors.New("address throttled"))
+	if serr := c.throttleGate("", true); serr != nil {
+		return nil, "", serr
 	}
 	var m serverMech
 	switch name {

@@ -120,7 +120,7 @@ func TestSASLMechanisms(t *testing.T) {
 		})
 	}
 	// Every failure was reported with the account and condition.
-	want := []string{"alice SCRAM-SHA-256 not-authorized", "alice SCRAM-SHA-1 not-authorized", "alice PLAIN not-authorized"}
+	want := []string{"alice SCRAM-SHA-256 not-authorized none", "alice SCRAM-SHA-1 not-authorized none", "alice PLAIN not-authorized none"}
 	if got := ts.failures.all(); !slices.Equal(got, want) {
 		t.Fatalf("observer saw %v, want %v", got, want)
 	}
@@ -176,34 +176,46 @@ func TestSASLFailureConditions(t *testing.T) {
 }
 
 // Throttling (DESIGN: failed logins throttled per address and account):
-// after MaxFailures failures, even the right password is refused with
-// <temporary-auth-failure/> (RFC 6120 section 6.5.12) until the backoff.
-func TestThrottleRefusesAfterFailures(t *testing.T) {
-	now := time.Unix(1_000_000, 0)
-	clock := func() time.Time { return now }
-	ts := startServer(t, func(_ *c2s.Config, d *c2s.Deps) {
-		d.Throttle = c2s.NewMemoryThrottle(c2s.ThrottleConfig{MaxFailures: 2, Window: time.Minute, Backoff: time.Minute, Now: clock})
+// past FreeFailures, the answers to that address wait (the right password
+// too, and it still succeeds); past RefuseAfter, the address is refused
+// with <temporary-auth-failure/> (RFC 6120 section 6.5.12) without its
+// password being checked. The observer hears each decision.
+func TestThrottleDelaysThenRefuses(t *testing.T) {
+	const delay = 150 * time.Millisecond
+	ts := startServer(t, func(cfg *c2s.Config, _ *c2s.Deps) {
+		cfg.Throttle = c2s.ThrottleConfig{FreeFailures: 1, AddrFreeFailures: 2, BaseDelay: delay, MaxDelay: delay,
+			RefuseAfter: 3, RefuseFor: time.Minute, Window: time.Minute}
 	})
-	c := dialRaw(t, ts.srv.StartTLSAddr())
-	c.open()
-	c.startTLS(ts.clientTLS())
-	c.open()
-	for i := 0; i < 2; i++ {
-		if el := c.auth(sasl.Plain, "bob", "guess"); el.Child("not-authorized", "") == nil {
-			t.Fatalf("attempt %d: %s", i, el)
-		}
+	login := func(user, pass string) (*xmlnode.Element, time.Duration) {
+		c := dialRaw(t, ts.srv.StartTLSAddr())
+		c.open()
+		c.startTLS(ts.clientTLS())
+		c.open()
+		start := time.Now()
+		el := c.auth(sasl.Plain, user, pass)
+		return el, time.Since(start)
 	}
-	// A new connection from the same address, with the right password.
-	c2 := dialRaw(t, ts.srv.StartTLSAddr())
-	c2.open()
-	c2.startTLS(ts.clientTLS())
-	c2.open()
-	if el := c2.auth(sasl.ScramSha256, "bob", "hunter2"); el.Child("temporary-auth-failure", "") == nil {
-		t.Fatalf("throttled attempt: %s", el)
+	// First failure: answered at once.
+	if el, took := login("bob", "guess"); el.Child("not-authorized", "") == nil || took >= delay {
+		t.Fatalf("first failure: %s after %s", el, took)
 	}
-	got := ts.failures.all()
-	if len(got) != 3 || got[2] != " SCRAM-SHA-256 temporary-auth-failure" {
-		t.Fatalf("observer: %q", got)
+	// Second: delayed, then not-authorized.
+	if el, took := login("bob", "guess"); el.Child("not-authorized", "") == nil || took < delay {
+		t.Fatalf("second failure: %s after %s, want a delay of %s", el, took, delay)
+	}
+	// The right password from this address now waits too, and succeeds.
+	if el, took := login("bob", "hunter2"); el.Name.Local != "success" || took < delay {
+		t.Fatalf("right password after failures: %s after %s", el, took)
+	}
+	// A third failure reaches RefuseAfter: refused, even the right
+	// password, and at once.
+	login("alice", "guess")
+	if el, took := login("bob", "hunter2"); el.Child("temporary-auth-failure", "") == nil || took >= delay {
+		t.Fatalf("refused address: %s after %s", el, took)
+	}
+	want := []string{"bob PLAIN not-authorized none", "bob PLAIN not-authorized delayed", "alice PLAIN not-authorized delayed", " PLAIN temporary-auth-failure refused"}
+	if got := ts.failures.all(); !slices.Equal(got, want) {
+		t.Fatalf("observer: %q, want %q", got, want)
 	}
 }
 

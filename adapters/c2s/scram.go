@@ -99,8 +99,8 @@ func (s *scram) clientFirst(msg string) ([]byte, *saslError) {
 	if serr := s.c.checkAuthzid(authzid, user); serr != nil {
 		return nil, serr
 	}
-	if !s.c.srv.throttle.Allow(s.c.ip, user) {
-		return nil, failSASL("temporary-auth-failure", user, errors.New("account throttled"))
+	if serr := s.c.throttleGate(user, false); serr != nil {
+		return nil, serr
 	}
 	s.keys, s.found, err = s.c.srv.scramKeys(s.c.ctx, user, s.mech)
 	if err != nil {

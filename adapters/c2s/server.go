@@ -25,7 +25,7 @@ type Deps struct {
 	Observer AuthObserver
 	// Metrics counts stanzas and failed logins; nil: none.
 	Metrics Metrics
-	// Throttle; nil: a MemoryThrottle with its defaults.
+	// Throttle; nil: a MemoryThrottle with Config.Throttle.
 	Throttle Throttle
 	// Logger; nil: discard.
 	Logger *slog.Logger
@@ -41,6 +41,7 @@ type Server struct {
 	creds    Credentials
 	observer AuthObserver
 	metrics  Metrics
+	tmetrics ThrottleMetrics
 	throttle Throttle
 	log      *slog.Logger
 	now      func() time.Time
@@ -94,8 +95,16 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if s.metrics == nil {
 		s.metrics = nopMetrics{}
 	}
+	s.tmetrics, _ = s.metrics.(ThrottleMetrics)
+	if s.tmetrics == nil {
+		s.tmetrics = nopMetrics{}
+	}
 	if s.throttle == nil {
-		s.throttle = NewMemoryThrottle(ThrottleConfig{})
+		th := cfg.Throttle
+		if th.Now == nil {
+			th.Now = deps.Now
+		}
+		s.throttle = NewMemoryThrottle(th)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -141,4 +150,4 @@ func (s *Server) scramKeys(ctx context.Context, user, mech string) (events.Scram
 
 type nopObserver struct{}
 
-func (nopObserver) AuthFailed(context.Context, string, string, string, string) {}
+func (nopObserver) AuthFailed(context.Context, AuthFailure) {}

@@ -42,6 +42,9 @@ type HeadFunc func(ctx context.Context) (uint64, error)
 var (
 	kinds      = []string{"message", "presence", "iq"}
 	mechanisms = []string{"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", "other"}
+	// throttleDecisions are the failed-login throttle's decisions that
+	// change an answer (events.ThrottleDelayed, events.ThrottleRefused).
+	throttleDecisions = []string{"delayed", "refused"}
 )
 
 // Metrics holds xmppd's metrics in its own registry. Its counting methods
@@ -53,6 +56,7 @@ type Metrics struct {
 
 	stanzasIn, stanzasOut [3]prometheus.Counter // by kinds' index
 	authFailures          *prometheus.CounterVec
+	authThrottled         *prometheus.CounterVec
 	appendSeconds         prometheus.Histogram
 	commitEvents          prometheus.Histogram
 	commitSeconds         prometheus.Histogram
@@ -82,6 +86,13 @@ func New() *Metrics {
 	for _, mech := range mechanisms {
 		m.authFailures.WithLabelValues(mech)
 	}
+	m.authThrottled = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "xmppd_auth_throttled_total",
+		Help: "Login attempts the failed-login throttle answered late (decision delayed) or refused without checking the password (decision refused).",
+	}, []string{"decision"})
+	for _, d := range throttleDecisions {
+		m.authThrottled.WithLabelValues(d)
+	}
 	latency := prometheus.ExponentialBuckets(0.0005, 2, 14) // 0.5ms to ~4s
 	m.appendSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "xmppd_store_append_seconds",
@@ -102,7 +113,7 @@ func New() *Metrics {
 		Name: "xmppd_store_write_failures_total",
 		Help: "Write transactions the store failed to commit (a batch of appends, or indexing the log's tail; not its health probes).",
 	})
-	m.reg.MustRegister(in, out, m.authFailures, m.appendSeconds, m.commitEvents, m.commitSeconds, m.writeFailures,
+	m.reg.MustRegister(in, out, m.authFailures, m.authThrottled, m.appendSeconds, m.commitEvents, m.commitSeconds, m.writeFailures,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -142,6 +153,17 @@ func (m *Metrics) AuthFailed(mechanism string) {
 		}
 	}
 	m.authFailures.WithLabelValues("other").Inc()
+}
+
+// AuthThrottled counts a decision of the failed-login throttle
+// (c2s.ThrottleMetrics); an unknown decision is not a label value.
+func (m *Metrics) AuthThrottled(decision string) {
+	for _, known := range throttleDecisions {
+		if decision == known {
+			m.authThrottled.WithLabelValues(decision).Inc()
+			return
+		}
+	}
 }
 
 // Appended observes one durable append's wait (sqlite.Observer).

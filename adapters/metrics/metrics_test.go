@@ -22,6 +22,7 @@ var _ interface {
 	StanzaIn(string)
 	StanzaOut(string)
 	AuthFailed(string)
+	AuthThrottled(string)
 	Appended(time.Duration)
 	Committed(int, time.Duration)
 	CommitFailed()

@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 	"mellium.im/xmpp/jid"
+
+	"xmppd/adapters/c2s"
 )
 
 // Config is xmppd's whole configuration. Every key can be set in the YAML
@@ -74,9 +76,70 @@ type MetricsConf struct {
 	Pprof bool   `mapstructure:"pprof"`
 }
 
-// AuthConfig tunes credential storage.
+// AuthConfig tunes credential storage and the failed-login throttle.
 type AuthConfig struct {
-	ScramIterations int `mapstructure:"scram_iterations"`
+	ScramIterations int            `mapstructure:"scram_iterations"`
+	Throttle        ThrottleConfig `mapstructure:"throttle"`
+}
+
+// ThrottleConfig is auth.throttle: c2s.ThrottleConfig's keys.
+type ThrottleConfig struct {
+	FreeFailures      int           `mapstructure:"free_failures"`
+	AddrFreeFailures  int           `mapstructure:"addr_free_failures"`
+	BaseDelay         time.Duration `mapstructure:"base_delay"`
+	MaxDelay          time.Duration `mapstructure:"max_delay"`
+	RefuseAfter       int           `mapstructure:"refuse_after"`
+	RefuseFor         time.Duration `mapstructure:"refuse_for"`
+	Window            time.Duration `mapstructure:"window"`
+	MaxDelayedPerAddr int           `mapstructure:"max_delayed_per_addr"`
+}
+
+// c2s is the throttle's configuration for the c2s package.
+func (t ThrottleConfig) c2s() c2s.ThrottleConfig {
+	return c2s.ThrottleConfig{
+		FreeFailures: t.FreeFailures, AddrFreeFailures: t.AddrFreeFailures,
+		BaseDelay: t.BaseDelay, MaxDelay: t.MaxDelay,
+		RefuseAfter: t.RefuseAfter, RefuseFor: t.RefuseFor, Window: t.Window,
+		MaxDelayedPerAddr: t.MaxDelayedPerAddr,
+	}
+}
+
+// validate names the keys: zero is not "the default" in the file (the
+// defaults are in defaults()), so every value must be positive, and the
+// delays must fit in c2s's negotiation timeout, which bounds each wait.
+func (t ThrottleConfig) validate() []error {
+	var errs []error
+	for _, f := range []struct {
+		key string
+		v   int
+	}{{"free_failures", t.FreeFailures}, {"addr_free_failures", t.AddrFreeFailures},
+		{"refuse_after", t.RefuseAfter}, {"max_delayed_per_addr", t.MaxDelayedPerAddr}} {
+		if f.v < 1 {
+			errs = append(errs, fmt.Errorf("auth.throttle.%s %d must be at least 1", f.key, f.v))
+		}
+	}
+	for _, f := range []struct {
+		key string
+		v   time.Duration
+	}{{"base_delay", t.BaseDelay}, {"max_delay", t.MaxDelay}, {"refuse_for", t.RefuseFor}, {"window", t.Window}} {
+		if f.v <= 0 {
+			errs = append(errs, fmt.Errorf("auth.throttle.%s %s must be positive", f.key, f.v))
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	if t.MaxDelay < t.BaseDelay {
+		errs = append(errs, fmt.Errorf("auth.throttle.max_delay %s is below auth.throttle.base_delay %s", t.MaxDelay, t.BaseDelay))
+	}
+	if t.MaxDelay >= c2s.DefaultNegotiationTimeout {
+		errs = append(errs, fmt.Errorf("auth.throttle.max_delay %s must be below the %s negotiation timeout, which ends a login that waits longer", t.MaxDelay, c2s.DefaultNegotiationTimeout))
+	}
+	if t.RefuseAfter <= t.FreeFailures || t.RefuseAfter <= t.AddrFreeFailures {
+		errs = append(errs, fmt.Errorf("auth.throttle.refuse_after %d must be above free_failures %d and addr_free_failures %d: an address is slowed long before it is refused",
+			t.RefuseAfter, t.FreeFailures, t.AddrFreeFailures))
+	}
+	return errs
 }
 
 func defaults() map[string]any {
@@ -107,6 +170,15 @@ func defaults() map[string]any {
 
 		// serve refuses an altered log unless this is on (startup.go).
 		"store.accept_altered_log": false,
+
+		"auth.throttle.free_failures":        c2s.DefaultThrottleFreeFailures,
+		"auth.throttle.addr_free_failures":   c2s.DefaultThrottleAddrFreeFailures,
+		"auth.throttle.base_delay":           c2s.DefaultThrottleBaseDelay,
+		"auth.throttle.max_delay":            c2s.DefaultThrottleMaxDelay,
+		"auth.throttle.refuse_after":         c2s.DefaultThrottleRefuseAfter,
+		"auth.throttle.refuse_for":           c2s.DefaultThrottleRefuseFor,
+		"auth.throttle.window":               c2s.DefaultThrottleWindow,
+		"auth.throttle.max_delayed_per_addr": c2s.DefaultThrottleMaxDelayed,
 	}
 }
 
@@ -148,6 +220,7 @@ func (c *Config) Validate() error {
 	if c.Auth.ScramIterations < 4096 {
 		errs = append(errs, fmt.Errorf("auth.scram_iterations %d is below 4096", c.Auth.ScramIterations))
 	}
+	errs = append(errs, c.Auth.Throttle.validate()...)
 	if c.C2S.MaxStanzaBytes < 10000 {
 		// RFC 6120 13.12: the limit MUST be at least 10000 bytes.
 		errs = append(errs, fmt.Errorf("c2s.max_stanza_bytes %d is below RFC 6120's minimum of 10000", c.C2S.MaxStanzaBytes))

@@ -99,6 +99,7 @@ func (a *app) serve(ctx context.Context) error {
 			QueueLen:       c.C2S.QueueLen,
 			QueueBytes:     c.C2S.QueueBytes,
 			WriteTimeout:   c.C2S.WriteTimeout,
+			Throttle:       c.Auth.Throttle.c2s(),
 		},
 		Offline: offlineLimit(c.Offline),
 		Logger:  log,
