@@ -86,7 +86,7 @@ func (s *Server) recordPendingEnds(ctx context.Context, bare, resource string) e
 // endRetryMin and endRetryMax bound the wait between retries.
 const (
 	endRetryMin = 500 * time.Millisecond
-	endRetryMax = 10 * time.Second
+	endRetryMax = 5 * time.Second
 )
 
 // retryEnds retries the pending ends until ctx is done, backing off while

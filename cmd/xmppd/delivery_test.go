@@ -257,3 +257,117 @@ func TestMessagesToAClosingSessionAreNotLost(t *testing.T) {
 	}
 	t.Logf("%d messages written to the closing session's connection, %d stored and delivered at the next login", written, total-written)
 }
+
+// TestFullDiskBouncesWhatCannotBeStored is issue 10's defect 3: with the
+// disk full, a message for an offline user cannot be stored, so its
+// sender gets it back as an error, <resource-constraint/> of type wait
+// (RFC 6120 8.3.3.18: the server lacks the resources; try later), not
+// silence. Once the disk has room the same message is stored and
+// delivered at the next login.
+func TestFullDiskBouncesWhatCannotBeStored(t *testing.T) {
+	data := fullDiskDir(t)
+	dir := t.TempDir()
+	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "alice-pw", "--data-dir", data)
+	mustRun(t, dir, "", "user", "add", "bob@localhost", "--password", "bob-pw", "--data-dir", data)
+	srv := startServe(t, dir, "XMPPD_DATA_DIR="+data)
+
+	bob := dialXMPP(t, srv.directTLS)
+	bob.login("bob", "bob-pw", "desk")
+	bob.pingJID("bob@localhost", "up")
+	release := fillDisk(t, data)
+	defer release()
+
+	bob.send(`<message type='chat' to='alice@localhost' id='full1'><body>on a full disk</body></message>`)
+	n := bob.await("message", "full1")
+	if typ, cond := stanzaError(n); n.attr("type") != "error" || typ != "wait" || cond != "resource-constraint" {
+		t.Fatalf("message to an offline user on a full disk came back as type %q, error %q/%q; want error wait/resource-constraint: %+v", n.attr("type"), typ, cond, n)
+	}
+
+	release()
+	eventually(t, "/healthz to be 200 once the disk has room", func() bool {
+		code, _ := httpGet(t, "http://"+srv.metrics+"/healthz")
+		return code == 200
+	})
+	bob.send(`<message type='chat' to='alice@localhost' id='room1'><body>with room</body></message>`)
+	bob.pingJID("alice@localhost", "stored")
+
+	alice := dialXMPP(t, srv.directTLS)
+	alice.login("alice", "alice-pw", "phone")
+	alice.send(`<presence/>`)
+	if m := alice.await("message", ""); m.attr("id") != "room1" {
+		t.Errorf("alice got %+v first; want the message sent once the disk had room (the bounced one is not stored)", m)
+	}
+	alice.pingJID("alice@localhost", "end")
+}
+
+// TestFullDiskSessionEndRecordedOnceTheStoreTakesWrites is issue 10's
+// defect 4: a session that ends while the store refuses writes is no
+// ghost. Messages to it are not dropped (its account has no other
+// resource, storage fails, so they bounce), and once the disk has room
+// its end is recorded and broadcast: the contact it sent directed
+// presence to gets its unavailable presence (RFC 6121 4.6.3), and the
+// log holds session.ended.
+func TestFullDiskSessionEndRecordedOnceTheStoreTakesWrites(t *testing.T) {
+	data := fullDiskDir(t)
+	dir := t.TempDir()
+	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "alice-pw", "--data-dir", data)
+	mustRun(t, dir, "", "user", "add", "bob@localhost", "--password", "bob-pw", "--data-dir", data)
+	srv := startServe(t, dir, "XMPPD_DATA_DIR="+data)
+
+	bob := dialXMPP(t, srv.directTLS)
+	bob.login("bob", "bob-pw", "desk")
+	bob.send(`<presence/>`)
+	bob.pingJID("bob@localhost", "available")
+	alice := dialXMPP(t, srv.directTLS)
+	alice.login("alice", "alice-pw", "phone")
+	alice.send(`<presence/>`)
+	alice.send(`<presence to='bob@localhost'/>`)
+	for {
+		p := bob.await("presence", "")
+		if p.attr("from") == "alice@localhost/phone" && p.attr("type") == "" {
+			break
+		}
+	}
+
+	release := fillDisk(t, data)
+	defer release()
+	alice.send(`</stream:stream>`)
+	for {
+		if _, err := alice.tryNext(5 * time.Second); err != nil {
+			break // the server closed its side: the session is over
+		}
+	}
+
+	bob.send(`<message type='chat' to='alice@localhost/phone' id='ghost1'><body>are you there?</body></message>`)
+	var n xmlNode
+	for n.attr("id") != "ghost1" {
+		var err error
+		if n, err = bob.tryNext(15 * time.Second); err != nil {
+			t.Fatalf("no answer to the message for the ended session (%v); server log:\n%s", err, srv.log())
+		}
+	}
+	if typ, cond := stanzaError(n); n.attr("type") != "error" || typ != "wait" || cond != "resource-constraint" {
+		t.Fatalf("message to the ended session on a full disk came back as type %q, error %q/%q; want error wait/resource-constraint", n.attr("type"), typ, cond)
+	}
+
+	release()
+	for {
+		p, err := bob.tryNext(20 * time.Second)
+		if err != nil {
+			t.Fatalf("bob never got alice's unavailable presence once the disk had room (%v); server log:\n%s", err, srv.log())
+		}
+		if p.XMLName.Local == "presence" && p.attr("from") == "alice@localhost/phone" && p.attr("type") == "unavailable" {
+			break
+		}
+	}
+	srv.stop(t, syscall.SIGTERM)
+	ended := 0
+	for _, e := range readJSONL(t, mustRun(t, dir, "", "export", "--data-dir", data).stdout) {
+		if e.Type == "session.ended" && e.Stream == "presence-alice@localhost" {
+			ended++
+		}
+	}
+	if ended != 1 {
+		t.Errorf("alice's session ended %d times in the log, want once", ended)
+	}
+}
