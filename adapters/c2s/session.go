@@ -47,6 +47,8 @@ type Session struct {
 	closing bool
 	final   []byte
 	why     End // why closing began
+
+	idleDeadline time.Time // the Config.ReadTimeout deadline last set; zero without one
 }
 
 func newSession(c *conn, j jid.JID) *Session {
