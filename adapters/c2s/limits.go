@@ -166,3 +166,27 @@ func (c *countingConn) reset() { c.n = 0 }
 // plaintext that would be taken as sent under TLS (RFC 7590 section 3.1,
 // the class of bug in CVE-2011-0411).
 func (c *countingConn) buffered() int { return c.w - c.r }
+
+// more reads from the network, keeping what is buffered and not yet
+// consumed, for a look ahead (conn.readXMLDecl) of fewer than readChunk
+// bytes.
+func (c *countingConn) more() error {
+	if c.r > 0 {
+		c.w = copy(c.buf[:], c.buf[c.r:c.w])
+		c.r = 0
+	}
+	for {
+		m, err := c.Conn.Read(c.buf[c.w:])
+		c.w += m
+		if m > 0 {
+			return nil
+		}
+		if err != nil {
+			c.readErr = err
+			return err
+		}
+	}
+}
+
+// ahead is what is buffered and not yet consumed.
+func (c *countingConn) ahead() []byte { return c.buf[c.r:c.w] }
