@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -39,6 +40,11 @@ type C2SConfig struct {
 	StartTLSAddr   string `mapstructure:"starttls_addr"`
 	DirectTLSAddr  string `mapstructure:"tls_addr"`
 	MaxStanzaBytes int    `mapstructure:"max_stanza_bytes"`
+	// StanzaTimeout bounds the rest of a stanza once its first byte has
+	// arrived; IdleTimeout closes a bound session that sends nothing at
+	// all for that long. 0 disables either.
+	StanzaTimeout time.Duration `mapstructure:"stanza_timeout"`
+	IdleTimeout   time.Duration `mapstructure:"idle_timeout"`
 }
 
 // TLSConfig names the certificate; empty means a self-signed one kept in
@@ -75,6 +81,8 @@ func defaults() map[string]any {
 		"c2s.starttls_addr":     ":5222",
 		"c2s.tls_addr":          ":5223",
 		"c2s.max_stanza_bytes":  262144,
+		"c2s.stanza_timeout":    "30s",
+		"c2s.idle_timeout":      "0s",
 		"tls.cert":              "",
 		"tls.key":               "",
 		"metrics.addr":          "127.0.0.1:9271",
@@ -118,6 +126,15 @@ func (c *Config) Validate() error {
 	if c.C2S.MaxStanzaBytes < 10000 {
 		// RFC 6120 13.12: the limit MUST be at least 10000 bytes.
 		errs = append(errs, fmt.Errorf("c2s.max_stanza_bytes %d is below RFC 6120's minimum of 10000", c.C2S.MaxStanzaBytes))
+	}
+	for _, t := range []struct {
+		key string
+		d   time.Duration
+	}{{"c2s.stanza_timeout", c.C2S.StanzaTimeout}, {"c2s.idle_timeout", c.C2S.IdleTimeout}} {
+		if key, d := t.key, t.d; d != 0 && d < time.Second {
+			// A bare number is nanoseconds to viper: "30" would cut every client.
+			errs = append(errs, fmt.Errorf("%s %v must be 0 (off) or at least 1s (write it with a unit: 30s, 5m)", key, d))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -75,6 +75,8 @@ func (a *app) serve(ctx context.Context) error {
 			DirectTLSAddr:  c.C2S.DirectTLSAddr,
 			TLS:            &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 			MaxStanzaBytes: c.C2S.MaxStanzaBytes,
+			StanzaTimeout:  c2sTimeout(c.C2S.StanzaTimeout),
+			ReadTimeout:    c.C2S.IdleTimeout,
 		},
 		Logger:  log,
 		Version: version,
@@ -221,4 +223,13 @@ func tuneGC(ctx context.Context, log *slog.Logger) {
 			}
 		}
 	}()
+}
+
+// c2sTimeout maps a configured timeout, where 0 means off, to c2s's
+// convention, where 0 means the default and a negative value off.
+func c2sTimeout(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
