@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"xmppd/adapters/c2s"
 	"xmppd/events"
 )
 
@@ -119,5 +118,3 @@ func TestUndeclaredPrefixClosesStream(t *testing.T) {
 		}
 	})
 }
-
-var _ = c2s.Config{}
