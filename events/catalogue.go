@@ -205,8 +205,10 @@ const (
 	// </stream:stream>: a TCP or TLS error, or a failed write.
 	EndConnectionLost SessionEndCause = "connection_lost"
 	// EndTimeout: the client sent nothing, not even a whitespace
-	// keepalive, within the read timeout; the server sent
-	// <connection-timeout/> (RFC 6120 sections 4.6.1 and 4.9.3.4).
+	// keepalive, within the read timeout, or left a stanza incomplete
+	// for longer than the stanza timeout (Detail then says so); the
+	// server sent <connection-timeout/> (RFC 6120 sections 4.6.1 and
+	// 4.9.3.4).
 	EndTimeout SessionEndCause = "timeout"
 	// EndShutdown: the server shut down; the session was sent
 	// <system-shutdown/> (RFC 6120 section 4.9.3.19).

@@ -20,6 +20,7 @@ const (
 	DefaultKeepalive          = 60 * time.Second
 	DefaultNegotiationTimeout = 60 * time.Second
 	DefaultWriteTimeout       = 30 * time.Second
+	DefaultStanzaTimeout      = 30 * time.Second
 	DefaultMaxAuthAttempts    = 3
 )
 
@@ -62,6 +63,13 @@ type Config struct {
 	// (not even whitespace) for that long, with <connection-timeout/>.
 	// Zero: no idle limit (mobile clients may be silent for a long time).
 	ReadTimeout time.Duration
+	// StanzaTimeout bounds how long the rest of one stanza may take once
+	// its first byte has arrived, in a bound session: a client that stops
+	// in the middle of a stanza is closed with <connection-timeout/> (RFC
+	// 6120 section 4.9.3.4). Whitespace keepalives start no stanza, and a
+	// session with no stanza in progress is not affected (see
+	// ReadTimeout). Negative disables.
+	StanzaTimeout time.Duration
 	// NegotiationTimeout bounds everything from connect to bound resource.
 	NegotiationTimeout time.Duration
 	// WriteTimeout bounds one write to the client.
@@ -116,6 +124,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.StanzaTimeout == 0 {
+		c.StanzaTimeout = DefaultStanzaTimeout
 	}
 	if c.MaxAuthAttempts == 0 {
 		c.MaxAuthAttempts = DefaultMaxAuthAttempts

@@ -25,6 +25,9 @@ type conn struct {
 	cc     *countingConn // what the decoder reads
 	d      *xml.Decoder
 	header []byte // the client's stream header as sent, for freshDecoder
+	// declared: colon-free namespace names the stream header declares,
+	// for the undeclared-prefix check (xmlnode.Limits.Declared).
+	declared []string
 
 	addr string // remote ip:port
 	ip   string // remote ip, the throttle's key
@@ -61,7 +64,7 @@ func (c *conn) restartDecoder(newTransport bool) {
 		c.cc = newCountingConn(c.nc, c.srv.cfg.MaxStanzaBytes)
 	}
 	c.cc.reset()
-	c.d = xml.NewDecoder(c.cc)
+	c.d = newDecoder(c.cc)
 	c.headerSent = false
 	// readHeader stops the recording once the header is read.
 	c.cc.recorded = nil
@@ -82,7 +85,7 @@ func (c *conn) freshDecoder() {
 		return
 	}
 	c.cc.replay = c.header
-	d := xml.NewDecoder(c.cc)
+	d := newDecoder(c.cc)
 	for {
 		tok, err := d.Token()
 		if err != nil {
@@ -198,7 +201,7 @@ func (c *conn) next() (*xmlnode.Element, error) {
 	for {
 		tok, err := c.d.Token()
 		if err != nil {
-			return nil, err
+			return nil, c.decodeErr(err)
 		}
 		switch t := tok.(type) {
 		case xml.CharData:
@@ -226,7 +229,7 @@ func (c *conn) next() (*xmlnode.Element, error) {
 			}
 			el, err := xmlnode.Parse(c.d, t, c.limits())
 			if err != nil {
-				return nil, err
+				return nil, c.decodeErr(err)
 			}
 			if c.cc.n > freshDecoderAfter {
 				c.freshDecoder()
@@ -244,7 +247,7 @@ func (c *conn) next() (*xmlnode.Element, error) {
 }
 
 func (c *conn) limits() xmlnode.Limits {
-	return xmlnode.Limits{MaxDepth: c.srv.cfg.MaxDepth}
+	return xmlnode.Limits{MaxDepth: c.srv.cfg.MaxDepth, Declared: c.declared}
 }
 
 // tlsDescription names the protocol version and cipher suite for the

@@ -93,6 +93,17 @@ func streamErrorFor(err error) (stream.Error, bool) {
 		return stream.RestrictedXML, true
 	case errors.Is(err, xmlnode.ErrBadName), errors.Is(err, xmlnode.ErrDuplicateAttr):
 		return stream.NotWellFormed, true
+	case errors.Is(err, xmlnode.ErrUnboundPrefix):
+		// RFC 6120 sections 11.3 item 4 and 4.9.3.13: not
+		// namespace-well-formed, so neither routed nor delivered.
+		return withText(stream.NotWellFormed, "undeclared namespace prefix"), true
+	case errors.Is(err, errUnsupportedEncoding):
+		// RFC 6120 sections 11.6 and 4.9.3.22.
+		return withText(stream.UnsupportedEncoding, "only UTF-8 is supported"), true
+	case errors.As(err, &syn) && syn.Msg == "invalid UTF-8":
+		// RFC 6120 section 4.9.3.22: "improperly encoded the stream (e.g.,
+		// by violating the rules of the [UTF-8] encoding)".
+		return withText(stream.UnsupportedEncoding, "invalid UTF-8"), true
 	case errors.As(err, &syn):
 		// RFC 6120 section 4.9.3.13.
 		return stream.NotWellFormed, true

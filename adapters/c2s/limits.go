@@ -33,6 +33,16 @@ type countingConn struct {
 	recording bool   // append what is consumed to recorded
 	recorded  []byte
 
+	// inStanza is set once the first byte of a stanza was found (by
+	// conn.awaitStanza) and cleared when the reader is between stanzas;
+	// midStanza, if set, is called before the first network read the
+	// stanza in progress needs (Session.armStanzaDeadline), and armed
+	// records that it was. A stanza read whole from the buffer costs
+	// nothing.
+	inStanza  bool
+	armed     bool
+	midStanza func()
+
 	// readErr is the error that ended reading from the network (EOF, a
 	// reset, a deadline), which the decoder may have turned into something
 	// else: EOF inside <stream:stream> is its "unexpected EOF" syntax error.
@@ -45,6 +55,10 @@ func newCountingConn(c net.Conn, max int) *countingConn {
 
 // fill reads more from the network when everything buffered was consumed.
 func (c *countingConn) fill() error {
+	if c.inStanza && !c.armed && c.midStanza != nil {
+		c.armed = true
+		c.midStanza()
+	}
 	c.r, c.w = 0, 0
 	for c.w == 0 {
 		n, err := c.Conn.Read(c.buf[:])
@@ -152,3 +166,27 @@ func (c *countingConn) reset() { c.n = 0 }
 // plaintext that would be taken as sent under TLS (RFC 7590 section 3.1,
 // the class of bug in CVE-2011-0411).
 func (c *countingConn) buffered() int { return c.w - c.r }
+
+// more reads from the network, keeping what is buffered and not yet
+// consumed, for a look ahead (conn.readXMLDecl) of fewer than readChunk
+// bytes.
+func (c *countingConn) more() error {
+	if c.r > 0 {
+		c.w = copy(c.buf[:], c.buf[c.r:c.w])
+		c.r = 0
+	}
+	for {
+		m, err := c.Conn.Read(c.buf[c.w:])
+		c.w += m
+		if m > 0 {
+			return nil
+		}
+		if err != nil {
+			c.readErr = err
+			return err
+		}
+	}
+}
+
+// ahead is what is buffered and not yet consumed.
+func (c *countingConn) ahead() []byte { return c.buf[c.r:c.w] }

@@ -1,5 +1,14 @@
 package c2s
 
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+
+	"mellium.im/xmpp/stream"
+)
+
 // run is the session's life after binding, on the goroutine that is from
 // now on the session's only reader. The write side needs no goroutine of
 // its own until something is queued.
@@ -36,8 +45,11 @@ func (s *Session) run(c *conn) {
 // has begun (a stream error, a conflict, shutdown) it only waits for the
 // client's </stream:stream>, and passes nothing on.
 func (s *Session) readLoop(c *conn) error {
+	if s.srv.cfg.StanzaTimeout > 0 {
+		c.cc.midStanza = s.armStanzaDeadline
+	}
 	for {
-		s.armReadDeadline()
+		s.armReadDeadline(c.cc)
 		c.awaitStanza()
 		el, err := c.next()
 		if err != nil {
@@ -45,6 +57,9 @@ func (s *Session) readLoop(c *conn) error {
 				// The connection ended or failed, perhaps inside a stanza:
 				// that, not the decoder's view of the truncated XML
 				// (not-well-formed), is why the session ends.
+				if c.cc.inStanza && isTimeout(c.cc.readErr) {
+					return s.stanzaTimedOut()
+				}
 				return c.cc.readErr
 			}
 			return err
@@ -58,19 +73,56 @@ func (s *Session) readLoop(c *conn) error {
 	}
 }
 
-// armReadDeadline applies Config.ReadTimeout to the next stanza, unless
-// closing began, in which case the writer has set the grace deadline and
-// it must stand.
-func (s *Session) armReadDeadline() {
+// armReadDeadline is called between stanzas: it applies
+// Config.ReadTimeout to the wait for the next one, or lifts the stanza
+// deadline the last one armed, unless closing began, in which case the
+// writer has set the grace deadline and it must stand. With no idle limit
+// and no stanza deadline armed (a stanza read whole from the buffer, the
+// common case) it costs nothing.
+func (s *Session) armReadDeadline(cc *countingConn) {
+	armed := cc.armed
+	cc.inStanza, cc.armed = false, false
 	rt := s.srv.cfg.ReadTimeout
-	if rt <= 0 {
+	if rt <= 0 && !armed {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.closing {
-		s.nc.SetReadDeadline(s.srv.now().Add(rt))
+	if s.closing {
+		return
 	}
+	if rt > 0 {
+		s.idleDeadline = s.srv.now().Add(rt)
+	}
+	// Zero when there is no idle limit: an idle session is never cut.
+	s.nc.SetReadDeadline(s.idleDeadline)
+}
+
+// armStanzaDeadline bounds the rest of the stanza in progress by
+// Config.StanzaTimeout. countingConn calls it before the first network
+// read the stanza needs, microseconds of decoding after awaitStanza found
+// its first byte: time the server spent on earlier stanzas is not the
+// client's. An earlier idle deadline, or closing's grace deadline, stands.
+func (s *Session) armStanzaDeadline() {
+	d := s.srv.now().Add(s.srv.cfg.StanzaTimeout)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing || (!s.idleDeadline.IsZero() && s.idleDeadline.Before(d)) {
+		return
+	}
+	s.nc.SetReadDeadline(d)
+}
+
+// stanzaTimedOut is the stream error for a client that stopped in the
+// middle of a stanza (RFC 6120 section 4.9.3.4).
+func (s *Session) stanzaTimedOut() error {
+	return withText(stream.ConnectionTimeout, fmt.Sprintf("a stanza was left incomplete for %v", s.srv.cfg.StanzaTimeout))
+}
+
+// isTimeout reports whether err is a read deadline's expiry.
+func isTimeout(err error) bool {
+	var nerr net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &nerr) && nerr.Timeout()
 }
 
 // awaitStanza waits for the first byte of the next stanza, consuming
@@ -93,4 +145,6 @@ func (c *conn) awaitStanza() {
 		// What the decoder would have returned as a whitespace token.
 		c.cc.reset()
 	}
+	// From here on a stanza is in progress (Config.StanzaTimeout).
+	c.cc.inStanza = true
 }

@@ -48,6 +48,8 @@ type Session struct {
 	closing bool
 	final   []byte
 	why     End // why closing began
+
+	idleDeadline time.Time // the Config.ReadTimeout deadline last set; zero without one
 }
 
 // outItem is one queued stanza and, if its sender asked, who learns

@@ -15,16 +15,23 @@ import (
 // readHeader reads the client's stream header (RFC 6120 section 4.7) and
 // returns its 'from', which is only a hint until authentication.
 func (c *conn) readHeader() (from string, err error) {
+	if err := c.readXMLDecl(); err != nil {
+		return "", err
+	}
 	for {
 		tok, err := c.d.Token()
 		if err != nil {
-			return "", err
+			return "", c.decodeErr(err)
 		}
 		switch t := tok.(type) {
 		case xml.ProcInst:
-			if t.Target != "xml" {
-				return "", stream.RestrictedXML
+			if t.Target == "xml" {
+				// readXMLDecl took the one declaration a stream may
+				// open with; this is another, or one after something
+				// else (XML 1.0 section 2.8: "at the beginning").
+				return "", withText(stream.NotWellFormed, "misplaced XML declaration")
 			}
+			return "", stream.RestrictedXML
 		case xml.CharData:
 			if len(bytes.TrimSpace(t)) != 0 {
 				return "", stream.NotWellFormed
@@ -50,7 +57,13 @@ func (c *conn) checkHeader(t xml.StartElement) (string, error) {
 		return "", stream.InvalidNamespace
 	}
 	var to, from, version, defNS string
+	c.declared = nil
 	for _, a := range t.Attr {
+		if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
+			if a.Value != "" && !strings.Contains(a.Value, ":") {
+				c.declared = append(c.declared, a.Value)
+			}
+		}
 		switch {
 		case a.Name.Space == "" && a.Name.Local == "to":
 			to = a.Value

@@ -22,6 +22,12 @@ var (
 	ErrBadName = errors.New("xmlnode: invalid XML name")
 	// ErrDuplicateAttr: an attribute appears twice on one element.
 	ErrDuplicateAttr = errors.New("xmlnode: duplicate attribute")
+	// ErrUnboundPrefix: an element or attribute name has a prefix that
+	// no namespace declaration in scope binds, or a prefix is declared
+	// with an empty name: the XML is not namespace-well-formed
+	// (Namespaces in XML 1.0 sections 3 and 5, "Prefix Declared" and
+	// "No Prefix Undeclaring"; RFC 6120 section 11.3 item 4).
+	ErrUnboundPrefix = errors.New("xmlnode: undeclared namespace prefix")
 )
 
 // Limits bound what one parse may build. Zero fields mean no limit. The
@@ -29,13 +35,19 @@ var (
 type Limits struct {
 	MaxDepth int // nesting depth, the root being depth 1
 	MaxNodes int // elements plus text nodes
+
+	// Declared lists the namespace names declared outside the element
+	// (on a stream header) that contain no colon; see checkNames. It is
+	// not a limit, but travels with them to every parse.
+	Declared []string
 }
 
 // Parse reads the rest of the element opened by start from r, which must
 // be the reader start came from, and returns it as a tree. Character data
 // is copied, so r may reuse its buffers.
 func Parse(r xml.TokenReader, start xml.StartElement, lim Limits) (*Element, error) {
-	root, err := fromStart(start)
+	sc := scope{outer: lim.Declared}
+	root, err := fromStart(start, 1, &sc)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +71,7 @@ func Parse(r xml.TokenReader, start xml.StartElement, lim Limits) (*Element, err
 			if lim.MaxNodes > 0 && nodes > lim.MaxNodes {
 				return nil, ErrTooMany
 			}
-			child, err := fromStart(t)
+			child, err := fromStart(t, len(stack)+1, &sc)
 			if err != nil {
 				return nil, err
 			}
@@ -72,6 +84,7 @@ func Parse(r xml.TokenReader, start xml.StartElement, lim Limits) (*Element, err
 				return nil, fmt.Errorf("xmlnode: end %v does not close %v", t.Name, top.Name)
 			}
 			stack = stack[:len(stack)-1]
+			sc.leave(len(stack))
 		case xml.CharData:
 			// Merge adjacent text so Text() and encoding stay simple.
 			if n := len(top.Children); n > 0 {
@@ -129,13 +142,17 @@ func ParseBytes(b []byte, lim Limits) (*Element, error) {
 	}
 }
 
-// fromStart builds an element from a start tag. encoding/xml is lenient
-// about names and repeated attributes; both are refused here because a
-// stanza with two 'to' attributes could mean one thing to us and another to
-// the recipient.
-func fromStart(s xml.StartElement) (*Element, error) {
+// fromStart builds an element from a start tag at depth (the root being
+// 1). encoding/xml is lenient about names, repeated attributes and
+// undeclared prefixes; all are refused here because a stanza with two
+// 'to' attributes, or a prefix bound to nothing, could mean one thing to
+// us and another to the recipient.
+func fromStart(s xml.StartElement, depth int, sc *scope) (*Element, error) {
 	if !isName(s.Name.Local) {
 		return nil, fmt.Errorf("%w: element name %q", ErrBadName, s.Name.Local)
+	}
+	if err := sc.checkNames(s, depth); err != nil {
+		return nil, err
 	}
 	e := &Element{Name: s.Name}
 	for _, a := range s.Attr {

@@ -60,6 +60,11 @@ type C2SConfig struct {
 	QueueLen     int           `mapstructure:"queue_len"`
 	QueueBytes   int           `mapstructure:"queue_bytes"`
 	WriteTimeout time.Duration `mapstructure:"write_timeout"`
+	// StanzaTimeout bounds the rest of a stanza once its first byte has
+	// arrived; IdleTimeout closes a bound session that sends nothing at
+	// all for that long. 0 disables either.
+	StanzaTimeout time.Duration `mapstructure:"stanza_timeout"`
+	IdleTimeout   time.Duration `mapstructure:"idle_timeout"`
 }
 
 // TLSConfig names the certificate; empty means a self-signed one kept in
@@ -160,6 +165,8 @@ func defaults() map[string]any {
 		"c2s.queue_len":         16384,
 		"c2s.queue_bytes":       4 << 20,
 		"c2s.write_timeout":     "30s",
+		"c2s.stanza_timeout":    "30s",
+		"c2s.idle_timeout":      "0s",
 		"tls.cert":              "",
 		"tls.key":               "",
 		"metrics.addr":          "127.0.0.1:9271",
@@ -236,6 +243,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Offline.MaxMessages < 0 || c.Offline.MaxBytes < 0 {
 		errs = append(errs, fmt.Errorf("offline.max_messages %d and offline.max_bytes %d must not be negative (0: no limit)", c.Offline.MaxMessages, c.Offline.MaxBytes))
+	}
+	for _, t := range []struct {
+		key string
+		d   time.Duration
+	}{{"c2s.stanza_timeout", c.C2S.StanzaTimeout}, {"c2s.idle_timeout", c.C2S.IdleTimeout}} {
+		if key, d := t.key, t.d; d != 0 && d < time.Second {
+			// A bare number is nanoseconds to viper: "30" would cut every client.
+			errs = append(errs, fmt.Errorf("%s %v must be 0 (off) or at least 1s (write it with a unit: 30s, 5m)", key, d))
+		}
 	}
 	return errors.Join(errs...)
 }

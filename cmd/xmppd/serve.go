@@ -100,6 +100,8 @@ func (a *app) serve(ctx context.Context) error {
 			QueueBytes:     c.C2S.QueueBytes,
 			WriteTimeout:   c.C2S.WriteTimeout,
 			Throttle:       c.Auth.Throttle.c2s(),
+			StanzaTimeout:  c2sTimeout(c.C2S.StanzaTimeout),
+			ReadTimeout:    c.C2S.IdleTimeout,
 		},
 		Offline: offlineLimit(c.Offline),
 		Logger:  log,
@@ -278,4 +280,13 @@ func tuneGC(ctx context.Context, log *slog.Logger) {
 			}
 		}
 	}()
+}
+
+// c2sTimeout maps a configured timeout, where 0 means off, to c2s's
+// convention, where 0 means the default and a negative value off.
+func c2sTimeout(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
