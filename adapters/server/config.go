@@ -31,6 +31,9 @@ type Config struct {
 	C2S c2s.Config
 	// Policy is the roster policy (zero: domain.DefaultPolicy()).
 	Policy domain.Policy
+	// MaxResources bounds the live sessions of one account (RFC 6120
+	// 7.6.2.1); zero: DefaultMaxResources, negative: no limit.
+	MaxResources int
 	// Logger; nil: discard.
 	Logger *slog.Logger
 	// Clock stamps events; nil: time.Now.
@@ -64,6 +67,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.CommandTimeout == 0 {
 		c.CommandTimeout = DefaultCommandTimeout
+	}
+	if c.MaxResources == 0 {
+		c.MaxResources = DefaultMaxResources
 	}
 }
 

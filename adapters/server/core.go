@@ -45,6 +45,9 @@ func (s *Server) startSession(ctx context.Context, x *session) error {
 		// Deleted between authentication and binding.
 		return stanza.Error{Type: stanza.Auth, Condition: stanza.NotAuthorized}
 	}
+	if err := s.checkResources(x); err != nil {
+		return err
+	}
 	if old := s.reg.resource(x.bare, x.resource); old != nil {
 		if err := s.endSession(ctx, old, events.SessionEnded{Cause: events.EndConflict, Condition: stream.Conflict.Err}); err != nil {
 			return err
