@@ -1,5 +1,7 @@
 package c2s
 
+import "time"
+
 // run is the session's life after binding, on the goroutine that is from
 // now on the session's only reader. The write side needs no goroutine of
 // its own until something is queued.
@@ -36,6 +38,7 @@ func (s *Session) run(c *conn) {
 // has begun (a stream error, a conflict, shutdown) it only waits for the
 // client's </stream:stream>, and passes nothing on.
 func (s *Session) readLoop(c *conn) error {
+	s.bucket = newStanzaBucket(&s.srv.cfg, s.srv.metrics, time.Now())
 	for {
 		s.armReadDeadline()
 		c.awaitStanza()
@@ -52,8 +55,15 @@ func (s *Session) readLoop(c *conn) error {
 		if s.isClosing() {
 			continue
 		}
+		flood := s.throttle(c)
+		if s.isClosing() {
+			continue
+		}
 		if err := s.handle(el); err != nil {
 			return err
+		}
+		if flood != nil {
+			return flood
 		}
 	}
 }

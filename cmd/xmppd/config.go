@@ -25,6 +25,9 @@ type Config struct {
 	TLS     TLSConfig   `mapstructure:"tls"`
 	Metrics MetricsConf `mapstructure:"metrics"`
 	Auth    AuthConfig  `mapstructure:"auth"`
+
+	// Limits are the quotas of one account or session (limits.go).
+	Limits LimitsConfig `mapstructure:"limits"`
 }
 
 // StoreConfig selects the event store.
@@ -65,7 +68,7 @@ func defaults() map[string]any {
 	if host == "" {
 		host = "node-1"
 	}
-	return map[string]any{
+	d := map[string]any{
 		"domain":                "localhost",
 		"node":                  host,
 		"data_dir":              "./data",
@@ -81,6 +84,10 @@ func defaults() map[string]any {
 		"metrics.pprof":         false,
 		"auth.scram_iterations": 4096,
 	}
+	for k, v := range limitsDefaults() {
+		d[k] = v
+	}
+	return d
 }
 
 // Validate reports every problem at once.
@@ -119,6 +126,7 @@ func (c *Config) Validate() error {
 		// RFC 6120 13.12: the limit MUST be at least 10000 bytes.
 		errs = append(errs, fmt.Errorf("c2s.max_stanza_bytes %d is below RFC 6120's minimum of 10000", c.C2S.MaxStanzaBytes))
 	}
+	errs = append(errs, c.Limits.validate()...)
 	return errors.Join(errs...)
 }
 

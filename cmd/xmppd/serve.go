@@ -75,10 +75,17 @@ func (a *app) serve(ctx context.Context) error {
 			DirectTLSAddr:  c.C2S.DirectTLSAddr,
 			TLS:            &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 			MaxStanzaBytes: c.C2S.MaxStanzaBytes,
+
+			StanzaRate:   c.Limits.stanzaRate(),
+			StanzaBurst:  c.Limits.StanzaBurst,
+			FloodTimeout: c.Limits.floodTimeout(),
 		},
 		Logger:  log,
 		Version: version,
 		Metrics: counts,
+
+		Policy:       c.Limits.policy(),
+		MaxResources: c.Limits.maxResources(),
 	})
 	if err != nil {
 		return usageError{err}
