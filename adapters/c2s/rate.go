@@ -56,8 +56,9 @@ type stanzaBucket struct {
 	tokens int
 	last   time.Time // tokens are counted up to here
 	// floodSince is when the bucket last ran dry with the client still
-	// sending; it is cleared once the bucket is half full again, so only
-	// a client that stays at or over the rate keeps it. Zero: not flooding.
+	// sending; it is cleared once the client leaves the bucket to refill
+	// by half the burst (at least two tokens) at once, so only a client
+	// that stays at or over the rate keeps it. Zero: not flooding.
 	floodSince   time.Time
 	floodTimeout time.Duration // <= 0: never cut
 	metrics      RateMetrics   // nil: not counted
@@ -91,7 +92,7 @@ func (b *stanzaBucket) take(now time.Time) time.Duration {
 			b.tokens += int(n)
 			b.last = b.last.Add(n * b.every)
 		}
-		if b.tokens*2 >= b.burst {
+		if n >= max(2, time.Duration(b.burst/2)) {
 			b.floodSince = time.Time{}
 		}
 	}

@@ -89,6 +89,20 @@ func TestStanzaBucketFlooding(t *testing.T) {
 	if b.flooding(now) {
 		t.Fatalf("still flooding after the client paused")
 	}
+
+	// With a burst of one, a client exactly at the rate is flooding, one
+	// that pauses for two tokens' time is not.
+	b = testBucket(10, 1, time.Second, t0)
+	now = t0
+	sendAtRate(1100 * time.Millisecond)
+	if !b.flooding(now) {
+		t.Fatalf("burst 1: not flooding after 1.1 s at the rate")
+	}
+	now = now.Add(250 * time.Millisecond)
+	b.take(now)
+	if b.flooding(now) {
+		t.Fatalf("burst 1: still flooding after the client paused")
+	}
 }
 
 // The check on the hot path: a stanza that finds a token allocates

@@ -29,7 +29,7 @@ func (s *Server) checkResources(x *session) error {
 		}
 	}
 	if n >= max {
-		s.log.Info("server: bind refused: the account has reached its resource limit", "jid", x.fullStr, "limit", max)
+		s.log.Debug("server: bind refused: the account has reached its resource limit", "jid", x.fullStr, "limit", max)
 		return errTooManyResources
 	}
 	return nil
