@@ -18,6 +18,12 @@ type Policy struct {
 	// bytes of UTF-8.
 	MaxNameLength  int
 	MaxGroupLength int
+	// MaxRosterItems bounds how many items one roster may hold, and
+	// MaxGroupsPerItem how many groups one item may name; zero means no
+	// limit. RFC 6121 sets no such number: they are the operator's
+	// quota, so that one account cannot fill the log (see limits.go).
+	MaxRosterItems   int
+	MaxGroupsPerItem int
 	// Preapproval enables subscription pre-approval (RFC 6121 3.4); the
 	// server then advertises <sub xmlns='urn:xmpp:features:pre-approval'/>.
 	Preapproval bool
@@ -25,7 +31,8 @@ type Policy struct {
 
 // DefaultPolicy is the policy xmppd runs with when not configured.
 func DefaultPolicy() Policy {
-	return Policy{MaxNameLength: 1023, MaxGroupLength: 1023, Preapproval: true}
+	return Policy{MaxNameLength: 1023, MaxGroupLength: 1023, Preapproval: true,
+		MaxRosterItems: DefaultMaxRosterItems, MaxGroupsPerItem: DefaultMaxGroupsPerItem}
 }
 
 // Contact is what the account knows about one other entity: its roster

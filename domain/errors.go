@@ -31,9 +31,15 @@ const (
 	// JIDMalformed is an address that is not a valid JID (RFC 7622):
 	// jid-malformed.
 	JIDMalformed
+	// PolicyViolation is a request over a quota the operator set (the
+	// roster's size): policy-violation, type modify (RFC 6120 8.3.3.12:
+	// "violated some local service policy"). The requester can fix it
+	// (remove an item first); waiting alone does not help, so it is not
+	// resource-constraint.
+	PolicyViolation
 )
 
-var kindNames = [...]string{"internal", "bad-request", "not-acceptable", "not-allowed", "forbidden", "item-not-found", "service-unavailable", "jid-malformed"}
+var kindNames = [...]string{"internal", "bad-request", "not-acceptable", "not-allowed", "forbidden", "item-not-found", "service-unavailable", "jid-malformed", "policy-violation"}
 
 // String returns the RFC 6120 condition name the kind maps to.
 func (k Kind) String() string {

@@ -112,6 +112,12 @@ func DecideRosterSet(a *Account, cmd RosterSet) (Decision, error) {
 		}
 		seen[groupKey(g)] = true
 	}
+	if err := checkGroupCount(a, op, it.Groups); err != nil {
+		return Decision{}, err
+	}
+	if err := checkRosterRoom(a, op, contact); err != nil {
+		return Decision{}, err
+	}
 	var groups []string
 	if len(it.Groups) > 0 {
 		groups = append(groups, it.Groups...)

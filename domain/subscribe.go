@@ -80,6 +80,9 @@ func DecideOutbound(a *Account, cmd OutboundSubscription) (Decision, error) {
 			d.Events = append(d.Events, changed(contact, in, t, ""))
 			return d, nil
 		}
+		if err := checkRosterRoom(a, op, contact); err != nil {
+			return Decision{}, err
+		}
 		if !c.InRoster {
 			// 3.4.2 #4: "create a roster item for the contact with a state of
 			// 'None' and set the 'approved' flag".
@@ -105,6 +108,11 @@ func DecideOutbound(a *Account, cmd OutboundSubscription) (Decision, error) {
 	// subscription request; A.1 #3: approving a request creates the item
 	// the server waited to create.
 	if !c.InRoster && t.Route && (in == events.OutSubscribe || in == events.OutSubscribed) {
+		if err := checkRosterRoom(a, op, contact); err != nil {
+			// Nothing is recorded or routed: an approval refused here
+			// leaves the request pending (domain/limits.go).
+			return Decision{}, err
+		}
 		d.Events = append(d.Events, events.RosterItemSet{Contact: contact})
 	}
 	d.Events = append(d.Events, changed(contact, in, t, ""))

@@ -78,6 +78,16 @@ type Config struct {
 	// is closed with <policy-violation/> (RFC 6120 section 6.4.5 asks for a
 	// configurable number, allowing at least 2 retries).
 	MaxAuthAttempts int
+	// StanzaRate is how many stanzas a second one session may send once
+	// StanzaBurst stanzas sent at full speed are used up (a token bucket,
+	// rate.go). A client over it is not refused: reading from it waits,
+	// so TCP slows it down and nothing it sent is lost. Negative: no
+	// limit. FloodTimeout is how long a client may stay over the rate
+	// before its stream is closed with <policy-violation/> (RFC 6120
+	// 4.9.3.14); negative: never.
+	StanzaRate   float64
+	StanzaBurst  int
+	FloodTimeout time.Duration
 
 	// Features are extra stream features advertised after authentication
 	// (beside bind), e.g. RFC 6121 roster versioning and pre-approval. Nil
@@ -130,6 +140,15 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxAuthAttempts == 0 {
 		c.MaxAuthAttempts = DefaultMaxAuthAttempts
+	}
+	if c.StanzaRate == 0 {
+		c.StanzaRate = DefaultStanzaRate
+	}
+	if c.StanzaBurst == 0 {
+		c.StanzaBurst = DefaultStanzaBurst
+	}
+	if c.FloodTimeout == 0 {
+		c.FloodTimeout = DefaultFloodTimeout
 	}
 	if c.Features == nil {
 		c.Features = DefaultFeatures()
@@ -184,6 +203,12 @@ func (c Config) Validate() error {
 	if c.MaxAuthAttempts < 3 || c.MaxAuthAttempts > 6 {
 		// RFC 6120 section 6.4.5: at least 2 and no more than 5 retries.
 		errs = append(errs, fmt.Errorf("c2s: config: %d auth attempts is outside RFC 6120 section 6.4.5's 2 to 5 retries", c.MaxAuthAttempts))
+	}
+	if c.StanzaRate != c.StanzaRate || c.StanzaRate > 1e9 {
+		errs = append(errs, fmt.Errorf("c2s: config: stanza rate %v is not a number of stanzas a second up to 1e9 (negative: no limit)", c.StanzaRate))
+	}
+	if c.StanzaBurst < 1 {
+		errs = append(errs, fmt.Errorf("c2s: config: stanza burst %d must be at least 1", c.StanzaBurst))
 	}
 	for i, f := range c.Features {
 		if f == nil || f.Name.Space == "" {

@@ -86,6 +86,9 @@ func streamErrorFor(err error) (stream.Error, bool) {
 	case errors.Is(err, errTooBig):
 		// RFC 6120 section 4.9.3.14 and 13.12 item 4.
 		return withText(stream.PolicyViolation, "stanza too large"), true
+	case errors.Is(err, errFlood):
+		// RFC 6120 section 4.9.3.14: a local service policy, the stanza rate.
+		return withText(stream.PolicyViolation, "too many stanzas for too long: over the server's stanza rate"), true
 	case errors.Is(err, xmlnode.ErrTooDeep), errors.Is(err, xmlnode.ErrTooMany):
 		return withText(stream.PolicyViolation, "stanza too complex"), true
 	case errors.Is(err, xmlnode.ErrRestricted):

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"time"
 
 	"mellium.im/xmpp/stream"
 )
@@ -48,6 +49,7 @@ func (s *Session) readLoop(c *conn) error {
 	if s.srv.cfg.StanzaTimeout > 0 {
 		c.cc.midStanza = s.armStanzaDeadline
 	}
+	s.bucket = newStanzaBucket(&s.srv.cfg, s.srv.metrics, time.Now())
 	for {
 		s.armReadDeadline(c.cc)
 		c.awaitStanza()
@@ -67,8 +69,15 @@ func (s *Session) readLoop(c *conn) error {
 		if s.isClosing() {
 			continue
 		}
+		flood := s.throttle(c)
+		if s.isClosing() {
+			continue
+		}
 		if err := s.handle(el); err != nil {
 			return err
+		}
+		if flood != nil {
+			return flood
 		}
 	}
 }

@@ -29,6 +29,9 @@ type Session struct {
 	tls  string
 	mech string
 
+	// bucket is the stanza rate (rate.go); only the reader touches it.
+	bucket stanzaBucket
+
 	done    chan struct{} // closed when the connection is closed
 	endOnce sync.Once
 

@@ -57,6 +57,8 @@ type Metrics struct {
 	stanzasIn, stanzasOut [3]prometheus.Counter // by kinds' index
 	authFailures          *prometheus.CounterVec
 	authThrottled         *prometheus.CounterVec
+	delayed, flooders     prometheus.Counter
+	delaySeconds          prometheus.Counter
 	appendSeconds         prometheus.Histogram
 	commitEvents          prometheus.Histogram
 	commitSeconds         prometheus.Histogram
@@ -93,6 +95,18 @@ func New() *Metrics {
 	for _, d := range throttleDecisions {
 		m.authThrottled.WithLabelValues(d)
 	}
+	m.delayed = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "xmppd_c2s_stanzas_delayed_total",
+		Help: "Stanzas whose reading was delayed because their session was over the stanza rate (limits.stanza_rate).",
+	})
+	m.delaySeconds = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "xmppd_c2s_stanza_delay_seconds_total",
+		Help: "Time sessions over the stanza rate were held back, summed.",
+	})
+	m.flooders = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "xmppd_c2s_flood_disconnects_total",
+		Help: "Sessions closed with policy-violation for staying over the stanza rate longer than limits.flood_timeout.",
+	})
 	latency := prometheus.ExponentialBuckets(0.0005, 2, 14) // 0.5ms to ~4s
 	m.appendSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "xmppd_store_append_seconds",
@@ -113,7 +127,7 @@ func New() *Metrics {
 		Name: "xmppd_store_write_failures_total",
 		Help: "Write transactions the store failed to commit (a batch of appends, or indexing the log's tail; not its health probes).",
 	})
-	m.reg.MustRegister(in, out, m.authFailures, m.authThrottled, m.appendSeconds, m.commitEvents, m.commitSeconds, m.writeFailures,
+	m.reg.MustRegister(in, out, m.authFailures, m.authThrottled, m.appendSeconds, m.commitEvents, m.commitSeconds, m.writeFailures, m.delayed, m.delaySeconds, m.flooders,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -165,6 +179,16 @@ func (m *Metrics) AuthThrottled(decision string) {
 		}
 	}
 }
+
+// StanzaDelayed counts a stanza held back by the stanza rate
+// (c2s.RateMetrics).
+func (m *Metrics) StanzaDelayed(wait time.Duration) {
+	m.delayed.Inc()
+	m.delaySeconds.Add(wait.Seconds())
+}
+
+// FloodCut counts a session closed for flooding (c2s.RateMetrics).
+func (m *Metrics) FloodCut() { m.flooders.Inc() }
 
 // Appended observes one durable append's wait (sqlite.Observer).
 func (m *Metrics) Appended(waited time.Duration) {

@@ -42,6 +42,9 @@ type Config struct {
 	// Offline bounds each account's offline storage (zero:
 	// domain.DefaultOfflineLimit(); a negative field is no limit).
 	Offline domain.OfflineLimit
+	// MaxResources bounds the live sessions of one account (RFC 6120
+	// 7.6.2.1); zero: DefaultMaxResources, negative: no limit.
+	MaxResources int
 	// Logger; nil: discard.
 	Logger *slog.Logger
 	// Clock stamps events; nil: time.Now.
@@ -78,6 +81,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.CommandTimeout == 0 {
 		c.CommandTimeout = DefaultCommandTimeout
+	}
+	if c.MaxResources == 0 {
+		c.MaxResources = DefaultMaxResources
 	}
 }
 

@@ -51,6 +51,9 @@ func (s *Server) startSession(ctx context.Context, x *session) error {
 	if err := s.recordPendingEnds(ctx, x.bare, x.resource); err != nil {
 		return err
 	}
+	if err := s.checkResources(x); err != nil {
+		return err
+	}
 	if old := s.reg.resource(x.bare, x.resource); old != nil {
 		if err := s.endSession(ctx, old, events.SessionEnded{Cause: events.EndConflict, Condition: stream.Conflict.Err}); err != nil {
 			return err

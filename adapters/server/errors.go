@@ -39,6 +39,10 @@ func condition(err error) stanza.Error {
 		return stanza.Error{Type: stanza.Cancel, Condition: stanza.ServiceUnavailable}
 	case domain.JIDMalformed:
 		return stanza.Error{Type: stanza.Modify, Condition: stanza.JIDMalformed}
+	case domain.PolicyViolation:
+		// RFC 6120 8.3.3.12: "modify or wait depending on the policy"; a
+		// full roster is fixed by removing an item, not by waiting.
+		return stanza.Error{Type: stanza.Modify, Condition: stanza.PolicyViolation}
 	}
 	return stanza.Error{Type: stanza.Wait, Condition: stanza.InternalServerError}
 }
@@ -50,6 +54,10 @@ var (
 	// every other domain is unreachable.
 	errRemoteServerNotFound = stanza.Error{Type: stanza.Cancel, Condition: stanza.RemoteServerNotFound}
 	errBadRequest           = stanza.Error{Type: stanza.Modify, Condition: stanza.BadRequest}
+	// RFC 6120 7.6.2.1: "If the account has reached a limit on the number
+	// of simultaneous connected resources allowed, the server MUST return
+	// a <resource-constraint/> stanza error".
+	errTooManyResources = stanza.Error{Type: stanza.Wait, Condition: stanza.ResourceConstraint}
 )
 
 // errorReply is the error stanza answering req (RFC 6120 8.3.1): same

@@ -29,6 +29,8 @@ type Config struct {
 	Metrics MetricsConf `mapstructure:"metrics"`
 	Auth    AuthConfig  `mapstructure:"auth"`
 	Offline OfflineConf `mapstructure:"offline"`
+	// Limits are the quotas of one account or session (limits.go).
+	Limits LimitsConfig `mapstructure:"limits"`
 }
 
 // OfflineConf bounds each account's offline storage (XEP-0160); 0 is no
@@ -152,7 +154,7 @@ func defaults() map[string]any {
 	if host == "" {
 		host = "node-1"
 	}
-	return map[string]any{
+	d := map[string]any{
 		"domain":                "localhost",
 		"node":                  host,
 		"data_dir":              "./data",
@@ -187,6 +189,10 @@ func defaults() map[string]any {
 		"auth.throttle.window":               c2s.DefaultThrottleWindow,
 		"auth.throttle.max_delayed_per_addr": c2s.DefaultThrottleMaxDelayed,
 	}
+	for k, v := range limitsDefaults() {
+		d[k] = v
+	}
+	return d
 }
 
 // Validate reports every problem at once.
@@ -253,6 +259,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s %v must be 0 (off) or at least 1s (write it with a unit: 30s, 5m)", key, d))
 		}
 	}
+	errs = append(errs, c.Limits.validate()...)
 	return errors.Join(errs...)
 }
 

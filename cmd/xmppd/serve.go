@@ -102,11 +102,17 @@ func (a *app) serve(ctx context.Context) error {
 			Throttle:       c.Auth.Throttle.c2s(),
 			StanzaTimeout:  c2sTimeout(c.C2S.StanzaTimeout),
 			ReadTimeout:    c.C2S.IdleTimeout,
+			StanzaRate:     c.Limits.stanzaRate(),
+			StanzaBurst:    c.Limits.StanzaBurst,
+			FloodTimeout:   c.Limits.floodTimeout(),
 		},
 		Offline: offlineLimit(c.Offline),
 		Logger:  log,
 		Version: version,
 		Metrics: counts,
+
+		Policy:       c.Limits.policy(),
+		MaxResources: c.Limits.maxResources(),
 	})
 	if err != nil {
 		return usageError{err}
