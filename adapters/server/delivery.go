@@ -17,10 +17,10 @@ import (
 // hands it back through its c2s.Receipt (delivery.Written).
 
 // live splits the resources a decision chose into the sessions that can
-// still be written to and the names of those that cannot: no session in
-// the registry (its end could not be recorded yet) or one whose stream
-// is closing.
-func (s *Server) live(bare string, resources []string) (sessions []*session, gone []string) {
+// still be written to, appended to sessions, and the names of those that
+// cannot: no session in the registry (its end could not be recorded yet)
+// or one whose stream is closing.
+func (s *Server) live(bare string, resources []string, sessions []*session) (_ []*session, gone []string) {
 	for _, r := range resources {
 		if x := s.reg.resource(bare, r); x != nil && !x.sess.Closing() {
 			sessions = append(sessions, x)

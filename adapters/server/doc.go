@@ -17,6 +17,15 @@
 // handles the recipient's presence. Stanzas for other domains are refused
 // with remote-server-not-found: there is no s2s yet.
 //
+// Nothing is lost (delivery.go): a stanza routed to sessions is written
+// to one of them or routed again around them (domain.RouteInput.Gone):
+// to the account's other resources, offline storage, or back to its
+// sender as an error. c2s tells, per stanza, whether it was written
+// (c2s.Receipt). Offline delivery (offline.go) is recorded only for
+// windows the client has answered for (clientack.go); a message the
+// store refuses is bounced (resource-constraint, wait); a session end
+// the store refuses is recorded once it takes writes again (ends.go).
+//
 // Stream ownership: account-<bare> is written by the account's actor and by
 // `xmppd user` (another process); presence-<bare> and offline-<bare> only
 // by the account's actor; server-<domain> by Run.

@@ -30,7 +30,8 @@ func (s *Server) inbound(ctx context.Context, bare string, el *xmlnode.Element, 
 		}
 		// The delivery rule (delivery.go): only sessions that can still
 		// be written to; without them, decide again around the others.
-		targets, gone := s.live(bare, dec.Resources)
+		var buf [4]*session // most stanzas go to one or two resources
+		targets, gone := s.live(bare, dec.Resources, buf[:0])
 		if len(gone) > 0 {
 			in.Gone = append(in.Gone, gone...)
 			continue
