@@ -10,23 +10,6 @@ import (
 	"time"
 )
 
-// stanzaErr returns the type and condition of a stanza's <error/>, or
-// empty strings if it has none.
-func stanzaErr(n xmlNode) (typ, cond string) {
-	for _, e := range n.Nodes {
-		if e.XMLName.Local != "error" {
-			continue
-		}
-		for _, c := range e.Nodes {
-			if c.XMLName.Space == "urn:ietf:params:xml:ns:xmpp-stanzas" && c.XMLName.Local != "text" {
-				return e.attr("type"), c.XMLName.Local
-			}
-		}
-		return e.attr("type"), ""
-	}
-	return "", ""
-}
-
 // bindAs logs in and sends a bind for resource, returning the answer
 // (result or error) without judging it.
 func bindAs(t *testing.T, addr, user, password, resource string) (*rawXMPP, xmlNode) {
@@ -70,7 +53,7 @@ func TestLimitsResourcesPerAccount(t *testing.T) {
 		t.Fatalf("the first two binds: %+v, %+v", b1, b2)
 	}
 	c3, b3 := bindAs(t, srv.directTLS, "alice", "pw", "three")
-	if typ, cond := stanzaErr(b3); b3.attr("type") != "error" || typ != "wait" || cond != "resource-constraint" {
+	if typ, cond := stanzaError(b3); b3.attr("type") != "error" || typ != "wait" || cond != "resource-constraint" {
 		t.Fatalf("third bind: %+v; want error type wait, resource-constraint", b3)
 	}
 
@@ -141,14 +124,14 @@ func TestLimitsRoster(t *testing.T) {
 	}
 	for _, ck := range checks {
 		n := rosterSet(ck.id, ck.item)
-		if typ, cond := stanzaErr(n); n.attr("type") != "error" || typ != ck.typ || cond != ck.cond {
+		if typ, cond := stanzaError(n); n.attr("type") != "error" || typ != ck.typ || cond != ck.cond {
 			t.Errorf("%s: %+v; want error type %s, %s", ck.what, n, ck.typ, ck.cond)
 		}
 	}
 	c.send(`<presence type='subscribe' to='d@localhost' id='sub1'/>`)
 	if n := c.await("presence", "sub1"); n.attr("type") != "error" {
 		t.Errorf("subscribe to a new contact with a full roster: %+v", n)
-	} else if typ, cond := stanzaErr(n); typ != "modify" || cond != "policy-violation" {
+	} else if typ, cond := stanzaError(n); typ != "modify" || cond != "policy-violation" {
 		t.Errorf("subscribe to a new contact with a full roster: %s %s; want modify policy-violation", typ, cond)
 	}
 	// Two groups are fine: the limit is not off by one.
