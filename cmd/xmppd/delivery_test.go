@@ -371,3 +371,44 @@ func TestFullDiskSessionEndRecordedOnceTheStoreTakesWrites(t *testing.T) {
 		t.Errorf("alice's session ended %d times in the log, want once", ended)
 	}
 }
+
+// TestOfflineStorageIsBounded is issue 10's defect 11 for offline
+// storage: beyond offline.max_messages (or max_bytes) a message for an
+// offline user is returned to its sender with <service-unavailable/>
+// (XEP-0160 section 3: "the recipient's offline message queue is full"),
+// and what was stored before is delivered whole.
+func TestOfflineStorageIsBounded(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "alice-pw")
+	mustRun(t, dir, "", "user", "add", "bob@localhost", "--password", "bob-pw")
+	srv := startServe(t, dir, "XMPPD_OFFLINE_MAX_MESSAGES=3", "XMPPD_OFFLINE_MAX_BYTES=100000")
+
+	bob := dialXMPP(t, srv.directTLS)
+	bob.login("bob", "bob-pw", "desk")
+	for i := range 4 {
+		bob.send(fmt.Sprintf(`<message type='chat' to='alice@localhost' id='q%d'><body>%d</body></message>`, i, i))
+	}
+	n := bob.await("message", "q3")
+	if typ, cond := stanzaError(n); n.attr("type") != "error" || typ != "cancel" || cond != "service-unavailable" {
+		t.Fatalf("the 4th offline message came back as type %q, error %q/%q; want error cancel/service-unavailable", n.attr("type"), typ, cond)
+	}
+	// One message over the byte limit on its own is refused too.
+	bob.send(bigMessage("alice@localhost", "huge", 120000))
+	if typ, cond := stanzaError(bob.await("message", "huge")); typ != "cancel" || cond != "service-unavailable" {
+		t.Fatalf("a message over offline.max_bytes came back with error %q/%q", typ, cond)
+	}
+
+	alice := dialXMPP(t, srv.directTLS)
+	alice.login("alice", "alice-pw", "phone")
+	alice.send(`<presence/>`)
+	for i := range 3 {
+		if m := alice.await("message", ""); m.attr("id") != fmt.Sprintf("q%d", i) {
+			t.Fatalf("offline message %d: got %+v", i, m)
+		}
+	}
+	// Nothing more: a round trip through alice's queue after them.
+	alice.send(`<iq type='get' id='end' to='alice@localhost'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	if n := alice.next(); n.XMLName.Local != "iq" || n.attr("id") != "end" {
+		t.Errorf("after the 3 stored messages alice got %+v", n)
+	}
+}
