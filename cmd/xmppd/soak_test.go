@@ -35,6 +35,13 @@ const (
 	// the process dies: its queue (by count and by bytes, each message
 	// being over soakFiller bytes) plus one batch in the writer's hands.
 	soakCutMax = 2 * min(soakQueueLen, soakQueueBytes/soakFiller)
+	// soakOfflineWindow is the most stored messages the server sends a
+	// session before it asks the client to answer for them: half the
+	// session's queue, and at most offlineWindowLen (200), as
+	// adapters/server/offline.go offlineWindow has it. A session that
+	// ends before it answers leaves at most one such window (offline
+	// delivery stops at the first unanswered one) to be sent again.
+	soakOfflineWindow = min(soakQueueLen/2, 200)
 )
 
 // soakKind is how a recipient reads.
@@ -58,17 +65,23 @@ var soakRecipients = []soakKind{
 
 // soakMsg is what the test knows of one message it sent.
 type soakMsg struct {
-	id       string
-	sender   int
-	seq      int // per sender and recipient, in sending order
-	to       int // recipient index
-	sent     time.Time
-	acked    time.Time // zero: no answer to the ping that followed it
-	live     int       // received without <delay/>
-	offline  int       // received with a XEP-0203 <delay/> (XEP-0160 offline storage)
-	bounced  int       // came back to its sender as a message error
-	sessions []string  // resources of the recipient's sessions that received it
-	badBody  bool
+	id      string
+	sender  int
+	seq     int // per sender and recipient, in sending order
+	to      int // recipient index
+	sent    time.Time
+	acked   time.Time  // zero: no answer to the ping that followed it
+	live    int        // received without <delay/>
+	offline int        // received with a XEP-0203 <delay/> (XEP-0160 offline storage)
+	bounced int        // came back to its sender as a message error
+	copies  []soakCopy // what the recipient's sessions received, in order
+	badBody bool
+}
+
+// soakCopy is one copy of a message a recipient's session received.
+type soakCopy struct {
+	session string // soakKey of the session
+	offline bool   // with a XEP-0203 <delay/>: from offline storage
 }
 
 // soakLedger is the test's books, shared by every client goroutine.
@@ -90,7 +103,17 @@ type soakSession struct {
 	recipient int
 	resource  string
 	bound     time.Time
+	// end is how the client saw the session end: soakEndFin (the answer
+	// to its final ping came: everything queued before it was read),
+	// soakEndClosed (the stream or connection ended first), or "" while
+	// it lives.
+	end string
 }
+
+const (
+	soakEndFin    = "fin"
+	soakEndClosed = "closed"
+)
 
 func (l *soakLedger) fail(format string, a ...any) {
 	l.mu.Lock()
@@ -202,6 +225,40 @@ func (c *soakConn) send(s string) error {
 	c.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	_, err := io.WriteString(c.conn, s)
 	return err
+}
+
+// answer answers an IQ get or set from the server as RFC 6120 8.2.3
+// requires of every entity: a XEP-0199 ping with a result, anything else
+// with <service-unavailable/> (RFC 6120 8.4: an IQ nobody here handles).
+// The answer goes to the IQ's sender with its id, in one Write, so it is
+// safe beside another goroutine's sending (send holds wmu). Other IQs
+// (results, errors) are not answered: it reports whether st was answered.
+func (c *soakConn) answer(st *soakStanza) (bool, error) {
+	if st.XMLName.Local != "iq" || (st.Type != "get" && st.Type != "set") {
+		return false, nil
+	}
+	to := ""
+	if st.From != "" {
+		to = " to='" + xmlAttr(st.From) + "'"
+	}
+	ping := false
+	for _, k := range st.Kids {
+		if k.XMLName.Space == "urn:xmpp:ping" && k.XMLName.Local == "ping" {
+			ping = true
+		}
+	}
+	if ping && st.Type == "get" {
+		return true, c.send("<iq type='result' id='" + xmlAttr(st.ID) + "'" + to + "/>")
+	}
+	return true, c.send("<iq type='error' id='" + xmlAttr(st.ID) + "'" + to + "><error type='cancel'>" +
+		"<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>")
+}
+
+// xmlAttr escapes s for an attribute (EscapeText escapes both quotes).
+func xmlAttr(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s))
+	return b.String()
 }
 
 // next returns the next top-level element; io.EOF at the end of the
@@ -341,7 +398,7 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 		} else {
 			m.live++
 		}
-		m.sessions = append(m.sessions, res)
+		m.copies = append(m.copies, soakCopy{session: res, offline: st.Delay != nil})
 		if led.seen[res] == nil {
 			led.seen[res] = map[int]int{}
 		}
@@ -350,8 +407,22 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 		}
 	}
 	// readSession reads c until the end of its stream or, if fin returns
-	// an id, until the answer to the IQ with that id; it reports which.
-	readSession := func(r int, res string, c *soakConn, pause time.Duration, fin func() string) bool {
+	// an id, until the answer to the IQ with that id; it reports which,
+	// and records it as the session's end. It answers the server's IQs
+	// (RFC 6120 8.2.3) as it reads them, in order, as a real client
+	// does: offline delivery asks for such an answer after each window of
+	// stored messages (adapters/server/clientack.go).
+	readSession := func(r int, res string, c *soakConn, pause time.Duration, fin func() string) (finished bool) {
+		defer func() {
+			led.mu.Lock()
+			if s := led.sessions[res]; s != nil {
+				s.end = soakEndClosed
+				if finished {
+					s.end = soakEndFin
+				}
+			}
+			led.mu.Unlock()
+		}()
 		for {
 			st, err := c.next()
 			if err != nil {
@@ -377,6 +448,12 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 				}
 				led.mu.Unlock()
 			case "iq":
+				if answered, err := c.answer(st); answered {
+					if err != nil {
+						return false
+					}
+					continue
+				}
 				if f := fin(); f != "" && st.ID == f {
 					return true
 				}
@@ -480,6 +557,12 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 							st, err := c.next()
 							if err != nil {
 								return
+							}
+							if answered, err := c.answer(st); answered {
+								if err != nil {
+									return
+								}
+								continue
 							}
 							switch {
 							case st.XMLName.Local == "iq":
@@ -692,25 +775,51 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 	// Which sessions the SIGKILL cut, from the server's own log.
 	cutByKill := map[string]bool{}
 	queued, delivered := map[string]int{}, map[string]int{}
+	offlineLog := soakOfflineLog{queuedAt: map[string][]uint64{}, deliveredTo: map[string]uint64{}, deliveries: map[string][]soakDelivery{}, ended: map[string]string{}}
 	for _, e := range readJSONL(t, mustRun(t, dir, "", "export").stdout) {
 		switch e.Type {
 		case "offline.queued":
-			queued[strings.TrimPrefix(e.Stream, "offline-")]++
+			account := strings.TrimPrefix(e.Stream, "offline-")
+			queued[account]++
+			var q struct{ Stanza string }
+			var st soakStanza
+			if err := json.Unmarshal(e.Data, &q); err != nil || xml.Unmarshal([]byte(q.Stanza), &st) != nil {
+				t.Errorf("offline.queued %s v%d does not decode: %s", e.Stream, e.Version, e.Data)
+				continue
+			}
+			offlineLog.queuedAt[st.ID] = append(offlineLog.queuedAt[st.ID], e.Version)
 		case "offline.delivered":
-			delivered[strings.TrimPrefix(e.Stream, "offline-")]++
+			account := strings.TrimPrefix(e.Stream, "offline-")
+			delivered[account]++
+			var d struct {
+				Through  uint64
+				Resource string
+			}
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				t.Errorf("offline.delivered %s v%d does not decode: %s", e.Stream, e.Version, e.Data)
+				continue
+			}
+			key := account + "/" + d.Resource
+			offlineLog.deliveredTo[key] = max(offlineLog.deliveredTo[key], d.Through)
+			offlineLog.deliveries[account] = append(offlineLog.deliveries[account], soakDelivery{d.Resource, d.Through})
 		}
 		if e.Type != "session.ended" {
 			continue
 		}
-		var d struct{ Resource, Cause string }
-		if err := json.Unmarshal(e.Data, &d); err == nil && d.Cause == "restart" {
-			cutByKill[strings.TrimPrefix(e.Stream, "presence-")+"/"+d.Resource] = true
+		var d struct{ Resource, Cause, Condition, Detail string }
+		if err := json.Unmarshal(e.Data, &d); err == nil {
+			key := strings.TrimPrefix(e.Stream, "presence-") + "/" + d.Resource
+			offlineLog.ended[key] = strings.TrimSpace(d.Cause + " " + d.Condition + " " + d.Detail)
+			if d.Cause == "restart" {
+				cutByKill[key] = true
+			}
 		}
 	}
 
 	t.Logf("log: offline.queued by account %v; offline.delivered %v", queued, delivered)
 	// The books.
-	var sent, ackedN, live, offline, bounced, lostAcked, lostAtKill, dup, unackedMissing, unackedFound, bad int
+	var sent, ackedN, live, offline, bounced, lostAcked, lostAtKill, dup, redelivered, unackedMissing, unackedFound, bad int
+	redeliveredBy := map[string]int{} // by the session that ended unacknowledged
 	lostBy := map[soakKind]int{}
 	lostAtKillBy := map[soakKind]int{}
 	var lostSample []string
@@ -731,9 +840,16 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 			bad++
 		}
 		if found > 1 {
-			dup++
-			if dup <= 5 {
-				t.Errorf("message %s to %s found %d times (live %d, offline %d, bounced %d) in %v", m.id, soakRecipient(m.to), found, m.live, m.offline, m.bounced, m.sessions)
+			if ended, why := soakRedelivered(led, offlineLog, m); why == "" {
+				redelivered += found - 1
+				for _, key := range ended {
+					redeliveredBy[key]++
+				}
+			} else {
+				dup++
+				if dup <= 5 {
+					t.Errorf("message %s to %s found %d times (live %d, offline %d, bounced %d) in %v: %s", m.id, soakRecipient(m.to), found, m.live, m.offline, m.bounced, m.copies, why)
+				}
 			}
 		}
 		if m.acked.IsZero() {
@@ -758,15 +874,15 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 		lostAcked++
 		lostBy[kind]++
 		if len(lostSample) < 8 {
-			lostSample = append(lostSample, fmt.Sprintf("%s to %s (sent %v, acked %v after the start)", m.id, soakRecipient(m.to), m.sent.Sub(sendStart).Round(time.Millisecond), m.acked.Sub(sendStart).Round(time.Millisecond)))
+			lostSample = append(lostSample, fmt.Sprintf("%s to %s (sent %v, acked %v after the start; %s)", m.id, soakRecipient(m.to), m.sent.Sub(sendStart).Round(time.Millisecond), m.acked.Sub(sendStart).Round(time.Millisecond), offlineLog.story(led, m)))
 		}
 	}
 	sort.Strings(lostSample)
 	t.Logf("soak summary after %v: sent %d, acked %d (unanswered pings %d), delivered live %d, delivered from offline %d, bounced %d, "+
-		"lost-acked %d %v, duplicates %d, unacked-and-missing %d, unacked-but-found %d, "+
+		"lost-acked %d %v, duplicates %d, redelivered from offline after a session ended unacknowledged %d (from %d sessions, at most %d each), unacked-and-missing %d, unacked-but-found %d, "+
 		"acked-but-cut-in-a-live-queue-by-SIGKILL %d %v (at most %d per cut session), sessions closed with resource-constraint %d (of them final sessions draining offline storage: %d), other stream errors %d, sessions cut by the kill %d",
 		time.Since(start).Round(time.Millisecond), sent, ackedN, unanswered.Load(), live, offline, bounced,
-		lostAcked, lostBy, dup, unackedMissing, unackedFound, lostAtKill, lostAtKillBy, soakCutMax, led.overflowCloses, finalOverflow, led.otherStreamErrors, len(cutByKill))
+		lostAcked, lostBy, dup, redelivered, len(redeliveredBy), soakOfflineWindow, unackedMissing, unackedFound, lostAtKill, lostAtKillBy, soakCutMax, led.overflowCloses, finalOverflow, led.otherStreamErrors, len(cutByKill))
 	for _, e := range led.errs {
 		t.Error(e)
 	}
@@ -782,6 +898,11 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 	}
 	if dup > 0 {
 		t.Errorf("%d messages found more than once", dup)
+	}
+	for key, n := range redeliveredBy {
+		if n > soakOfflineWindow {
+			t.Errorf("%s ended unacknowledged and %d of the messages it was sent from offline storage were sent again: more than one window (%d)", key, n, soakOfflineWindow)
+		}
 	}
 	// The scenario itself: what it claims to exercise happened.
 	if led.overflowCloses == 0 {
@@ -813,4 +934,90 @@ func soakCutInQueue(led *soakLedger, cut map[string]bool, m *soakMsg, killedAt t
 		}
 	}
 	return ""
+}
+
+// soakOfflineLog is what the server's log says of offline storage.
+type soakOfflineLog struct {
+	queuedAt    map[string][]uint64       // message id -> versions of its offline.queued
+	deliveredTo map[string]uint64         // account/resource -> highest offline.delivered Through
+	deliveries  map[string][]soakDelivery // account -> its offline.delivered, in order
+	ended       map[string]string         // account/resource -> session.ended cause, condition, detail
+}
+
+// soakDelivery is one offline.delivered.
+type soakDelivery struct {
+	resource string
+	through  uint64
+}
+
+// story tells what the log and the client say became of m, a message
+// nobody received: where it was stored offline, which session the log
+// records it delivered to, how that session ended in the log and as its
+// client saw it.
+func (o soakOfflineLog) story(led *soakLedger, m *soakMsg) string {
+	account := soakRecipient(m.to) + "@localhost"
+	vs := o.queuedAt[m.id]
+	if len(vs) == 0 {
+		return "never stored offline"
+	}
+	var b strings.Builder
+	for _, v := range vs {
+		fmt.Fprintf(&b, "offline.queued v%d", v)
+		found := false
+		for _, d := range o.deliveries[account] {
+			if d.through >= v {
+				key := account + "/" + d.resource
+				clientEnd := "unknown to the test"
+				if s := led.sessions[key]; s != nil {
+					clientEnd = s.end
+				}
+				fmt.Fprintf(&b, ", offline.delivered through v%d to %s (log: ended %q; client: %s)", d.through, d.resource, o.ended[key], clientEnd)
+				found = true
+				break
+			}
+		}
+		if !found {
+			b.WriteString(", never recorded delivered")
+		}
+	}
+	return b.String()
+}
+
+// soakRedelivered reports whether m, found more than once, was only
+// delivered again by offline storage because a session ended before it
+// answered for a window (adapters/server/clientack.go: without XEP-0198
+// the server cannot know what that session read, so the window stays
+// queued: at least once, never lost). Every copy must have come from
+// offline storage (a <delay/>), each to a later session of the account;
+// every session but the last must have ended without the answer to the
+// client's final ping (a stream error, the connection lost, the SIGKILL)
+// and must not be recorded in the log as having been delivered the
+// message (offline.delivered through its offline.queued version). It
+// returns those sessions, or why m is a duplicate of another kind.
+func soakRedelivered(led *soakLedger, olog soakOfflineLog, m *soakMsg) (ended []string, why string) {
+	if m.live > 0 || m.bounced > 0 {
+		return nil, "a copy did not come from offline storage"
+	}
+	versions := olog.queuedAt[m.id]
+	if len(versions) == 0 {
+		return nil, "no offline.queued in the log"
+	}
+	for i, c := range m.copies[:len(m.copies)-1] {
+		s, next := led.sessions[c.session], led.sessions[m.copies[i+1].session]
+		switch {
+		case s == nil || next == nil:
+			return nil, "a copy in an unknown session"
+		case !next.bound.After(s.bound):
+			return nil, fmt.Sprintf("%s got it again, not a later session of %s", m.copies[i+1].session, c.session)
+		case s.end == soakEndFin:
+			return nil, fmt.Sprintf("%s read to the end of its queue, yet it was sent again", c.session)
+		}
+		for _, v := range versions {
+			if olog.deliveredTo[c.session] >= v {
+				return nil, fmt.Sprintf("the log records it delivered to %s (offline.queued v%d, delivered through v%d)", c.session, v, olog.deliveredTo[c.session])
+			}
+		}
+		ended = append(ended, c.session)
+	}
+	return ended, ""
 }
