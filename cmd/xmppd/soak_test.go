@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -130,6 +131,30 @@ type soakConn struct {
 	conn *tls.Conn
 	d    *xml.Decoder
 	wmu  sync.Mutex
+	// onIdle, if set, is called once, on the reading goroutine, when a
+	// read times out with nothing read; if it returns true the read goes
+	// on (it set a new deadline).
+	onIdle func() bool
+}
+
+// soakReader is what a soakConn's decoder reads: the connection, with
+// onIdle's one chance to act on a quiet connection. (A timeout is not
+// sticky for tls.Conn, but it is for xml.Decoder, so it is caught here.)
+type soakReader struct{ c *soakConn }
+
+func (r soakReader) Read(p []byte) (int, error) {
+	for {
+		n, err := r.c.conn.Read(p)
+		var ne net.Error
+		if n == 0 && errors.As(err, &ne) && ne.Timeout() && r.c.onIdle != nil {
+			f := r.c.onIdle
+			r.c.onIdle = nil
+			if f() {
+				continue
+			}
+		}
+		return n, err
+	}
 }
 
 // soakStanza is a top-level element as the soak reads it.
@@ -177,7 +202,8 @@ func soakDial(addr, user, resource string, available bool, rcvbuf int) (*soakCon
 		nc.(*net.TCPConn).SetReadBuffer(rcvbuf)
 	}
 	conn := tls.Client(nc, &tls.Config{InsecureSkipVerify: true, ServerName: "localhost"})
-	c := &soakConn{conn: conn, d: xml.NewDecoder(conn)}
+	c := &soakConn{conn: conn}
+	c.d = xml.NewDecoder(soakReader{c})
 	fail := func(err error) (*soakConn, error) {
 		conn.Close()
 		return nil, fmt.Errorf("%s/%s: %w", user, resource, err)
@@ -197,7 +223,7 @@ func soakDial(addr, user, resource string, available bool, rcvbuf int) (*soakCon
 	if _, err := c.expect("success"); err != nil {
 		return fail(err)
 	}
-	c.d = xml.NewDecoder(conn) // RFC 6120 6.4.6: a new stream after SASL
+	c.d = xml.NewDecoder(soakReader{c}) // RFC 6120 6.4.6: a new stream after SASL
 	if err := c.send(open); err != nil {
 		return fail(err)
 	}
@@ -722,8 +748,17 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 		dwg.Add(1)
 		go func() {
 			defer dwg.Done()
-			d.c.conn.SetReadDeadline(time.Now().Add(15 * time.Second))
-			d.c.send(finPing(d.r))
+			// It reads before it writes, as a client that wakes up reads
+			// what is waiting: a write to a connection the server has
+			// closed is answered with a reset, which throws away what the
+			// kernels still held for it. Once nothing more comes for a
+			// second, it asks for the end of its queue (the session may
+			// still be open).
+			d.c.onIdle = func() bool {
+				d.c.conn.SetReadDeadline(time.Now().Add(15 * time.Second))
+				return d.c.send(finPing(d.r)) == nil
+			}
+			d.c.conn.SetReadDeadline(time.Now().Add(time.Second))
 			readSession(d.r, soakKey(d.r, d.res), d.c, 0, func() string { return "fin" })
 			d.c.conn.Close()
 		}()
@@ -756,6 +791,7 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 	rwg.Wait()
 	srv.stop(t, syscall.SIGTERM)
 	serverErrors := map[string]int{}
+	silentWindows := map[string]int{} // full JID -> windows taken as read without an answer
 	for _, line := range strings.Split(srv.log(), "\n") {
 		if strings.Contains(line, "level=ERROR") || strings.Contains(line, "level=WARN") {
 			msg := line
@@ -768,9 +804,18 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 				}
 			}
 			serverErrors[msg]++
+			// Which sessions the server took to have read a window they
+			// never answered for (adapters/server/offline.go, ackSilent).
+			if strings.Contains(line, "does not answer IQs") {
+				if i := strings.Index(line, "jid="); i >= 0 {
+					jid, _, _ := strings.Cut(line[i+len("jid="):], " ")
+					silentWindows[jid]++
+				}
+			}
 		}
 	}
 	t.Logf("server errors and warnings logged, by message: %v", serverErrors)
+	t.Logf("offline windows the server took as read without the client's answer, by session: %v", silentWindows)
 
 	// Which sessions the SIGKILL cut, from the server's own log.
 	cutByKill := map[string]bool{}
@@ -817,10 +862,30 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 	}
 
 	t.Logf("log: offline.queued by account %v; offline.delivered %v", queued, delivered)
+	// The dead readers' sessions: what each read when it woke up, and how
+	// the log says it ended.
+	var deadStory []string
+	for _, d := range deadConns {
+		key := soakKey(d.r, d.res)
+		live, stored := 0, 0
+		for _, m := range led.msgs {
+			for _, c := range m.copies {
+				if c.session == key && c.offline {
+					stored++
+				} else if c.session == key {
+					live++
+				}
+			}
+		}
+		deadStory = append(deadStory, fmt.Sprintf("%s read %d live and %d stored, ended %q (client: %s)", key, live, stored, offlineLog.ended[key], led.sessions[key].end))
+	}
+	sort.Strings(deadStory)
+	t.Logf("dead readers: %s", strings.Join(deadStory, "; "))
 	// The books.
 	var sent, ackedN, live, offline, bounced, lostAcked, lostAtKill, dup, redelivered, unackedMissing, unackedFound, bad int
 	redeliveredBy := map[string]int{} // by the session that ended unacknowledged
 	lostBy := map[soakKind]int{}
+	lostByPath := map[string]int{}
 	lostAtKillBy := map[soakKind]int{}
 	var lostSample []string
 	cutUsed := map[string]int{}
@@ -873,6 +938,7 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 		}
 		lostAcked++
 		lostBy[kind]++
+		lostByPath[offlineLog.path(led, m)]++
 		if len(lostSample) < 8 {
 			lostSample = append(lostSample, fmt.Sprintf("%s to %s (sent %v, acked %v after the start; %s)", m.id, soakRecipient(m.to), m.sent.Sub(sendStart).Round(time.Millisecond), m.acked.Sub(sendStart).Round(time.Millisecond), offlineLog.story(led, m)))
 		}
@@ -895,6 +961,7 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 	if lostAcked > 0 {
 		t.Errorf("%d acknowledged messages neither delivered nor bounced (RFC 6121 8.5.2: never silently dropped), by recipient kind %v; e.g. %s",
 			lostAcked, lostBy, strings.Join(lostSample, "; "))
+		t.Errorf("the acknowledged messages lost, by what the log records of them: %v", lostByPath)
 	}
 	if dup > 0 {
 		t.Errorf("%d messages found more than once", dup)
@@ -948,6 +1015,25 @@ type soakOfflineLog struct {
 type soakDelivery struct {
 	resource string
 	through  uint64
+}
+
+// path sorts a message nobody received by what the log records of it.
+func (o soakOfflineLog) path(led *soakLedger, m *soakMsg) string {
+	account := soakRecipient(m.to) + "@localhost"
+	vs := o.queuedAt[m.id]
+	if len(vs) == 0 {
+		return "never stored offline"
+	}
+	v := vs[len(vs)-1]
+	for _, d := range o.deliveries[account] {
+		if d.through >= v {
+			if s := led.sessions[account+"/"+d.resource]; s != nil && s.end == soakEndFin {
+				return "stored offline, recorded delivered to a session that read to the end"
+			}
+			return "stored offline, recorded delivered to a session that did not read to the end"
+		}
+	}
+	return "stored offline, never recorded delivered"
 }
 
 // story tells what the log and the client say became of m, a message
