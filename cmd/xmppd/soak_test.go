@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -35,6 +36,13 @@ const (
 	// the process dies: its queue (by count and by bytes, each message
 	// being over soakFiller bytes) plus one batch in the writer's hands.
 	soakCutMax = 2 * min(soakQueueLen, soakQueueBytes/soakFiller)
+	// soakOfflineWindow is the most stored messages the server sends a
+	// session before it asks the client to answer for them: half the
+	// session's queue, and at most offlineWindowLen (200), as
+	// adapters/server/offline.go offlineWindow has it. A session that
+	// ends before it answers leaves at most one such window (offline
+	// delivery stops at the first unanswered one) to be sent again.
+	soakOfflineWindow = min(soakQueueLen/2, 200)
 )
 
 // soakKind is how a recipient reads.
@@ -58,17 +66,23 @@ var soakRecipients = []soakKind{
 
 // soakMsg is what the test knows of one message it sent.
 type soakMsg struct {
-	id       string
-	sender   int
-	seq      int // per sender and recipient, in sending order
-	to       int // recipient index
-	sent     time.Time
-	acked    time.Time // zero: no answer to the ping that followed it
-	live     int       // received without <delay/>
-	offline  int       // received with a XEP-0203 <delay/> (XEP-0160 offline storage)
-	bounced  int       // came back to its sender as a message error
-	sessions []string  // resources of the recipient's sessions that received it
-	badBody  bool
+	id      string
+	sender  int
+	seq     int // per sender and recipient, in sending order
+	to      int // recipient index
+	sent    time.Time
+	acked   time.Time  // zero: no answer to the ping that followed it
+	live    int        // received without <delay/>
+	offline int        // received with a XEP-0203 <delay/> (XEP-0160 offline storage)
+	bounced int        // came back to its sender as a message error
+	copies  []soakCopy // what the recipient's sessions received, in order
+	badBody bool
+}
+
+// soakCopy is one copy of a message a recipient's session received.
+type soakCopy struct {
+	session string // soakKey of the session
+	offline bool   // with a XEP-0203 <delay/>: from offline storage
 }
 
 // soakLedger is the test's books, shared by every client goroutine.
@@ -90,7 +104,17 @@ type soakSession struct {
 	recipient int
 	resource  string
 	bound     time.Time
+	// end is how the client saw the session end: soakEndFin (the answer
+	// to its final ping came: everything queued before it was read),
+	// soakEndClosed (the stream or connection ended first), or "" while
+	// it lives.
+	end string
 }
+
+const (
+	soakEndFin    = "fin"
+	soakEndClosed = "closed"
+)
 
 func (l *soakLedger) fail(format string, a ...any) {
 	l.mu.Lock()
@@ -107,6 +131,30 @@ type soakConn struct {
 	conn *tls.Conn
 	d    *xml.Decoder
 	wmu  sync.Mutex
+	// onIdle, if set, is called once, on the reading goroutine, when a
+	// read times out with nothing read; if it returns true the read goes
+	// on (it set a new deadline).
+	onIdle func() bool
+}
+
+// soakReader is what a soakConn's decoder reads: the connection, with
+// onIdle's one chance to act on a quiet connection. (A timeout is not
+// sticky for tls.Conn, but it is for xml.Decoder, so it is caught here.)
+type soakReader struct{ c *soakConn }
+
+func (r soakReader) Read(p []byte) (int, error) {
+	for {
+		n, err := r.c.conn.Read(p)
+		var ne net.Error
+		if n == 0 && errors.As(err, &ne) && ne.Timeout() && r.c.onIdle != nil {
+			f := r.c.onIdle
+			r.c.onIdle = nil
+			if f() {
+				continue
+			}
+		}
+		return n, err
+	}
 }
 
 // soakStanza is a top-level element as the soak reads it.
@@ -154,7 +202,8 @@ func soakDial(addr, user, resource string, available bool, rcvbuf int) (*soakCon
 		nc.(*net.TCPConn).SetReadBuffer(rcvbuf)
 	}
 	conn := tls.Client(nc, &tls.Config{InsecureSkipVerify: true, ServerName: "localhost"})
-	c := &soakConn{conn: conn, d: xml.NewDecoder(conn)}
+	c := &soakConn{conn: conn}
+	c.d = xml.NewDecoder(soakReader{c})
 	fail := func(err error) (*soakConn, error) {
 		conn.Close()
 		return nil, fmt.Errorf("%s/%s: %w", user, resource, err)
@@ -174,7 +223,7 @@ func soakDial(addr, user, resource string, available bool, rcvbuf int) (*soakCon
 	if _, err := c.expect("success"); err != nil {
 		return fail(err)
 	}
-	c.d = xml.NewDecoder(conn) // RFC 6120 6.4.6: a new stream after SASL
+	c.d = xml.NewDecoder(soakReader{c}) // RFC 6120 6.4.6: a new stream after SASL
 	if err := c.send(open); err != nil {
 		return fail(err)
 	}
@@ -202,6 +251,40 @@ func (c *soakConn) send(s string) error {
 	c.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	_, err := io.WriteString(c.conn, s)
 	return err
+}
+
+// answer answers an IQ get or set from the server as RFC 6120 8.2.3
+// requires of every entity: a XEP-0199 ping with a result, anything else
+// with <service-unavailable/> (RFC 6120 8.4: an IQ nobody here handles).
+// The answer goes to the IQ's sender with its id, in one Write, so it is
+// safe beside another goroutine's sending (send holds wmu). Other IQs
+// (results, errors) are not answered: it reports whether st was answered.
+func (c *soakConn) answer(st *soakStanza) (bool, error) {
+	if st.XMLName.Local != "iq" || (st.Type != "get" && st.Type != "set") {
+		return false, nil
+	}
+	to := ""
+	if st.From != "" {
+		to = " to='" + xmlAttr(st.From) + "'"
+	}
+	ping := false
+	for _, k := range st.Kids {
+		if k.XMLName.Space == "urn:xmpp:ping" && k.XMLName.Local == "ping" {
+			ping = true
+		}
+	}
+	if ping && st.Type == "get" {
+		return true, c.send("<iq type='result' id='" + xmlAttr(st.ID) + "'" + to + "/>")
+	}
+	return true, c.send("<iq type='error' id='" + xmlAttr(st.ID) + "'" + to + "><error type='cancel'>" +
+		"<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>")
+}
+
+// xmlAttr escapes s for an attribute (EscapeText escapes both quotes).
+func xmlAttr(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s))
+	return b.String()
 }
 
 // next returns the next top-level element; io.EOF at the end of the
@@ -341,7 +424,7 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 		} else {
 			m.live++
 		}
-		m.sessions = append(m.sessions, res)
+		m.copies = append(m.copies, soakCopy{session: res, offline: st.Delay != nil})
 		if led.seen[res] == nil {
 			led.seen[res] = map[int]int{}
 		}
@@ -350,8 +433,22 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 		}
 	}
 	// readSession reads c until the end of its stream or, if fin returns
-	// an id, until the answer to the IQ with that id; it reports which.
-	readSession := func(r int, res string, c *soakConn, pause time.Duration, fin func() string) bool {
+	// an id, until the answer to the IQ with that id; it reports which,
+	// and records it as the session's end. It answers the server's IQs
+	// (RFC 6120 8.2.3) as it reads them, in order, as a real client
+	// does: offline delivery asks for such an answer after each window of
+	// stored messages (adapters/server/clientack.go).
+	readSession := func(r int, res string, c *soakConn, pause time.Duration, fin func() string) (finished bool) {
+		defer func() {
+			led.mu.Lock()
+			if s := led.sessions[res]; s != nil {
+				s.end = soakEndClosed
+				if finished {
+					s.end = soakEndFin
+				}
+			}
+			led.mu.Unlock()
+		}()
 		for {
 			st, err := c.next()
 			if err != nil {
@@ -377,6 +474,12 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 				}
 				led.mu.Unlock()
 			case "iq":
+				if answered, err := c.answer(st); answered {
+					if err != nil {
+						return false
+					}
+					continue
+				}
 				if f := fin(); f != "" && st.ID == f {
 					return true
 				}
@@ -480,6 +583,12 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 							st, err := c.next()
 							if err != nil {
 								return
+							}
+							if answered, err := c.answer(st); answered {
+								if err != nil {
+									return
+								}
+								continue
 							}
 							switch {
 							case st.XMLName.Local == "iq":
@@ -639,8 +748,17 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 		dwg.Add(1)
 		go func() {
 			defer dwg.Done()
-			d.c.conn.SetReadDeadline(time.Now().Add(15 * time.Second))
-			d.c.send(finPing(d.r))
+			// It reads before it writes, as a client that wakes up reads
+			// what is waiting: a write to a connection the server has
+			// closed is answered with a reset, which throws away what the
+			// kernels still held for it. Once nothing more comes for a
+			// second, it asks for the end of its queue (the session may
+			// still be open).
+			d.c.onIdle = func() bool {
+				d.c.conn.SetReadDeadline(time.Now().Add(15 * time.Second))
+				return d.c.send(finPing(d.r)) == nil
+			}
+			d.c.conn.SetReadDeadline(time.Now().Add(time.Second))
 			readSession(d.r, soakKey(d.r, d.res), d.c, 0, func() string { return "fin" })
 			d.c.conn.Close()
 		}()
@@ -673,6 +791,7 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 	rwg.Wait()
 	srv.stop(t, syscall.SIGTERM)
 	serverErrors := map[string]int{}
+	silentWindows := map[string]int{} // full JID -> windows taken as read without an answer
 	for _, line := range strings.Split(srv.log(), "\n") {
 		if strings.Contains(line, "level=ERROR") || strings.Contains(line, "level=WARN") {
 			msg := line
@@ -685,33 +804,88 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 				}
 			}
 			serverErrors[msg]++
+			// Which sessions the server took to have read a window they
+			// never answered for (adapters/server/offline.go, ackSilent).
+			if strings.Contains(line, "does not answer IQs") {
+				if i := strings.Index(line, "jid="); i >= 0 {
+					jid, _, _ := strings.Cut(line[i+len("jid="):], " ")
+					silentWindows[jid]++
+				}
+			}
 		}
 	}
 	t.Logf("server errors and warnings logged, by message: %v", serverErrors)
+	t.Logf("offline windows the server took as read without the client's answer, by session: %v", silentWindows)
 
 	// Which sessions the SIGKILL cut, from the server's own log.
 	cutByKill := map[string]bool{}
 	queued, delivered := map[string]int{}, map[string]int{}
+	offlineLog := soakOfflineLog{queuedAt: map[string][]uint64{}, deliveredTo: map[string]uint64{}, deliveries: map[string][]soakDelivery{}, ended: map[string]string{}}
 	for _, e := range readJSONL(t, mustRun(t, dir, "", "export").stdout) {
 		switch e.Type {
 		case "offline.queued":
-			queued[strings.TrimPrefix(e.Stream, "offline-")]++
+			account := strings.TrimPrefix(e.Stream, "offline-")
+			queued[account]++
+			var q struct{ Stanza string }
+			var st soakStanza
+			if err := json.Unmarshal(e.Data, &q); err != nil || xml.Unmarshal([]byte(q.Stanza), &st) != nil {
+				t.Errorf("offline.queued %s v%d does not decode: %s", e.Stream, e.Version, e.Data)
+				continue
+			}
+			offlineLog.queuedAt[st.ID] = append(offlineLog.queuedAt[st.ID], e.Version)
 		case "offline.delivered":
-			delivered[strings.TrimPrefix(e.Stream, "offline-")]++
+			account := strings.TrimPrefix(e.Stream, "offline-")
+			delivered[account]++
+			var d struct {
+				Through  uint64
+				Resource string
+			}
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				t.Errorf("offline.delivered %s v%d does not decode: %s", e.Stream, e.Version, e.Data)
+				continue
+			}
+			key := account + "/" + d.Resource
+			offlineLog.deliveredTo[key] = max(offlineLog.deliveredTo[key], d.Through)
+			offlineLog.deliveries[account] = append(offlineLog.deliveries[account], soakDelivery{d.Resource, d.Through})
 		}
 		if e.Type != "session.ended" {
 			continue
 		}
-		var d struct{ Resource, Cause string }
-		if err := json.Unmarshal(e.Data, &d); err == nil && d.Cause == "restart" {
-			cutByKill[strings.TrimPrefix(e.Stream, "presence-")+"/"+d.Resource] = true
+		var d struct{ Resource, Cause, Condition, Detail string }
+		if err := json.Unmarshal(e.Data, &d); err == nil {
+			key := strings.TrimPrefix(e.Stream, "presence-") + "/" + d.Resource
+			offlineLog.ended[key] = strings.TrimSpace(d.Cause + " " + d.Condition + " " + d.Detail)
+			if d.Cause == "restart" {
+				cutByKill[key] = true
+			}
 		}
 	}
 
 	t.Logf("log: offline.queued by account %v; offline.delivered %v", queued, delivered)
+	// The dead readers' sessions: what each read when it woke up, and how
+	// the log says it ended.
+	var deadStory []string
+	for _, d := range deadConns {
+		key := soakKey(d.r, d.res)
+		live, stored := 0, 0
+		for _, m := range led.msgs {
+			for _, c := range m.copies {
+				if c.session == key && c.offline {
+					stored++
+				} else if c.session == key {
+					live++
+				}
+			}
+		}
+		deadStory = append(deadStory, fmt.Sprintf("%s read %d live and %d stored, ended %q (client: %s)", key, live, stored, offlineLog.ended[key], led.sessions[key].end))
+	}
+	sort.Strings(deadStory)
+	t.Logf("dead readers: %s", strings.Join(deadStory, "; "))
 	// The books.
-	var sent, ackedN, live, offline, bounced, lostAcked, lostAtKill, dup, unackedMissing, unackedFound, bad int
+	var sent, ackedN, live, offline, bounced, lostAcked, lostAtKill, dup, redelivered, unackedMissing, unackedFound, bad int
+	redeliveredBy := map[string]int{} // by the session that ended unacknowledged
 	lostBy := map[soakKind]int{}
+	lostByPath := map[string]int{}
 	lostAtKillBy := map[soakKind]int{}
 	var lostSample []string
 	cutUsed := map[string]int{}
@@ -731,9 +905,16 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 			bad++
 		}
 		if found > 1 {
-			dup++
-			if dup <= 5 {
-				t.Errorf("message %s to %s found %d times (live %d, offline %d, bounced %d) in %v", m.id, soakRecipient(m.to), found, m.live, m.offline, m.bounced, m.sessions)
+			if ended, why := soakRedelivered(led, offlineLog, m); why == "" {
+				redelivered += found - 1
+				for _, key := range ended {
+					redeliveredBy[key]++
+				}
+			} else {
+				dup++
+				if dup <= 5 {
+					t.Errorf("message %s to %s found %d times (live %d, offline %d, bounced %d) in %v: %s", m.id, soakRecipient(m.to), found, m.live, m.offline, m.bounced, m.copies, why)
+				}
 			}
 		}
 		if m.acked.IsZero() {
@@ -757,16 +938,17 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 		}
 		lostAcked++
 		lostBy[kind]++
+		lostByPath[offlineLog.path(led, m)]++
 		if len(lostSample) < 8 {
-			lostSample = append(lostSample, fmt.Sprintf("%s to %s (sent %v, acked %v after the start)", m.id, soakRecipient(m.to), m.sent.Sub(sendStart).Round(time.Millisecond), m.acked.Sub(sendStart).Round(time.Millisecond)))
+			lostSample = append(lostSample, fmt.Sprintf("%s to %s (sent %v, acked %v after the start; %s)", m.id, soakRecipient(m.to), m.sent.Sub(sendStart).Round(time.Millisecond), m.acked.Sub(sendStart).Round(time.Millisecond), offlineLog.story(led, m)))
 		}
 	}
 	sort.Strings(lostSample)
 	t.Logf("soak summary after %v: sent %d, acked %d (unanswered pings %d), delivered live %d, delivered from offline %d, bounced %d, "+
-		"lost-acked %d %v, duplicates %d, unacked-and-missing %d, unacked-but-found %d, "+
+		"lost-acked %d %v, duplicates %d, redelivered from offline after a session ended unacknowledged %d (from %d sessions, at most %d each), unacked-and-missing %d, unacked-but-found %d, "+
 		"acked-but-cut-in-a-live-queue-by-SIGKILL %d %v (at most %d per cut session), sessions closed with resource-constraint %d (of them final sessions draining offline storage: %d), other stream errors %d, sessions cut by the kill %d",
 		time.Since(start).Round(time.Millisecond), sent, ackedN, unanswered.Load(), live, offline, bounced,
-		lostAcked, lostBy, dup, unackedMissing, unackedFound, lostAtKill, lostAtKillBy, soakCutMax, led.overflowCloses, finalOverflow, led.otherStreamErrors, len(cutByKill))
+		lostAcked, lostBy, dup, redelivered, len(redeliveredBy), soakOfflineWindow, unackedMissing, unackedFound, lostAtKill, lostAtKillBy, soakCutMax, led.overflowCloses, finalOverflow, led.otherStreamErrors, len(cutByKill))
 	for _, e := range led.errs {
 		t.Error(e)
 	}
@@ -779,9 +961,15 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 	if lostAcked > 0 {
 		t.Errorf("%d acknowledged messages neither delivered nor bounced (RFC 6121 8.5.2: never silently dropped), by recipient kind %v; e.g. %s",
 			lostAcked, lostBy, strings.Join(lostSample, "; "))
+		t.Errorf("the acknowledged messages lost, by what the log records of them: %v", lostByPath)
 	}
 	if dup > 0 {
 		t.Errorf("%d messages found more than once", dup)
+	}
+	for key, n := range redeliveredBy {
+		if n > soakOfflineWindow {
+			t.Errorf("%s ended unacknowledged and %d of the messages it was sent from offline storage were sent again: more than one window (%d)", key, n, soakOfflineWindow)
+		}
 	}
 	// The scenario itself: what it claims to exercise happened.
 	if led.overflowCloses == 0 {
@@ -813,4 +1001,109 @@ func soakCutInQueue(led *soakLedger, cut map[string]bool, m *soakMsg, killedAt t
 		}
 	}
 	return ""
+}
+
+// soakOfflineLog is what the server's log says of offline storage.
+type soakOfflineLog struct {
+	queuedAt    map[string][]uint64       // message id -> versions of its offline.queued
+	deliveredTo map[string]uint64         // account/resource -> highest offline.delivered Through
+	deliveries  map[string][]soakDelivery // account -> its offline.delivered, in order
+	ended       map[string]string         // account/resource -> session.ended cause, condition, detail
+}
+
+// soakDelivery is one offline.delivered.
+type soakDelivery struct {
+	resource string
+	through  uint64
+}
+
+// path sorts a message nobody received by what the log records of it.
+func (o soakOfflineLog) path(led *soakLedger, m *soakMsg) string {
+	account := soakRecipient(m.to) + "@localhost"
+	vs := o.queuedAt[m.id]
+	if len(vs) == 0 {
+		return "never stored offline"
+	}
+	v := vs[len(vs)-1]
+	for _, d := range o.deliveries[account] {
+		if d.through >= v {
+			if s := led.sessions[account+"/"+d.resource]; s != nil && s.end == soakEndFin {
+				return "stored offline, recorded delivered to a session that read to the end"
+			}
+			return "stored offline, recorded delivered to a session that did not read to the end"
+		}
+	}
+	return "stored offline, never recorded delivered"
+}
+
+// story tells what the log and the client say became of m, a message
+// nobody received: where it was stored offline, which session the log
+// records it delivered to, how that session ended in the log and as its
+// client saw it.
+func (o soakOfflineLog) story(led *soakLedger, m *soakMsg) string {
+	account := soakRecipient(m.to) + "@localhost"
+	vs := o.queuedAt[m.id]
+	if len(vs) == 0 {
+		return "never stored offline"
+	}
+	var b strings.Builder
+	for _, v := range vs {
+		fmt.Fprintf(&b, "offline.queued v%d", v)
+		found := false
+		for _, d := range o.deliveries[account] {
+			if d.through >= v {
+				key := account + "/" + d.resource
+				clientEnd := "unknown to the test"
+				if s := led.sessions[key]; s != nil {
+					clientEnd = s.end
+				}
+				fmt.Fprintf(&b, ", offline.delivered through v%d to %s (log: ended %q; client: %s)", d.through, d.resource, o.ended[key], clientEnd)
+				found = true
+				break
+			}
+		}
+		if !found {
+			b.WriteString(", never recorded delivered")
+		}
+	}
+	return b.String()
+}
+
+// soakRedelivered reports whether m, found more than once, was only
+// delivered again by offline storage because a session ended before it
+// answered for a window (adapters/server/clientack.go: without XEP-0198
+// the server cannot know what that session read, so the window stays
+// queued: at least once, never lost). Every copy must have come from
+// offline storage (a <delay/>), each to a later session of the account;
+// every session but the last must have ended without the answer to the
+// client's final ping (a stream error, the connection lost, the SIGKILL)
+// and must not be recorded in the log as having been delivered the
+// message (offline.delivered through its offline.queued version). It
+// returns those sessions, or why m is a duplicate of another kind.
+func soakRedelivered(led *soakLedger, olog soakOfflineLog, m *soakMsg) (ended []string, why string) {
+	if m.live > 0 || m.bounced > 0 {
+		return nil, "a copy did not come from offline storage"
+	}
+	versions := olog.queuedAt[m.id]
+	if len(versions) == 0 {
+		return nil, "no offline.queued in the log"
+	}
+	for i, c := range m.copies[:len(m.copies)-1] {
+		s, next := led.sessions[c.session], led.sessions[m.copies[i+1].session]
+		switch {
+		case s == nil || next == nil:
+			return nil, "a copy in an unknown session"
+		case !next.bound.After(s.bound):
+			return nil, fmt.Sprintf("%s got it again, not a later session of %s", m.copies[i+1].session, c.session)
+		case s.end == soakEndFin:
+			return nil, fmt.Sprintf("%s read to the end of its queue, yet it was sent again", c.session)
+		}
+		for _, v := range versions {
+			if olog.deliveredTo[c.session] >= v {
+				return nil, fmt.Sprintf("the log records it delivered to %s (offline.queued v%d, delivered through v%d)", c.session, v, olog.deliveredTo[c.session])
+			}
+		}
+		ended = append(ended, c.session)
+	}
+	return ended, ""
 }
