@@ -56,6 +56,12 @@ type Config struct {
 	// a burst, not a slow reader. The byte bound is what limits memory.
 	QueueLen   int
 	QueueBytes int
+	// SendBuffer, if positive, is the socket send buffer of each client
+	// connection (SO_SNDBUF; Linux doubles it). Without stream management
+	// what the kernel accepted counts as written, and is lost if the
+	// process is killed before the client reads it; a smaller buffer
+	// bounds that. Zero: the kernel's own sizing (up to tcp_wmem's max).
+	SendBuffer int
 	// Keepalive is how long the output may stay idle before a single space
 	// is sent (RFC 6120 section 4.6.1). Negative disables.
 	Keepalive time.Duration
@@ -193,6 +199,9 @@ func (c Config) Validate() error {
 	}
 	if c.QueueBytes < 0 {
 		errs = append(errs, fmt.Errorf("c2s: config: queue bytes %d must not be negative", c.QueueBytes))
+	}
+	if c.SendBuffer < 0 {
+		errs = append(errs, fmt.Errorf("c2s: config: send buffer %d must not be negative", c.SendBuffer))
 	}
 	if c.QueueLen < 1 {
 		errs = append(errs, fmt.Errorf("c2s: config: queue length %d must be positive", c.QueueLen))

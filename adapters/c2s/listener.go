@@ -107,6 +107,11 @@ func (s *Server) accept(l net.Listener, direct bool) {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
+		if tc, ok := raw.(*net.TCPConn); ok && s.cfg.SendBuffer > 0 {
+			// Bounds what the kernel holds for a client that stopped
+			// reading: counted as written, but lost if the process dies.
+			tc.SetWriteBuffer(s.cfg.SendBuffer)
+		}
 		c := newConn(s, s.baseCtx, raw, direct)
 		s.mu.Lock()
 		if s.shutting {

@@ -16,11 +16,11 @@ import (
 // order, so the answer covers everything sent before it. Offline delivery
 // (offline.go) records a window of stored stanzas as delivered only once
 // such an answer came; a window whose session ended first is delivered
-// again to the next session: at least once, never lost. A client that
-// breaks that rule and never answers, while its session lives on, is
-// taken to have read what was written (as servers without this check
-// assume of every client), so it is not sent the same window at every
-// login.
+// again to the next session: at least once, never lost. After one
+// window goes unanswered (a client that stopped reading looks the same as
+// one that breaks the rule and never answers) the rest is sent without
+// waiting, and recorded only if the client answers once it is all
+// written; a client that never answers gets it all again next time.
 
 // ackOutcome is what became of a request for the client's answer.
 type ackOutcome int

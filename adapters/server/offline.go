@@ -65,6 +65,8 @@ func (s *Server) storeOffline(ctx context.Context, bare, kind string, el *xmlnod
 func (s *Server) deliverOffline(ctx context.Context, x *session, meta events.Meta) {
 	items := s.views.Offline(x.bare)
 	maxBytes, maxLen := s.offlineWindow()
+	waitEach := true   // wait for the client's answer after each window
+	var unacked uint64 // written through this version, not yet answered for
 	for len(items) > 0 && !x.sess.Closing() {
 		var w offlineWindow
 		var els []*xmlnode.Element
@@ -89,23 +91,38 @@ func (s *Server) deliverOffline(ctx context.Context, x *session, meta events.Met
 		}
 		written := w.wait(s.offlineWait())
 		if written > 0 {
-			switch s.awaitClientAck(x, s.clientAckWait()) {
-			case ackGone:
-				// Written, but not known to be read (clientack.go): the
-				// next session gets this window again.
-				written = 0
-			case ackSilent:
-				s.log.Warn("server: client does not answer IQs (RFC 6120 8.2.3); offline stanzas written to it are taken as read", "jid", x.fullStr)
+			through := items[written-1].Version
+			if !waitEach {
+				unacked = through
+			} else {
+				switch s.awaitClientAck(x, s.clientAckWait()) {
+				case ackAnswered:
+					s.recordOfflineDelivered(ctx, x, meta, through)
+				case ackGone:
+					// Written, but not known to be read (clientack.go):
+					// the next session gets this window again.
+					return
+				case ackSilent:
+					// A client that stopped reading, or one that does not
+					// answer IQs: the rest is sent without waiting, and
+					// recorded only if the client answers at the end.
+					s.log.Warn("server: client has not answered for offline stanzas (RFC 6120 8.2.3); what it is sent now is recorded only once it answers", "jid", x.fullStr)
+					waitEach, unacked = false, through
+				}
 			}
-		}
-		if written > 0 {
-			s.recordOfflineDelivered(ctx, x, meta, items[written-1].Version)
 		}
 		if written < n {
 			s.log.Info("server: offline delivery stopped; the rest stays queued", "account", x.bare, "resource", x.resource, "left", len(items)-written)
-			return
+			break
 		}
 		items = items[n:]
+	}
+	if unacked > 0 && !x.sess.Closing() {
+		if s.awaitClientAck(x, s.clientAckWait()) == ackAnswered {
+			s.recordOfflineDelivered(ctx, x, meta, unacked)
+			return
+		}
+		s.log.Warn("server: client never answered for offline stanzas; they stay queued for its next session", "jid", x.fullStr)
 	}
 }
 

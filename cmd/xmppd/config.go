@@ -62,6 +62,9 @@ type C2SConfig struct {
 	QueueLen     int           `mapstructure:"queue_len"`
 	QueueBytes   int           `mapstructure:"queue_bytes"`
 	WriteTimeout time.Duration `mapstructure:"write_timeout"`
+	// SendBuffer is each client connection's socket send buffer; 0: the
+	// kernel's sizing.
+	SendBuffer int `mapstructure:"send_buffer"`
 	// StanzaTimeout bounds the rest of a stanza once its first byte has
 	// arrived; IdleTimeout closes a bound session that sends nothing at
 	// all for that long. 0 disables either.
@@ -167,6 +170,7 @@ func defaults() map[string]any {
 		"c2s.queue_len":         16384,
 		"c2s.queue_bytes":       4 << 20,
 		"c2s.write_timeout":     "30s",
+		"c2s.send_buffer":       0,
 		"c2s.stanza_timeout":    "30s",
 		"c2s.idle_timeout":      "0s",
 		"tls.cert":              "",
@@ -243,6 +247,9 @@ func (c *Config) Validate() error {
 	}
 	if c.C2S.QueueBytes < 1 {
 		errs = append(errs, fmt.Errorf("c2s.queue_bytes %d must be at least 1", c.C2S.QueueBytes))
+	}
+	if c.C2S.SendBuffer < 0 {
+		errs = append(errs, fmt.Errorf("c2s.send_buffer %d must not be negative (0: the kernel's sizing)", c.C2S.SendBuffer))
 	}
 	if c.C2S.WriteTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("c2s.write_timeout %v must be positive (e.g. 30s)", c.C2S.WriteTimeout))

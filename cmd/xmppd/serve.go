@@ -99,6 +99,7 @@ func (a *app) serve(ctx context.Context) error {
 			QueueLen:       c.C2S.QueueLen,
 			QueueBytes:     c.C2S.QueueBytes,
 			WriteTimeout:   c.C2S.WriteTimeout,
+			SendBuffer:     c.C2S.SendBuffer,
 			Throttle:       c.Auth.Throttle.c2s(),
 			StanzaTimeout:  c2sTimeout(c.C2S.StanzaTimeout),
 			ReadTimeout:    c.C2S.IdleTimeout,
