@@ -89,15 +89,19 @@ func (r *registry) all(bare string) []*session {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []*session
-	for b, m := range r.byBare {
-		if bare != "" && b != bare {
-			continue
-		}
+	add := func(m map[string]*session) {
 		for _, x := range m {
 			if !x.ended {
 				out = append(out, x)
 			}
 		}
+	}
+	if bare != "" {
+		add(r.byBare[bare]) // not a walk over every account: it runs at each bind
+		return out
+	}
+	for _, m := range r.byBare {
+		add(m)
 	}
 	return out
 }
