@@ -288,6 +288,12 @@ func TestFullDiskBouncesWhatCannotBeStored(t *testing.T) {
 		code, _ := httpGet(t, "http://"+srv.metrics+"/healthz")
 		return code == 200
 	})
+	// The server's log says when writes stopped and when they resumed.
+	eventually(t, "the server log to tell the store's failure and recovery", func() bool {
+		l := srv.log()
+		told := strings.Contains(l, "store refuses writes") && strings.Contains(l, "database or disk is full") && strings.Contains(l, "store takes writes again")
+		return told || strings.Contains(l, "store refused writes for less than a second")
+	})
 	bob.send(`<message type='chat' to='alice@localhost' id='room1'><body>with room</body></message>`)
 	bob.pingJID("alice@localhost", "stored")
 

@@ -132,6 +132,7 @@ func (a *app) serve(ctx context.Context) error {
 		<-srv.Ready()
 		log.Info("xmppd ready", "domain", c.Domain, "starttls", srv.StartTLSAddr(), "tls", srv.DirectTLSAddr(), "store", storeName(c))
 	}()
+	logStoreHealth(ctx, store, log)
 	return srv.Run(ctx)
 }
 
@@ -150,6 +151,40 @@ func storeHealth(store events.Store) *metrics.StoreHealth {
 	}
 	writable, reason, since := r.WriteHealth()
 	return &metrics.StoreHealth{Writable: writable, Reason: reason, Since: since}
+}
+
+// logStoreHealth logs each change of the store's write health (a full
+// disk and its end), checking every second until ctx ends, so that the
+// server's log says when writes stopped and resumed even with no metrics
+// listener.
+func logStoreHealth(ctx context.Context, store events.Store, log *slog.Logger) {
+	r, ok := store.(writeHealthReporter)
+	if !ok {
+		return
+	}
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		was, _, last := r.WriteHealth()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			ok, reason, since := r.WriteHealth()
+			switch {
+			case !ok && (was || !since.Equal(last)):
+				log.Error("store refuses writes: messages for offline users are bounced, other changes refused, /healthz is 503", "since", since, "reason", reason)
+			case ok && !was:
+				log.Info("store takes writes again", "since", since)
+			case ok && !since.Equal(last):
+				// Failed and recovered between two looks.
+				log.Warn("store refused writes for less than a second; it takes writes again", "since", since)
+			}
+			was, last = ok, since
+		}
+	}()
 }
 
 // serveMetrics starts /metrics, /healthz and (if configured) the
