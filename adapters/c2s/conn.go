@@ -134,7 +134,7 @@ func (c *conn) serve() {
 // to 7): TLS, then SASL, then bind, each stage on a restarted stream.
 func (c *conn) negotiate() (*Session, error) {
 	if c.direct {
-		if err := c.handshake(); err != nil {
+		if err := c.handshake(c.raw); err != nil {
 			return nil, err
 		}
 	}
