@@ -22,12 +22,14 @@ run: build
 
 # The Debian packages the tests use: slixmpp drives xmppd in the interop
 # tests; Prosody is the reference server xmppbench's own tests run against;
-# the sqlite3 shell is the auditor's tool the store is tested beside.
+# the sqlite3 shell is the auditor's tool the store is tested beside;
+# go-sendxmpp is a real client the stream tests log in with.
 deps:
 	@missing=""; \
 	$(PY) -c 'import slixmpp' 2>/dev/null || missing="$$missing python3-slixmpp"; \
 	command -v prosody >/dev/null || missing="$$missing prosody"; \
 	command -v sqlite3 >/dev/null || missing="$$missing sqlite3"; \
+	command -v go-sendxmpp >/dev/null || missing="$$missing go-sendxmpp"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing from Debian:$$missing"; \
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
