@@ -3,7 +3,8 @@
 // subscription states), the account aggregate and its roster (account.go,
 // roster.go), the processing of outbound and inbound subscription stanzas
 // (subscribe.go), presence broadcast, directed presence and probes
-// (presence.go), and local delivery of stanzas (routing.go, RFC 6121 8.5).
+// (presence.go), and local delivery of stanzas (routing.go, RFC 6121 8.5;
+// message_content.go says which messages are worth offline storage).
 // It also derives SCRAM credentials (credentials.go).
 //
 // Every decision takes the current state and a command and returns the

@@ -85,6 +85,12 @@ type RouteInput struct {
 	// was on its way to a resource the user had connected, so it goes to
 	// the user's other resources or offline storage rather than nowhere.
 	Gone []string
+	// Content says, for a message, whether it is worth offline storage
+	// (ClassifyMessage; XEP-0160 section 3, XEP-0334). It matters only
+	// where Route would store the message: delivered to a resource, a
+	// message goes whole whatever it carries (a chat state to a user
+	// online is delivered).
+	Content MessageContent
 }
 
 // RouteDecision is where a stanza goes. Rule names the RFC 6121 section
@@ -165,7 +171,7 @@ func routeBare(in RouteInput, v *PresenceView) RouteDecision {
 		}
 		return RouteDecision{Action: Deliver, Resources: all, Rule: "8.5.2.1.1 message headline to all non-negative resources"}
 	default: // normal, chat
-		return routeMostAvailable(typ, v, "8.5.2.1.1")
+		return routeMostAvailable(in, typ, v, "8.5.2.1.1")
 	}
 }
 
@@ -175,10 +181,14 @@ func routeBare(in RouteInput, v *PresenceView) RouteDecision {
 // (8.5.2.2.1 option (a): "the server MUST NOT deliver the stanza to any
 // available resource with a negative priority; if the only available
 // resource has a negative priority, the server SHOULD handle the message
-// as if there were no available resources").
-func routeMostAvailable(typ string, v *PresenceView, rule string) RouteDecision {
+// as if there were no available resources"), unless in.Content says it
+// is not to be stored (routeUnstored).
+func routeMostAvailable(in RouteInput, typ string, v *PresenceView, rule string) RouteDecision {
 	all := nonNegative(v)
 	if len(all) == 0 {
+		if in.Content != StoreWorthy {
+			return routeUnstored(in.Content, typ)
+		}
 		return RouteDecision{Action: StoreOffline, Rule: "8.5.2.2.1 message " + typ + ", no non-negative resource: offline"}
 	}
 	best, top := []string(nil), 0
@@ -194,6 +204,20 @@ func routeMostAvailable(typ string, v *PresenceView, rule string) RouteDecision 
 		}
 	}
 	return RouteDecision{Action: Deliver, Resources: best, Rule: rule + " message " + typ + " to the highest-priority resource(s)"}
+}
+
+// routeUnstored decides a normal or chat message that no resource can
+// take and that is not to be stored (MessageContent). A standalone chat
+// state is dropped silently: XEP-0160 section 3 and XEP-0085 5.8 say not
+// to store it, and an error for a notification about a conversation
+// that is over helps nobody. A message whose sender asked that it not be
+// stored (XEP-0334 4.2) gets RFC 6121 8.5.2.2.1's other answer, (b)
+// service-unavailable, so the sender knows it was not delivered.
+func routeUnstored(c MessageContent, typ string) RouteDecision {
+	if c == ChatStateOnly {
+		return RouteDecision{Action: Ignore, Rule: "8.5.2.2.1 message " + typ + ", no non-negative resource, chat state only: not stored (XEP-0160 3, XEP-0085 5.8)"}
+	}
+	return RouteDecision{Action: Bounce, Rule: "8.5.2.2.1 message " + typ + ", no non-negative resource, no-store hint (XEP-0334 4.2): service-unavailable"}
 }
 
 func routePresenceBare(in RouteInput, v *PresenceView) RouteDecision {
@@ -237,7 +261,7 @@ func routeFull(in RouteInput, v *PresenceView) RouteDecision {
 	case "error":
 		return RouteDecision{Action: Ignore, Rule: "8.5.3.2.1 message error, no resource matches"}
 	case "chat":
-		return routeMostAvailable(typ, v, "8.5.3.2.1")
+		return routeMostAvailable(in, typ, v, "8.5.3.2.1")
 	case "groupchat":
 		// Either is allowed; the error (as Prosody and ejabberd send)
 		// tells a room that this occupant is gone.

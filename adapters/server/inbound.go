@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/xml"
 	"log/slog"
 
 	"mellium.im/xmpp/stanza"
@@ -22,6 +23,9 @@ func (s *Server) inbound(ctx context.Context, bare string, el *xmlnode.Element, 
 	from := fromA.JID
 	acc, _ := s.views.Accounts.Get(bare)
 	in := domain.RouteInput{Kind: kindOf(el), Type: el.Attr("type"), To: to, AccountExists: acc.Exists}
+	if in.Kind == domain.Message {
+		in.Content = messageContent(el)
+	}
 	var dec domain.RouteDecision
 	for {
 		dec = s.route(bare, &in, fromA)
@@ -159,4 +163,18 @@ func kindOf(el *xmlnode.Element) domain.StanzaKind {
 		return domain.IQ
 	}
 	return domain.Message
+}
+
+// messageContent classifies a message for offline storage from the names
+// of its children (domain.ClassifyMessage: chat states and no-store hints
+// are not stored, XEP-0160 section 3, XEP-0334).
+func messageContent(el *xmlnode.Element) domain.MessageContent {
+	var buf [8]xml.Name // a message rarely has more children
+	names := buf[:0]
+	for _, c := range el.Children {
+		if ce, ok := c.(*xmlnode.Element); ok {
+			names = append(names, ce.Name)
+		}
+	}
+	return domain.ClassifyMessage(names)
 }
