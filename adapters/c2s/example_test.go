@@ -3,39 +3,110 @@ package c2s_test
 import (
 	"context"
 	"crypto/tls"
+	"encoding/xml"
+	"fmt"
 	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
 
 	"xmppd/adapters/c2s"
+	"xmppd/events"
 )
 
+// noCore and noAccounts stand in for the server (adapters/server) and
+// the account projection: this example shows the adapter alone, and no
+// client gets as far as authenticating.
+type noCore struct{}
+
+func (noCore) Bound(context.Context, *c2s.Session) error        { return nil }
+func (noCore) Stanza(context.Context, *c2s.Session, c2s.Stanza) {}
+func (noCore) Ended(*c2s.Session, c2s.End)                      {}
+
+type noAccounts struct{}
+
+func (noAccounts) Credentials(context.Context, string) (events.CredentialsSet, bool, error) {
+	return events.CredentialsSet{}, false, nil
+}
+
 // How cmd/xmppd wires the adapter: a certificate from the data directory
-// (made on first start, with a warning), the core, the credential store
-// and the event-log observer.
+// (made on first start: cmd/xmppd warns that clients will not trust it),
+// the core, the credential store. A client that opens a stream on the
+// STARTTLS port is then offered only <starttls/>, and must use it
+// (RFC 6120 section 5.3.1).
 func ExampleNew() {
-	var (
-		core  c2s.Core        // the IM logic
-		creds c2s.Credentials // the account projection
-		log   = slog.Default()
-	)
-	cert, created, err := c2s.LoadOrCreateCert("./data", "example.org")
+	dir, _ := os.MkdirTemp("", "c2s-example") // xmppd serve: data_dir
+	defer os.RemoveAll(dir)
+	cert, _, err := c2s.LoadOrCreateCert(dir, "example.org")
 	if err != nil {
-		log.Error("certificate", "err", err)
+		fmt.Println(err)
 		return
-	}
-	if created {
-		log.Warn("c2s: made a self-signed certificate; clients will not trust it", "dir", "./data")
 	}
 	srv, err := c2s.New(c2s.Config{
 		Domain:         "example.org",
-		StartTLSAddr:   ":5222",
-		DirectTLSAddr:  ":5223",
+		StartTLSAddr:   "127.0.0.1:0", // xmppd serve: ":5222"
+		DirectTLSAddr:  "127.0.0.1:0", // ":5223"
 		TLS:            &tls.Config{Certificates: []tls.Certificate{cert}},
 		ServerFeatures: []string{"urn:xmpp:features:rosterver"},
-	}, c2s.Deps{Core: core, Credentials: creds, Logger: log})
+	}, c2s.Deps{Core: noCore{}, Credentials: noAccounts{}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
-		log.Error("c2s", "err", err) // every configuration problem at once
+		fmt.Println(err) // every configuration problem at once
 		return
 	}
-	ctx := context.Background() // cancelled on SIGTERM: shuts down gracefully
-	_ = srv.Serve(ctx)
+	if err := srv.Listen(); err != nil { // binds now, so the port is known
+		fmt.Println(err)
+		return
+	}
+	ctx, stop := context.WithCancel(context.Background()) // xmppd: cancelled on SIGTERM
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx) }()
+	defer func() { stop(); <-served }() // a graceful shutdown
+
+	conn, err := net.Dial("tcp", srv.StartTLSAddr().String())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprint(conn, "<?xml version='1.0'?><stream:stream to='example.org' version='1.0'"+
+		" xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>")
+	dec := xml.NewDecoder(conn)
+	var path []string
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			path = append(path, t.Name.Local)
+			if len(path) == 1 {
+				fmt.Println("stream from", attr(t, "from"))
+			} else {
+				fmt.Println(strings.Join(path[1:], " > "))
+			}
+		case xml.EndElement:
+			path = path[:len(path)-1]
+			if t.Name.Local == "features" {
+				return
+			}
+		}
+	}
+	// Output:
+	// stream from example.org
+	// features
+	// features > starttls
+	// features > starttls > required
+}
+
+func attr(e xml.StartElement, name string) string {
+	for _, a := range e.Attr {
+		if a.Name.Local == name {
+			return a.Value
+		}
+	}
+	return ""
 }

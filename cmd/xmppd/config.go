@@ -289,7 +289,7 @@ func newConfigLoader() *configLoader {
 }
 
 func (l *configLoader) bindFlags(fs *pflag.FlagSet) {
-	fs.StringVarP(&l.file, "config", "c", "", "configuration file (default: ./xmppd.yaml or /etc/xmppd/xmppd.yaml when present)")
+	fs.StringVarP(&l.file, "config", "c", "", "configuration file: YAML, or JSON/TOML by extension (default: ./xmppd.yaml or /etc/xmppd/xmppd.yaml when present; .yml also)")
 	fs.String("domain", "", "XMPP domain served (default localhost)")
 	fs.String("data-dir", "", "data directory (default ./data)")
 	fs.String("store", "", "event store: sqlite or esdb")
@@ -303,34 +303,31 @@ func (l *configLoader) bindFlags(fs *pflag.FlagSet) {
 	}
 }
 
-// load returns the validated configuration.
+// load returns the validated configuration. Every error names the file
+// read (findConfigFile says which): "configuration ./xmppd.yaml: ...".
 func (l *configLoader) load() (*Config, error) {
-	switch {
-	case l.file != "":
-		l.v.SetConfigFile(l.file)
-	case os.Getenv("XMPPD_CONFIG") != "":
-		l.v.SetConfigFile(os.Getenv("XMPPD_CONFIG"))
-	default:
-		l.v.SetConfigName("xmppd")
-		l.v.SetConfigType("yaml")
-		l.v.AddConfigPath(".")
-		l.v.AddConfigPath("/etc/xmppd")
+	f, err := findConfigFile(l.file, os.Getenv("XMPPD_CONFIG"))
+	if err != nil {
+		return nil, usageError{err}
 	}
-	if err := l.v.ReadInConfig(); err != nil {
-		var notFound viper.ConfigFileNotFoundError
-		if !errors.As(err, &notFound) {
-			return nil, usagef("configuration: %v", err)
+	where := "configuration"
+	if f.path != "" {
+		where = "configuration " + f.path
+		l.v.SetConfigFile(f.path)
+		l.v.SetConfigType(f.typ)
+		if err := l.v.ReadInConfig(); err != nil {
+			return nil, usagef("%s: %v", where, err)
 		}
 	}
 	var c Config
 	if err := l.v.Unmarshal(&c); err != nil {
-		return nil, usagef("configuration: %v", err)
+		return nil, usagef("%s: %v", where, err)
 	}
 	if c.Store.Path == "" {
 		c.Store.Path = filepath.Join(c.DataDir, "xmppd.db")
 	}
 	if err := c.Validate(); err != nil {
-		return nil, usageError{fmt.Errorf("configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))}
+		return nil, usageError{fmt.Errorf("%s:\n  %s", where, strings.ReplaceAll(err.Error(), "\n", "\n  "))}
 	}
 	return &c, nil
 }

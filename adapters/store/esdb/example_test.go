@@ -1,34 +1,21 @@
 package esdb_test
 
 import (
-	"context"
-	"log"
-	"log/slog"
+	"fmt"
 
 	"xmppd/adapters/store/esdb"
-	"xmppd/events"
 )
 
-// Open a store on a single insecure node and append the first event of an
-// account's stream. (Not run: it needs a server.)
-func ExampleOpen() {
-	ctx := context.Background()
-	s, err := esdb.Open(ctx, esdb.Config{
-		URL:    "esdb://localhost:2113?tls=false",
-		Logger: slog.Default(),
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer s.Close()
-
-	e, err := events.New(events.AccountCreated{JID: "alice@localhost"}, events.Meta{Actor: "admin:root", Node: "node-a"})
-	if err != nil {
-		log.Fatal(err)
-	}
-	out, err := s.Append(ctx, events.AccountStream("alice@localhost"), events.NoStream, e)
-	if err != nil {
-		log.Fatal(err)
-	}
-	log.Printf("%s version %d at position %d, hash %s", out[0].Stream, out[0].Version, out[0].Position, out[0].Hash)
+// Config.Validate reports every problem at once, before Open dials; a
+// misspelt setting is an error, not a warning the client prints and
+// ignores. (Open and Append against a node are shown by
+// TestOpenAppendFirstEvent, which needs a node: the fake one, or a real
+// one named by XMPPD_TEST_ESDB_URL.)
+func ExampleConfig_Validate() {
+	fmt.Println(esdb.Config{URL: "esdb://localhost:2113?tls=false"}.Validate())
+	fmt.Println(esdb.Config{URL: "esdb://localhost:2113?tsl=false", AppendRetries: -1}.Validate())
+	// Output:
+	// <nil>
+	// esdb: invalid config: url "esdb://localhost:2113?tsl=false": unknown setting "tsl"
+	// append retries -1: must not be negative
 }
