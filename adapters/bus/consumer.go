@@ -115,7 +115,22 @@ func (c *Consumer) WaitFor(ctx context.Context, pos uint64) error {
 		}
 		return fmt.Errorf("bus: %s stopped before position %d: %w", c.name, pos, c.Err())
 	case <-ctx.Done():
+		c.forget(w)
 		return fmt.Errorf("bus: %s: wait for position %d: %w", c.name, pos, ctx.Err())
+	}
+}
+
+// forget drops a waiter that gave up, so that waits which time out while
+// the consumer is behind (a login waiting for the views, bounded) do not
+// pile up until it catches up.
+func (c *Consumer) forget(w waiter) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range c.waiters {
+		if c.waiters[i].ch == w.ch {
+			c.waiters = append(c.waiters[:i], c.waiters[i+1:]...)
+			return
+		}
 	}
 }
 

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"strings"
 
 	"mellium.im/xmpp/stanza"
 	"mellium.im/xmpp/stream"
@@ -190,19 +189,4 @@ func (s *Server) sessionMeta(x *session, stanzaID string) events.Meta {
 // serverMeta is the provenance of what the server does on its own.
 func (s *Server) serverMeta() events.Meta {
 	return events.Meta{Actor: "server:" + s.cfg.Node, CorrelationID: newID(), Node: s.cfg.Node}
-}
-
-// credentials gives c2s the SCRAM keys of an account from the views, so
-// `xmppd user add/passwd/del` take effect at the next login.
-type credentials struct{ s *Server }
-
-func (c credentials) Credentials(_ context.Context, username string) (events.CredentialsSet, bool, error) {
-	if strings.ContainsAny(username, "@/") {
-		return events.CredentialsSet{}, false, nil
-	}
-	a, ok := c.s.views.Accounts.Get(username + "@" + c.s.cfg.Domain)
-	if !ok || !a.Exists {
-		return events.CredentialsSet{}, false, nil
-	}
-	return a.Credentials, true, nil
 }

@@ -25,6 +25,7 @@ type Server struct {
 	bus      *bus.Bus
 	consumer *bus.Consumer // the views' consumer; WaitFor gives read-your-writes
 	vers     *versions
+	heads    *logHead // nil if the store cannot say where its log ends (credentials.go)
 	actors   *actors
 	reg      *registry
 	ends     *pendingEnds // session ends the store refused (ends.go)
@@ -55,6 +56,7 @@ func New(cfg Config) (*Server, error) {
 		now:   cfg.Clock,
 		views: projections.NewViews(cfg.Policy),
 		vers:  newVersions(cfg.Store),
+		heads: newLogHead(cfg.Store, loginCatchUp),
 		reg:   newRegistry(),
 		ends:  newPendingEnds(),
 		ready: make(chan struct{}),
