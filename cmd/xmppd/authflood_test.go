@@ -21,7 +21,8 @@ import (
 // every one of them, but the log holds only the first whole
 // (session.auth_failed, throttle "refused") and, per interval (1 s
 // here), one session.auth_refusals_summarised whose counts make up the
-// rest exactly. `xmppd audit --server` says so in words. The checked
+// rest exactly, written while the server runs once the interval has
+// passed (and at shutdown). `xmppd audit --server` says so in words. The checked
 // failures before the refusal are all recorded whole.
 func TestRefusedLoginsCannotFloodTheLog(t *testing.T) {
 	canDialFrom(t, attackerIP)
@@ -72,6 +73,24 @@ func TestRefusedLoginsCannotFloodTheLog(t *testing.T) {
 	m := scrape(t, srv.metrics)
 	if got := m[`xmppd_auth_throttled_total{decision="refused"}`]; got != attempts {
 		t.Errorf(`xmppd_auth_throttled_total{decision="refused"} = %v, want %d: every refusal is counted`, got, attempts)
+	}
+	// The attacker stops: its last refusals are summarised once the
+	// interval has passed, while the server runs, not only at shutdown.
+	var running int64
+	for deadline := time.Now().Add(5 * time.Second); running == 0 && time.Now().Before(deadline); {
+		time.Sleep(250 * time.Millisecond)
+		for _, e := range readJSONL(t, mustRun(t, dir, "", "export", "--format", "jsonl").stdout) {
+			if e.Type == events.TypeAuthRefusalsSummarised {
+				p, err := events.Decode(&e)
+				if err != nil {
+					t.Fatal(err)
+				}
+				running += p.(events.AuthRefusalsSummarised).Count
+			}
+		}
+	}
+	if running != attempts-1 {
+		t.Errorf("while the server runs, summaries count %d refusals, want %d", running, attempts-1)
 	}
 	srv.stop(t, syscall.SIGTERM)
 
