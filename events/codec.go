@@ -130,7 +130,7 @@ func Catalogue() []Payload {
 		PresenceAvailable{}, PresenceUnavailable{}, DirectedPresence{},
 		OfflineQueued{}, OfflineDelivered{},
 		ServerStarted{}, ServerStopped{}, AdminAction{},
-		AlteredLogAccepted{},
+		AlteredLogAccepted{}, AuthRefusalsSummarised{},
 	}
 }
 
@@ -159,6 +159,7 @@ func NewDefaultCodec() *Codec {
 	Register[ServerStopped](c)
 	Register[AdminAction](c)
 	Register[AlteredLogAccepted](c)
+	Register[AuthRefusalsSummarised](c)
 	registerUpcasters(c)
 	return c
 }

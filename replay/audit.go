@@ -3,6 +3,7 @@ package replay
 import (
 	"context"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -24,7 +25,7 @@ func categoryOf(typ string) string {
 		return "subscription"
 	case events.TypeRosterItemSet, events.TypeRosterItemRemoved:
 		return "roster"
-	case events.TypeSessionStarted, events.TypeSessionEnded, events.TypeAuthFailed:
+	case events.TypeSessionStarted, events.TypeSessionEnded, events.TypeAuthFailed, events.TypeAuthRefusalsSummarised:
 		return "session"
 	case events.TypePresenceAvailable, events.TypePresenceUnavailable, events.TypeDirectedPresence:
 		return "presence"
@@ -108,10 +109,22 @@ type Entry struct {
 // that f keeps, in log order, one Entry each. It reads only the account's
 // own streams.
 func Audit(ctx context.Context, store events.Store, bare string, f Filter, progress Progress, emit func(Entry) error) error {
+	return audit(AccountLog(ctx, store, bare, Cutoff{}), f, progress, emit)
+}
+
+// AuditServer tells the story of the server of domain: every event of
+// server-<domain> that f keeps (starts and stops, administrative actions,
+// failed logins and the summaries of refused ones), one Entry each.
+func AuditServer(ctx context.Context, store events.Store, domain string, f Filter, progress Progress, emit func(Entry) error) error {
+	return audit(merged(ctx, store, []string{events.ServerStream(domain)}, Cutoff{}), f, progress, emit)
+}
+
+// audit emits the Entries of the events of log that f keeps.
+func audit(log iter.Seq2[events.Envelope, error], f Filter, progress Progress, emit func(Entry) error) error {
 	if err := f.Validate(); err != nil {
 		return err
 	}
-	for e, err := range AccountLog(ctx, store, bare, Cutoff{}) {
+	for e, err := range log {
 		if err != nil {
 			return err
 		}
@@ -174,6 +187,8 @@ func entryOf(e *events.Envelope, cat string) (Entry, error) {
 		en.Text = fmt.Sprintf("session ended: resource %s (%s)", p.Resource, endWords(p))
 	case events.AuthFailed:
 		en.Text = fmt.Sprintf("authentication failed: %s from %s (%s%s)", p.Mechanism, p.ClientAddr, p.Condition, throttleWords(p))
+	case events.AuthRefusalsSummarised:
+		en.Text = refusalsWords(p)
 	case events.PresenceAvailable:
 		en.Resource = p.Resource
 		en.Text = fmt.Sprintf("presence from %s: %s", p.Resource, presenceWords(Resource{Show: p.Show, Status: p.Status, Priority: p.Priority}))
@@ -265,4 +280,18 @@ func throttleWords(p events.AuthFailed) string {
 		return "; throttled: refused without checking the password"
 	}
 	return ""
+}
+
+// refusalsWords says what a summary of refused logins stands for.
+func refusalsWords(p events.AuthRefusalsSummarised) string {
+	from := "from " + p.ClientAddr
+	if p.ClientAddr == "" {
+		from = "from addresses not counted apart (the count of addresses was full)"
+	}
+	n := fmt.Sprintf("%d further logins", p.Count)
+	if p.Count == 1 {
+		n = "1 further login"
+	}
+	return fmt.Sprintf("%s %s refused by the throttle without checking a password, between %s and %s (counted, not recorded one by one)",
+		n, from, p.First.UTC().Format(time.RFC3339Nano), p.Last.UTC().Format(time.RFC3339Nano))
 }

@@ -56,6 +56,9 @@ type Config struct {
 	// Metrics counts the client streams' stanzas and failed logins; nil:
 	// none. The gauges are read with Status.
 	Metrics c2s.Metrics
+	// Refusals bounds what logins refused by the throttle write to the
+	// log (authrefusals.go); zero fields: the defaults.
+	Refusals RefusalLogConfig
 }
 
 func (c *Config) setDefaults() {
@@ -85,6 +88,7 @@ func (c *Config) setDefaults() {
 	if c.MaxResources == 0 {
 		c.MaxResources = DefaultMaxResources
 	}
+	c.Refusals.setDefaults()
 }
 
 // Validate reports every problem with c at once; defaults are applied to a
@@ -111,6 +115,9 @@ func (c Config) Validate() error {
 	}
 	if c.CommandTimeout < 0 {
 		errs = append(errs, errors.New("server: config: command timeout is negative"))
+	}
+	if err := c.Refusals.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("server: config: %w", err))
 	}
 	return errors.Join(errs...)
 }

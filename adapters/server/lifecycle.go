@@ -77,6 +77,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 
 	go s.retryEnds(life)
+	sumCtx, stopSum := context.WithCancel(life)
+	sumDone := make(chan struct{})
+	go func() { defer close(sumDone); s.summariseRefusals(sumCtx) }()
 	close(s.ready)
 	serveCtx, stopServe := context.WithCancel(life)
 	defer stopServe()
@@ -110,6 +113,11 @@ func (s *Server) Run(ctx context.Context) error {
 			s.log.Error("server: session ends still not recorded; the next start records them", "sessions", s.ends.len(), "err", err)
 		}
 	}
+	// No client can fail a login now: the refusals still counted are
+	// recorded before the stop.
+	stopSum()
+	<-sumDone
+	s.flushRefusals(dctx)
 	stopErr := s.recordStop(dctx, "shutdown")
 	return errors.Join(serveErr, drainErr, stopErr, stopFeed())
 }

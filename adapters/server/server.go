@@ -29,6 +29,7 @@ type Server struct {
 	actors   *actors
 	reg      *registry
 	ends     *pendingEnds // session ends the store refused (ends.go)
+	refusals *refusalBook // refused logins not yet recorded (authrefusals.go)
 	c2s      *c2s.Server
 
 	stopping atomic.Bool // set when shutdown begins: Ended waits for the broadcasts
@@ -60,6 +61,8 @@ func New(cfg Config) (*Server, error) {
 		reg:   newRegistry(),
 		ends:  newPendingEnds(),
 		ready: make(chan struct{}),
+
+		refusals: newRefusalBook(cfg.Refusals),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -19,9 +19,9 @@ import (
 func (a *app) auditCommand() *cobra.Command {
 	var user, contact, since, until, at, format string
 	var types []string
-	var explain bool
+	var explain, serverLog bool
 	cmd := &cobra.Command{
-		Use:   "audit --user JID [--contact JID] [--since TIME] [--until TIME] [--type KIND] [--format text|json|csv]",
+		Use:   "audit --user JID|--server [--contact JID] [--since TIME] [--until TIME] [--type KIND] [--format text|json|csv]",
 		Short: "Tell an account's story from the log, one event a line",
 		Long: `audit tells the story of one account from its own streams, one event a
 line, in log order: when, what happened (for subscriptions the RFC 6121
@@ -37,6 +37,11 @@ recorded it.
 transitions that produced the account's subscription state toward the
 contact, joining both accounts' records of each subscription stanza.
 
+--server tells instead the story of the server itself (server-<domain>):
+starts and stops, administrative actions, failed logins, and the logins
+refused by the throttle, which are counted and summarised (how many, from
+which address, between when and when) rather than recorded one by one.
+
 audit opens the log read-only: it can run beside the server or on a copy.`,
 		Example: `  xmppd audit --user alice@localhost --contact bob@localhost --type subscription
   xmppd audit --user alice@localhost --since 2026-11-20T00:00:00Z --format csv > alice.csv
@@ -48,8 +53,11 @@ audit opens the log read-only: it can run beside the server or on a copy.`,
 			if err != nil {
 				return err
 			}
-			if bare == "" {
-				return usagef("audit needs --user JID")
+			if serverLog && (bare != "" || explain) {
+				return usagef("--server tells the server's story: not with --user or --explain")
+			}
+			if bare == "" && !serverLog {
+				return usagef("audit needs --user JID (or --server)")
 			}
 			other, err := optionalBare("--contact", contact)
 			if err != nil {
@@ -88,8 +96,16 @@ audit opens the log read-only: it can run beside the server or on a copy.`,
 			if err := f.Validate(); err != nil {
 				return usageError{err}
 			}
-			return a.withStore(cmd.Context(), true, func(_ *Config, s events.Store) error {
-				return a.auditStory(cmd.Context(), s, bare, f, format)
+			return a.withStore(cmd.Context(), true, func(c *Config, s events.Store) error {
+				tell := func(ctx context.Context, progress replay.Progress, emit func(replay.Entry) error) error {
+					return replay.Audit(ctx, s, bare, f, progress, emit)
+				}
+				if serverLog {
+					tell = func(ctx context.Context, progress replay.Progress, emit func(replay.Entry) error) error {
+						return replay.AuditServer(ctx, s, c.Domain, f, progress, emit)
+					}
+				}
+				return a.auditStory(cmd.Context(), tell, format)
 			})
 		},
 	}
@@ -100,6 +116,7 @@ audit opens the log read-only: it can run beside the server or on a copy.`,
 	fl.StringVar(&until, "until", "", "only events recorded at or before this RFC 3339 time")
 	fl.StringSliceVar(&types, "type", nil, "only these kinds: subscription, roster, session, presence, account, offline")
 	fl.StringVar(&format, "format", "text", "output format: text, json (one object a line) or csv")
+	fl.BoolVar(&serverLog, "server", false, "tell the server's story (server-<domain>) instead of an account's")
 	fl.BoolVar(&explain, "explain", false, "explain how --user's subscription toward --contact came about")
 	fl.StringVar(&at, "at", "", "with --explain: the moment (RFC 3339 time or log position); default now")
 	return cmd
@@ -128,8 +145,9 @@ func csvRow(e replay.Entry) []string {
 		e.Condition, e.Detail, e.Text, e.Actor, e.SessionID, e.ClientAddr, e.StanzaID, e.Node, e.EventID, e.CausationID, e.CorrelationID}
 }
 
-// auditStory prints the filtered story of one account.
-func (a *app) auditStory(ctx context.Context, s events.Store, bare string, f replay.Filter, format string) error {
+// auditStory prints the filtered story that tell tells (one account's,
+// or the server's).
+func (a *app) auditStory(ctx context.Context, tell func(context.Context, replay.Progress, func(replay.Entry) error) error, format string) error {
 	w := bufio.NewWriterSize(a.stdout, 1<<16)
 	prog := newProgress(a.stderr, "audit", 0)
 	defer prog.done()
@@ -162,7 +180,7 @@ func (a *app) auditStory(ctx context.Context, s events.Store, bare string, f rep
 		}
 		flush = tw.Flush
 	}
-	if err := replay.Audit(ctx, s, bare, f, prog.add, emit); err != nil {
+	if err := tell(ctx, prog.add, emit); err != nil {
 		return err
 	}
 	if err := flush(); err != nil {

@@ -90,6 +90,7 @@ type MetricsConf struct {
 type AuthConfig struct {
 	ScramIterations int            `mapstructure:"scram_iterations"`
 	Throttle        ThrottleConfig `mapstructure:"throttle"`
+	RefusalLog      RefusalLogConf `mapstructure:"refusal_log"` // refusals.go
 }
 
 // ThrottleConfig is auth.throttle: c2s.ThrottleConfig's keys.
@@ -196,6 +197,9 @@ func defaults() map[string]any {
 	for k, v := range limitsDefaults() {
 		d[k] = v
 	}
+	for k, v := range refusalLogDefaults() {
+		d[k] = v
+	}
 	return d
 }
 
@@ -267,6 +271,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.Limits.validate()...)
+	errs = append(errs, c.Auth.RefusalLog.validate()...)
 	return errors.Join(errs...)
 }
 

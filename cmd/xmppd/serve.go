@@ -114,6 +114,7 @@ func (a *app) serve(ctx context.Context) error {
 
 		Policy:       c.Limits.policy(),
 		MaxResources: c.Limits.maxResources(),
+		Refusals:     c.Auth.RefusalLog.server(),
 	})
 	if err != nil {
 		return usageError{err}
