@@ -105,11 +105,14 @@ func TestStanzasStampedAndAddressesChecked(t *testing.T) {
 	if el := c.next(); el.Child("error", "").Child("bad-request", "") == nil {
 		t.Fatalf("want bad-request, got %s", el)
 	}
-	select {
-	case st := <-ts.core.stanzas:
+	// Barrier: the core gets a session's stanzas in the order they were
+	// read (RFC 6120 10.1), so a refused one handed on would come before
+	// this one.
+	c.send(`<message to='bob@localhost' id='after'><body>after</body></message>`)
+	if st := nextStanza(t, ts.core); st.ID != "after" {
 		t.Fatalf("core got a refused stanza: %s", st.El)
-	case <-time.After(50 * time.Millisecond):
 	}
+	c.next() // the echo
 }
 
 // Stream errors for bad input after binding (RFC 6120 section 4.9.3).

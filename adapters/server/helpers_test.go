@@ -32,10 +32,9 @@ import (
 const (
 	testDomain = "localhost"
 	testNode   = "node-test"
-	// wait bounds how long a test waits for a stanza it expects;
-	// quiet is how long it listens for one that must not come.
-	wait  = 5 * time.Second
-	quiet = 300 * time.Millisecond
+	// wait bounds how long a test waits for a stanza it expects. One that
+	// must not come is not waited for: see never (barrier_test.go).
+	wait = 5 * time.Second
 )
 
 // env is one test's world: a SQLite file, a certificate, and the server
@@ -402,22 +401,6 @@ func (c *client) expect(m match) *xmlnode.Element {
 		case <-c.signal:
 		case <-deadline:
 			c.t.Fatalf("%s: no %s within %v; got %s", c.name, m.desc, wait, c.pending())
-		}
-	}
-}
-
-// never checks that no element matching m arrives within quiet.
-func (c *client) never(m match) {
-	c.t.Helper()
-	deadline := time.After(quiet)
-	for {
-		if el, ok, _ := c.take(m); ok {
-			c.t.Fatalf("%s: unexpected %s: %s", c.name, m.desc, el)
-		}
-		select {
-		case <-c.signal:
-		case <-deadline:
-			return
 		}
 	}
 }

@@ -48,7 +48,7 @@ func TestRosterSetPushedToInterestedResources(t *testing.T) {
 			t.Errorf("%s: push %s", c.jid, p)
 		}
 	}
-	bot.never(anyPush())
+	bot.never(anyPush(), bot.pingSelf())
 
 	items := rosterItems(t, laptop.iq("g3", `<iq type='get' id='g3'><query xmlns='jabber:iq:roster'/></iq>`))
 	if it := items["nurse@example.com"]; it == nil || it.Attr("name") != "Nurse" || it.Attr("subscription") != "none" {
@@ -118,7 +118,7 @@ func TestRosterVersioning(t *testing.T) {
 	}
 	b.expect(push("b@example.com", "none"))
 	b.expect(push("c@example.com", "none"))
-	b.never(push("a@example.com", "none"))
+	b.never(push("a@example.com", "none"), b.pingSelf())
 }
 
 func bumpVer(v string, n int) string {

@@ -63,7 +63,7 @@ func TestIQRoutedBetweenResources(t *testing.T) {
 	if res := c.iq("v2", `<iq type='get' id='v2' to='%s'><query xmlns='jabber:iq:version'/></iq>`, b.jid); stanzaErr(res) != "service-unavailable" {
 		t.Fatalf("stranger's iq: %s", res)
 	}
-	b.never(match{"stranger's iq", func(el *xmlnode.Element) bool { return el.Attr("id") == "v2" }})
+	b.never(match{"stranger's iq", func(el *xmlnode.Element) bool { return el.Attr("id") == "v2" }}, b.messageFrom(c))
 }
 
 // DESIGN.md, Security: a failed login is recorded (session.auth_failed in
@@ -108,8 +108,8 @@ func TestNoResourceMatchGroupchatAndIQResult(t *testing.T) {
 		}
 	}
 	c.send(`<iq type='result' id='r1' to='alice@localhost/gone'/>`)
-	c.never(match{"answer to a result", func(el *xmlnode.Element) bool { return el.Attr("id") == "r1" }})
-	a.never(anyMessage())
+	c.never(match{"answer to a result", func(el *xmlnode.Element) bool { return el.Attr("id") == "r1" }}, c.pingThrough("alice@localhost/gone"))
+	a.never(anyMessage(), a.messageFrom(c))
 	if res := c.iq("g2", `<iq type='get' id='g2' to='alice@localhost/gone'><ping xmlns='urn:xmpp:ping'/></iq>`); stanzaErr(res) != "service-unavailable" {
 		t.Fatalf("iq get to a missing resource: %s", res)
 	}

@@ -28,7 +28,7 @@ func TestSubscribeApproveBothWays(t *testing.T) {
 	// 3.1.3: the contact's available resources get the request, from the
 	// user's bare JID; the contact's roster gets no item before approval.
 	b.expect(presence("alice@localhost", "subscribe"))
-	b.never(anyPush())
+	b.never(anyPush(), b.pingSelf())
 
 	b.send(`<presence to='alice@localhost' type='subscribed'/>`)
 	// 3.1.5: the contact's roster gets the item, 'from'.
@@ -120,7 +120,7 @@ func TestSubscribeRequestToOfflineContactKeptWhole(t *testing.T) {
 
 	b := e.login("bob", "pc")
 	b.iq("g", `<iq type='get' id='g'><query xmlns='jabber:iq:roster'/></iq>`)
-	b.never(presence("alice@localhost", "subscribe"))
+	b.never(presence("alice@localhost", "subscribe"), b.pingSelf())
 	b.send(`<presence/>`)
 	req := b.expect(presence("alice@localhost", "subscribe"))
 	if n := req.Child("nick", "http://jabber.org/protocol/nick"); n == nil || n.Text() != "Alice" {
@@ -156,14 +156,14 @@ func TestPreapproval(t *testing.T) {
 	if p.Child("query", "").Child("item", "").Attr("approved") != "true" {
 		t.Fatalf("3.4.2: pre-approval push without approved='true': %s", p)
 	}
-	a.never(presence("bob@localhost", "subscribed"))
+	a.never(presence("bob@localhost", "subscribed"), a.messageFrom(b))
 
 	a.send(`<presence to='bob@localhost' type='subscribe'/>`)
 	a.expect(presence("bob@localhost", "subscribed"))
 	a.expect(push("bob@localhost", "to"))
 	a.expect(presence(b.jid, ""))
 	b.expect(push("alice@localhost", "from"))
-	b.never(presence("alice@localhost", "subscribe"))
+	b.never(presence("alice@localhost", "subscribe"), b.messageFrom(a))
 
 	_, ps := e.readStream(events.AccountStream("bob@localhost"))
 	if len(ofType[events.PreapprovalSet](ps)) != 1 || len(ofType[events.PreapprovalCleared](ps)) != 1 {
@@ -203,5 +203,5 @@ func TestUnsubscribeAndCancel(t *testing.T) {
 	// Neither sees the other's presence any more.
 	a.send(`<presence><show>away</show></presence>`)
 	a.expect(presence(a.jid, ""))
-	b.never(anyPresenceFrom("alice@localhost"))
+	b.never(anyPresenceFrom("alice@localhost"), b.messageFrom(a))
 }
