@@ -73,7 +73,11 @@ func (c *conn) authenticate(auth *xmlnode.Element) (ok bool, err error) {
 	if errors.As(serr.err, &fatal) {
 		return false, fatal.err
 	}
-	if serr.cond == "not-authorized" {
+	if serr.cond != "temporary-auth-failure" {
+		// Every failure counts, not only wrong passwords: each is an
+		// event in the log, and malformed or aborted exchanges repeated
+		// without end would otherwise fill it unthrottled. The throttle's
+		// own refusals are counted by the gate.
 		c.srv.throttle.Record(c.ip, serr.user, false)
 	}
 	c.srv.observer.AuthFailed(c.ctx, AuthFailure{Username: truncate(serr.user, 256), Mechanism: truncate(name, 32),

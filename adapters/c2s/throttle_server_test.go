@@ -81,3 +81,32 @@ func TestThrottleLongUsernames(t *testing.T) {
 		t.Fatalf("after success: %s", v.Decision)
 	}
 }
+
+// TestThrottleCountsMalformedExchanges: malformed SASL (an unknown
+// mechanism, bad base64) is a failure like a wrong password: each is an
+// event in the log, so an address repeating it is refused in the end
+// like a guesser (RFC 6120 6.5.12), rather than writing to the log
+// unthrottled.
+func TestThrottleCountsMalformedExchanges(t *testing.T) {
+	ts := startServer(t, func(cfg *c2s.Config, _ *c2s.Deps) {
+		cfg.Throttle = c2s.ThrottleConfig{FreeFailures: 1, AddrFreeFailures: 1, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond, RefuseAfter: 4}
+	})
+	bad := []string{
+		`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='X-NONE'>AA==</auth>`,
+		`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>!!!not base64!!!</auth>`,
+	}
+	var conds []string
+	for i := range 6 {
+		c := dialDirectTLS(t, ts)
+		c.open()
+		c.send(bad[i%2])
+		el := c.next()
+		if el.Name.Local != "failure" || len(el.Elements()) == 0 {
+			t.Fatalf("attempt %d: %s", i, el)
+		}
+		conds = append(conds, el.Elements()[0].Name.Local)
+	}
+	if last := conds[len(conds)-1]; last != "temporary-auth-failure" {
+		t.Errorf("after %d malformed exchanges from one address the answers were %v; want temporary-auth-failure at the end", len(conds), conds)
+	}
+}
