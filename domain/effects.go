@@ -51,6 +51,12 @@ type SendPresence struct {
 	// Delay, if not zero, is a delayed-delivery stamp (XEP-0203) for a
 	// built stanza (4.3.2 #3).
 	Delay time.Time
+	// Broadcast marks the copy of an available broadcast (RFC 6121 4.2.2,
+	// 4.4.2) sent to a subscribed contact. The adapter routes it with the
+	// log position of the event that recorded it (RouteInput.BroadcastAt),
+	// so that it reaches only the contact's resources a probe answer will
+	// not tell (DecideProbe).
+	Broadcast bool
 }
 
 // DeliverToUser delivers an inbound stanza from a contact to the account

@@ -35,6 +35,10 @@ type Probe struct {
 	From jid.JID
 	To   jid.JID
 	ID   string // the probe's 'id', mirrored where 4.3.2.1 says so
+	// ProberAvailableAt is, when the prober is a local account, the
+	// prober's PresenceView.LatestAvailableAt read after the probe was
+	// sent; 0 when it is not known (a remote prober, or no position).
+	ProberAvailableAt uint64
 }
 
 // Presence decisions record events in the account's presence stream and
@@ -61,7 +65,7 @@ func DecideBroadcast(a *Account, v *PresenceView, cmd PresenceBroadcast) (Decisi
 	// presence ... with the 'subscription' attribute set to a value of
 	// 'from' or 'both'".
 	for _, c := range a.contactsWhere(func(c Contact) bool { return HasFrom(c.Subscription) }) {
-		d.add(SendPresence{From: from, To: mustBare(c.JID), Stanza: cmd.Stanza})
+		d.add(SendPresence{From: from, To: mustBare(c.JID), Stanza: cmd.Stanza, Broadcast: true})
 	}
 	// "to all of the user's available resources, including the resource
 	// that generated the presence notification".
@@ -196,6 +200,9 @@ func DecideProbe(a *Account, v *PresenceView, p Probe) Decision {
 		// 4.3.2 #4: "the full XML of the last presence stanza with no 'to'
 		// attribute ... from each of the contact's available resources".
 		for _, r := range avail {
+			if crossed(p, r) {
+				continue
+			}
 			d.add(SendPresence{From: fullJID(a.JID, r.Name), To: p.From, Stanza: r.Stanza})
 		}
 	default:
@@ -213,6 +220,22 @@ func DecideProbe(a *Account, v *PresenceView, p Probe) Decision {
 		}
 	}
 	return d
+}
+
+// crossed reports whether a server's probe (4.3.1: from the prober's bare
+// JID) crossed the broadcast of r's current presence: the broadcast was
+// recorded after every resource of the prober became available, so it was
+// routed to all of them (4.2.2, 4.4.2; Route delivers a broadcast to the
+// resources available before it) and the answer would be a second copy of
+// the same stanza. A probe whose answer would tell some resource something
+// new (one made available after the broadcast, which Route kept it from)
+// is answered as 4.3.2 #4 says. A client's own probe (from a full JID)
+// asked for an answer and always gets one.
+func crossed(p Probe, r Resource) bool {
+	if p.From.Resourcepart() != "" || p.ProberAvailableAt == 0 || r.StanzaAt == 0 {
+		return false
+	}
+	return r.StanzaAt > p.ProberAvailableAt
 }
 
 // CurrentPresenceTo expands SendCurrentPresenceTo (3.1.5): the last

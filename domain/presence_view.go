@@ -20,6 +20,17 @@ type Resource struct {
 	// Stanza is the full XML of the last presence stanza with no 'to' the
 	// resource sent (RFC 6121 4.3.2 #4 answers probes with it).
 	Stanza string
+	// AvailableAt is the log position of the event that made the resource
+	// available (its initial presence, RFC 6121 4.2), and StanzaAt that of
+	// the event that recorded Stanza (its last broadcast, 4.2.2 or
+	// 4.4.2); 0 when the view was folded without positions. Views apply
+	// events in position order, so a broadcast recorded at StanzaAt is
+	// routed against a view that holds every resource made available at
+	// an earlier position: probe answers (DecideProbe) and broadcast
+	// routing (Route) compare the two so that a contact's resource gets a
+	// presence stanza once, not once from each (4.3.2 crossing 4.2.2).
+	AvailableAt uint64
+	StanzaAt    uint64
 	// Directed holds the addresses (full or bare JID strings) the resource
 	// has sent directed available presence to during its presence session
 	// (RFC 6121 4.6.1), which get its unavailable presence (4.6.3 #2).
@@ -42,8 +53,14 @@ func NewPresenceView() *PresenceView { return &PresenceView{resources: map[strin
 
 // Apply folds one event of the account's presence stream into v. at is
 // the event's recorded time (the envelope's Recorded), kept only for the
-// delay stamp of probe answers. Events of other types are ignored.
-func (v *PresenceView) Apply(p events.Payload, at time.Time) {
+// delay stamp of probe answers. Events of other types are ignored. The
+// event's log position is not known here: ApplyAt is Apply with it.
+func (v *PresenceView) Apply(p events.Payload, at time.Time) { v.ApplyAt(p, at, 0) }
+
+// ApplyAt is Apply for an event at log position pos (the envelope's
+// Position; 0 if unknown), which the view keeps as Resource.AvailableAt
+// and Resource.StanzaAt.
+func (v *PresenceView) ApplyAt(p events.Payload, at time.Time, pos uint64) {
 	if v.resources == nil {
 		v.resources = map[string]*Resource{}
 	}
@@ -54,6 +71,10 @@ func (v *PresenceView) Apply(p events.Payload, at time.Time) {
 		delete(v.resources, e.Resource)
 	case events.PresenceAvailable:
 		r := v.resource(e.Resource)
+		if !r.Available {
+			r.AvailableAt = pos
+		}
+		r.StanzaAt = pos
 		r.Available, r.Priority, r.Show, r.Status, r.Stanza = true, e.Priority, e.Show, e.Status, e.Stanza
 	case events.PresenceUnavailable:
 		r := v.resource(e.Resource)
@@ -131,6 +152,21 @@ func (v *PresenceView) Available() []Resource {
 	return slices.DeleteFunc(v.Connected(), func(r Resource) bool { return !r.Available })
 }
 
+// LatestAvailableAt returns the greatest AvailableAt of the available
+// resources: every available resource became available at or before it.
+// It is 0 (nothing can be assumed) when no resource is available or one
+// was folded without a position.
+func (v *PresenceView) LatestAvailableAt() uint64 {
+	var latest uint64
+	for _, r := range v.Available() {
+		if r.AvailableAt == 0 {
+			return 0
+		}
+		latest = max(latest, r.AvailableAt)
+	}
+	return latest
+}
+
 // SentDirectedTo returns the names of the available resources that have
 // sent directed presence to addr, matched as given or by its bare JID
 // (RFC 6121 4.6.6).
@@ -162,6 +198,6 @@ func (v *PresenceView) ApplyEnvelope(e *events.Envelope) error {
 	if err != nil {
 		return err
 	}
-	v.Apply(p, e.Recorded)
+	v.ApplyAt(p, e.Recorded, e.Position)
 	return nil
 }

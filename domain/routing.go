@@ -91,6 +91,14 @@ type RouteInput struct {
 	// message goes whole whatever it carries (a chat state to a user
 	// online is delivered).
 	Content MessageContent
+	// BroadcastAt is, for the copy of an available broadcast sent to a
+	// contact (SendPresence.Broadcast), the log position of the event that
+	// recorded it; 0 for any other stanza. Such a copy is delivered only to
+	// the resources that became available before it: a resource made
+	// available later has probed the sender (4.2.2) at a position after
+	// the broadcast, and the probe's answer carries the same stanza
+	// (4.3.2 #4; DecideProbe answers exactly those probes).
+	BroadcastAt uint64
 }
 
 // RouteDecision is where a stanza goes. Rule names the RFC 6121 section
@@ -227,11 +235,18 @@ func routePresenceBare(in RouteInput, v *PresenceView) RouteDecision {
 	case "probe":
 		return RouteDecision{Action: HandleProbe, Rule: "8.5.2.1.2 presence probe: section 4.3"}
 	}
-	avail := names(v.Available())
+	avail := v.Available()
 	if len(avail) == 0 {
 		return RouteDecision{Action: Ignore, Rule: "8.5.2.2.2 presence, no available resource"}
 	}
-	return RouteDecision{Action: Deliver, Resources: avail, Rule: "8.5.2.1.2 presence to all available resources"}
+	if in.BroadcastAt == 0 || in.Type != "" {
+		return RouteDecision{Action: Deliver, Resources: names(avail), Rule: "8.5.2.1.2 presence to all available resources"}
+	}
+	earlier := names(slices.DeleteFunc(avail, func(r Resource) bool { return r.AvailableAt > in.BroadcastAt }))
+	if len(earlier) == 0 {
+		return RouteDecision{Action: Ignore, Rule: "8.5.2.1.2 broadcast presence, every resource is newer: its probe answers it (4.3.2)"}
+	}
+	return RouteDecision{Action: Deliver, Resources: earlier, Rule: "8.5.2.1.2 broadcast presence to the resources available before it (newer ones: 4.3.2)"}
 }
 
 // routeFull is 8.5.3: the stanza is addressed to a full JID.

@@ -95,7 +95,7 @@ func (v *Views) fold(e *events.Envelope, d decoded) error {
 		s.mu.Unlock()
 	case "presence":
 		s.mu.Lock()
-		s.presence.Apply(d.p, e.Recorded)
+		s.presence.ApplyAt(d.p, e.Recorded, e.Position)
 		s.foldSession(e, d.p)
 		s.mu.Unlock()
 	case "offline":

@@ -5,6 +5,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"xmppd/adapters/c2s"
 	"xmppd/domain"
 	"xmppd/events"
 )
@@ -17,6 +18,7 @@ import (
 // resources are sent to their sessions directly.
 func (s *Server) perform(ctx context.Context, bare string, meta events.Meta, effects []domain.Effect) {
 	user := mustJID(bare)
+	var at uint64 // the broadcast's position, read once (sendBroadcast)
 	for _, ef := range effects {
 		switch e := ef.(type) {
 		case domain.RosterPush:
@@ -25,6 +27,13 @@ func (s *Server) perform(ctx context.Context, bare string, meta events.Meta, eff
 				x.sess.Send(pushEl(x.full, e))
 			}
 		case domain.SendPresence:
+			if e.Broadcast {
+				if at == 0 {
+					at = s.broadcastAt(bare, e.From.Resourcepart())
+				}
+				s.sendBroadcast(e, meta, at)
+				continue
+			}
 			s.sendPresence(e, meta)
 		case domain.DeliverToUser:
 			s.deliverToUser(ctx, bare, e, meta)
@@ -60,6 +69,33 @@ func (s *Server) sendPresence(e domain.SendPresence, meta events.Meta) {
 		withDelay(el, s.cfg.Domain, e.Delay)
 	}
 	s.forward(el, meta)
+}
+
+// broadcastAt is the log position of the event that recorded the current
+// presence of bare's resource (0 if it is not available). perform runs on
+// bare's actor right after a broadcast's event was applied, and only this
+// actor records that resource's presence, so it is the broadcast's.
+func (s *Server) broadcastAt(bare, resource string) uint64 {
+	var at uint64
+	s.views.WithAccount(bare, func(_ *domain.Account, v *domain.PresenceView) {
+		if r, ok := v.Resource(resource); ok && r.Available {
+			at = r.StanzaAt
+		}
+	})
+	return at
+}
+
+// sendBroadcast forwards the copy of an available broadcast recorded at
+// log position at to a contact: the contact's actor routes it by that
+// position (domain.RouteInput.BroadcastAt).
+func (s *Server) sendBroadcast(e domain.SendPresence, meta events.Meta, at uint64) {
+	el := presenceEl(e.Stanza, e.From, e.To, e.Type, e.ID)
+	to, err := c2s.ParseAddress(el.Attr("to"))
+	if err != nil || to.JID.Domainpart() != s.cfg.Domain || to.JID.Localpart() == "" {
+		s.forward(el, meta) // not local: forward drops it as it does others
+		return
+	}
+	s.actors.enqueue(to.Bare, func(ctx context.Context) { s.inboundAt(ctx, to.Bare, el, meta, at) })
 }
 
 // deliverToUser delivers an inbound stanza to the user's bare JID (8.5.2.1.2):

@@ -19,10 +19,17 @@ import (
 // provenance of the command that sent it: events recorded here (the
 // contact's side of a subscription, offline storage) carry it.
 func (s *Server) inbound(ctx context.Context, bare string, el *xmlnode.Element, meta events.Meta) {
+	s.inboundAt(ctx, bare, el, meta, 0)
+}
+
+// inboundAt is inbound for the copy of an available broadcast recorded at
+// log position at (domain.RouteInput.BroadcastAt); at is 0 for any other
+// stanza.
+func (s *Server) inboundAt(ctx context.Context, bare string, el *xmlnode.Element, meta events.Meta, at uint64) {
 	fromA, to := address(el, "from"), addrOf(el, "to")
 	from := fromA.JID
 	acc, _ := s.views.Accounts.Get(bare)
-	in := domain.RouteInput{Kind: kindOf(el), Type: el.Attr("type"), To: to, AccountExists: acc.Exists}
+	in := domain.RouteInput{Kind: kindOf(el), Type: el.Attr("type"), To: to, AccountExists: acc.Exists, BroadcastAt: at}
 	if in.Kind == domain.Message {
 		in.Content = messageContent(el)
 	}
@@ -125,9 +132,17 @@ func (s *Server) bounce(el *xmlnode.Element, e stanza.Error, meta events.Meta) {
 }
 
 // probe answers a presence probe on the account's behalf (4.3.2) without
-// leaking presence: DecideProbe says what the prober may learn.
+// leaking presence: DecideProbe says what the prober may learn. A local
+// prober's view says which of its resources the account's broadcasts
+// already reached (domain.Probe.ProberAvailableAt); it is read before the
+// account's own view, as WithAccount allows one account at a time.
 func (s *Server) probe(ctx context.Context, bare string, el *xmlnode.Element, meta events.Meta) {
 	p := domain.Probe{From: addrOf(el, "from"), To: addrOf(el, "to"), ID: el.Attr("id")}
+	if p.From.Domainpart() == s.cfg.Domain && p.From.Localpart() != "" {
+		s.views.WithAccount(p.From.Bare().String(), func(_ *domain.Account, v *domain.PresenceView) {
+			p.ProberAvailableAt = v.LatestAvailableAt()
+		})
+	}
 	d, _ := s.decide(bare, func(a *domain.Account, v *domain.PresenceView) (domain.Decision, error) {
 		return domain.DecideProbe(a, v, p), nil
 	})
