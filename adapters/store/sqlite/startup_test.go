@@ -167,8 +167,8 @@ func TestCheckHeads(t *testing.T) {
 		{"tail removed", []string{`DELETE FROM events WHERE stream = 'account-a@x' AND version = 3`}, sqlite.HeadTailRemoved, 2},
 		{"whole stream removed", []string{`DELETE FROM events WHERE stream = 'account-a@x'`}, sqlite.HeadTailRemoved, 0},
 		{"last event edited", []string{`UPDATE events SET envelope = json_set(envelope, '$.actor', 'admin:mallory') WHERE stream = 'account-a@x' AND version = 3`}, sqlite.HeadEventEdited, 3},
-		{"last event and its hash edited", []string{`UPDATE events SET hash = 'ff' || substr(hash, 3) WHERE stream = 'account-a@x' AND version = 3`}, sqlite.HeadEventEdited, 3},
-		{"streams row hash edited", []string{`UPDATE streams SET hash = 'ff' || substr(hash, 3) WHERE stream = 'account-a@x'`}, sqlite.HeadRowEdited, 3},
+		{"last event and its hash edited", []string{`UPDATE events SET hash = (CASE WHEN substr(hash, 1, 2) = 'ff' THEN '00' ELSE 'ff' END) || substr(hash, 3) WHERE stream = 'account-a@x' AND version = 3`}, sqlite.HeadEventEdited, 3},
+		{"streams row hash edited", []string{`UPDATE streams SET hash = (CASE WHEN substr(hash, 1, 2) = 'ff' THEN '00' ELSE 'ff' END) || substr(hash, 3) WHERE stream = 'account-a@x'`}, sqlite.HeadRowEdited, 3},
 		{"streams row version lowered", []string{`UPDATE streams SET version = 2 WHERE stream = 'account-a@x'`}, sqlite.HeadRowEdited, 3},
 	}
 	for _, tc := range cases {
