@@ -19,6 +19,7 @@ import (
 func (s *Server) perform(ctx context.Context, bare string, meta events.Meta, effects []domain.Effect) {
 	user := mustJID(bare)
 	var at uint64 // the broadcast's position, read once (sendBroadcast)
+	var copies stanzaCache
 	for _, ef := range effects {
 		switch e := ef.(type) {
 		case domain.RosterPush:
@@ -31,7 +32,7 @@ func (s *Server) perform(ctx context.Context, bare string, meta events.Meta, eff
 				if at == 0 {
 					at = s.broadcastAt(bare, e.From.Resourcepart())
 				}
-				s.sendBroadcast(e, meta, at)
+				s.sendBroadcast(e, meta, at, &copies)
 				continue
 			}
 			s.sendPresence(e, meta)
@@ -88,8 +89,8 @@ func (s *Server) broadcastAt(bare, resource string) uint64 {
 // sendBroadcast forwards the copy of an available broadcast recorded at
 // log position at to a contact: the contact's actor routes it by that
 // position (domain.RouteInput.BroadcastAt).
-func (s *Server) sendBroadcast(e domain.SendPresence, meta events.Meta, at uint64) {
-	el := presenceEl(e.Stanza, e.From, e.To, e.Type, e.ID)
+func (s *Server) sendBroadcast(e domain.SendPresence, meta events.Meta, at uint64, copies *stanzaCache) {
+	el := copies.presenceEl(e.Stanza, e.From, e.To, e.Type, e.ID)
 	to, err := c2s.ParseAddress(el.Attr("to"))
 	if err != nil || to.JID.Domainpart() != s.cfg.Domain || to.JID.Localpart() == "" {
 		s.forward(el, meta) // not local: forward drops it as it does others

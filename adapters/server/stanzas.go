@@ -44,6 +44,38 @@ func presenceEl(raw string, from, to jid.JID, typ, id string) *xmlnode.Element {
 			el = p
 		}
 	}
+	return addressPresence(el, from, to, typ, id)
+}
+
+// stanzaCache is presenceEl for many copies of one stored stanza: it
+// parses raw once and hands out a copy of that parse each time. A
+// broadcast sends the same stanza to every contact (RFC 6121 4.4.2), and
+// parsing it again for each one was most of the time the broadcast's
+// actor spent before the last contact's copy was on its way (issue 11:
+// with 100 contacts, about 0.35 ms of CPU per broadcast). The zero value
+// is ready; one goroutine uses it.
+type stanzaCache struct {
+	raw    string
+	parsed *xmlnode.Element // nil when raw did not parse
+	done   bool
+}
+
+func (c *stanzaCache) presenceEl(raw string, from, to jid.JID, typ, id string) *xmlnode.Element {
+	if raw == "" {
+		return presenceEl(raw, from, to, typ, id)
+	}
+	if !c.done || c.raw != raw {
+		c.raw, c.parsed, c.done = raw, nil, true
+		if p, err := parseStanza(raw); err == nil {
+			c.parsed = p
+		}
+	}
+	return addressPresence(c.parsed.Copy(), from, to, typ, id)
+}
+
+// addressPresence sets id, from and to on el, or on a bare presence of
+// type typ when el is nil (raw was empty or did not parse).
+func addressPresence(el *xmlnode.Element, from, to jid.JID, typ, id string) *xmlnode.Element {
 	if el == nil {
 		el = xmlnode.New(nsClient, "presence")
 		if typ != "" {
