@@ -79,10 +79,22 @@ func (e *Element) AppendXML(b []byte, parentNS string) []byte {
 // appendEscaped escapes s for text or a single-quoted attribute. Characters
 // XML 1.0 does not allow become U+FFFD, so a stanza the core built from bad
 // input can never break a client's stream.
+//
+// Runs of printable ASCII that need no escaping are copied whole: most
+// text and attributes are nothing else, and decoding them rune by rune
+// was the largest part of writing a roster of a hundred items (issue 11).
 func appendEscaped(b []byte, s string, attr bool) []byte {
+	plain := 0 // s[plain:i] is to be copied as it is
 	for i := 0; i < len(s); {
+		if c := s[i]; c >= 0x20 && c < utf8.RuneSelf && c != '&' && c != '<' && c != '>' &&
+			(!attr || (c != '\'' && c != '"')) {
+			i++
+			continue
+		}
+		b = append(b, s[plain:i]...)
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
+		plain = i
 		switch {
 		case r == '&':
 			b = append(b, "&amp;"...)
@@ -107,7 +119,7 @@ func appendEscaped(b []byte, s string, attr bool) []byte {
 			b = utf8.AppendRune(b, r)
 		}
 	}
-	return b
+	return append(b, s[plain:]...)
 }
 
 // inCharRange reports whether r is allowed by XML 1.0's Char production.
