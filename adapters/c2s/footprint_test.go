@@ -40,6 +40,10 @@ const (
 const (
 	maxGoroutinesPerIdleSession = 1
 	maxBytesPerIdleSession      = 24 << 10
+	// The reader's stack: 4 KiB when its deepest path fits the size it
+	// starts with, 8 KiB (for good) when not; a little over 4 KiB allows
+	// for the test's own goroutines.
+	maxStackPerIdleSession = 5 << 10
 )
 
 // An idle authenticated TLS session holds one goroutine (its reader,
@@ -56,7 +60,7 @@ func TestIdleSessionFootprint(t *testing.T) {
 	}
 	ts := startServer(t, nil)
 
-	g0, mem0 := serverFootprint()
+	g0, mem0, stack0 := serverFootprint()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestIdleFootprintClients$", "-test.count=1")
 	cmd.Env = append(os.Environ(),
 		envFootprintAddr+"="+ts.srv.DirectTLSAddr().String(),
@@ -104,7 +108,7 @@ func TestIdleSessionFootprint(t *testing.T) {
 		return len(ts.core.sessions) == n
 	})
 
-	g1, mem1 := serverFootprint()
+	g1, mem1, stack1 := serverFootprint()
 	if p := os.Getenv("C2S_FOOTPRINT_PROFILE"); p != "" {
 		// For a look at where the bytes are: go tool pprof -top p.
 		f, err := os.Create(p)
@@ -115,7 +119,8 @@ func TestIdleSessionFootprint(t *testing.T) {
 		f.Close()
 	}
 	perB := float64(int64(mem1)-int64(mem0)) / float64(n)
-	t.Logf("%d idle sessions: %d goroutines more and %.0f bytes of heap and stack each", n, g1-g0, perB)
+	stackB := float64(int64(stack1)-int64(stack0)) / float64(n)
+	t.Logf("%d idle sessions: %d goroutines more and %.0f bytes of heap and stack each, %.0f of them stack", n, g1-g0, perB, stackB)
 	// The test's own goroutine reading the child's output is among them.
 	if extra := g1 - g0 - n*maxGoroutinesPerIdleSession; extra > 2 {
 		t.Errorf("%d goroutines for %d idle sessions, want at most %d each", g1-g0, n, maxGoroutinesPerIdleSession)
@@ -123,17 +128,21 @@ func TestIdleSessionFootprint(t *testing.T) {
 	if perB > maxBytesPerIdleSession {
 		t.Errorf("%.0f bytes per idle session, want at most %d", perB, maxBytesPerIdleSession)
 	}
+	if stackB > maxStackPerIdleSession {
+		t.Errorf("%.0f bytes of goroutine stack per idle session, want at most %d: the reader's deepest path no longer fits the 4 KiB it starts with, and an 8 KiB stack parked in the TLS read is never shrunk (Session.run)", stackB, maxStackPerIdleSession)
+	}
 }
 
-// serverFootprint is this process's goroutines and its live heap plus
-// goroutine stacks, after a collection (which also shrinks stacks that
-// use less than a quarter of their size, as a running server's would).
-func serverFootprint() (goroutines int, bytes uint64) {
+// serverFootprint is this process's goroutines, its live heap plus
+// goroutine stacks, and the stacks alone, after a collection (which also
+// shrinks stacks that use less than a quarter of their size, as a
+// running server's would).
+func serverFootprint() (goroutines int, bytes, stack uint64) {
 	runtime.GC()
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return runtime.NumGoroutine(), m.HeapAlloc + m.StackInuse
+	return runtime.NumGoroutine(), m.HeapAlloc + m.StackInuse, m.StackInuse
 }
 
 // TestIdleFootprintClients is the client half of TestIdleSessionFootprint;
@@ -195,7 +204,7 @@ func TestLargeStanzaNotRetained(t *testing.T) {
 		c, _, _ := login(t, ts, "alice", "secret", "")
 		clients = append(clients, c)
 	}
-	_, mem0 := serverFootprint()
+	_, mem0, _ := serverFootprint()
 	msg := `<message to='bob@localhost'><subject>` + strings.Repeat("x", size) + `</subject></message>`
 	for _, c := range clients {
 		c.send(msg)
@@ -203,7 +212,7 @@ func TestLargeStanzaNotRetained(t *testing.T) {
 		c.send(`<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
 		c.next()
 	}
-	_, mem1 := serverFootprint()
+	_, mem1, _ := serverFootprint()
 	runtime.KeepAlive(clients)
 	per := (int64(mem1) - int64(mem0)) / n
 	t.Logf("%d bytes kept per session after a %d-byte stanza", per, size)

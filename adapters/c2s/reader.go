@@ -13,10 +13,22 @@ import (
 // run is the session's life after binding, on the goroutine that is from
 // now on the session's only reader. The write side needs no goroutine of
 // its own until something is queued.
+//
+// run and readLoop stay on the stack while the session waits for its next
+// stanza (awaitStanza), under the TLS and network reads, so their frames
+// are kept small: what runs once, before or after the loop, is in
+// functions of its own (startReading, readFailed, stop). A reader whose
+// deepest path fits the stack it starts with (4 KiB, the runtime's
+// average) never grows it, and an idle session costs that much less.
 func (s *Session) run(c *conn) {
 	s.startWriting()
-	err := s.readLoop(c)
+	s.stop(c, s.readLoop(c))
+}
 
+// stop ends the session whose reader returned err.
+//
+//go:noinline // not in run's frame (run)
+func (s *Session) stop(c *conn, err error) {
 	var why End
 	if se, ok := streamErrorFor(err); ok {
 		// A protocol error of the client's, or an idle timeout: say why.
@@ -46,25 +58,13 @@ func (s *Session) run(c *conn) {
 // has begun (a stream error, a conflict, shutdown) it only waits for the
 // client's </stream:stream>, and passes nothing on.
 func (s *Session) readLoop(c *conn) error {
-	if s.srv.cfg.StanzaTimeout > 0 {
-		c.cc.midStanza = s.armStanzaDeadline
-	}
-	s.bucket = newStanzaBucket(&s.srv.cfg, s.srv.metrics, time.Now())
+	s.startReading(c)
 	for {
 		s.armReadDeadline(c.cc)
 		c.awaitStanza()
 		el, err := c.next()
 		if err != nil {
-			if c.cc.readErr != nil {
-				// The connection ended or failed, perhaps inside a stanza:
-				// that, not the decoder's view of the truncated XML
-				// (not-well-formed), is why the session ends.
-				if c.cc.inStanza && isTimeout(c.cc.readErr) {
-					return s.stanzaTimedOut()
-				}
-				return c.cc.readErr
-			}
-			return err
+			return s.readFailed(c, err)
 		}
 		if s.isClosing() {
 			continue
@@ -80,6 +80,33 @@ func (s *Session) readLoop(c *conn) error {
 			return flood
 		}
 	}
+}
+
+// startReading sets up what the read loop keeps: the stanza deadline's
+// hook and the stanza rate's bucket.
+//
+//go:noinline // not in readLoop's frame (run)
+func (s *Session) startReading(c *conn) {
+	if s.srv.cfg.StanzaTimeout > 0 {
+		c.cc.midStanza = s.armStanzaDeadline
+	}
+	s.bucket = newStanzaBucket(&s.srv.cfg, s.srv.metrics, time.Now())
+}
+
+// readFailed says why reading the next stanza failed with err.
+//
+//go:noinline // not in readLoop's frame (run)
+func (s *Session) readFailed(c *conn, err error) error {
+	if c.cc.readErr != nil {
+		// The connection ended or failed, perhaps inside a stanza:
+		// that, not the decoder's view of the truncated XML
+		// (not-well-formed), is why the session ends.
+		if c.cc.inStanza && isTimeout(c.cc.readErr) {
+			return s.stanzaTimedOut()
+		}
+		return c.cc.readErr
+	}
+	return err
 }
 
 // armReadDeadline is called between stanzas: it applies
