@@ -33,6 +33,7 @@ type Session struct {
 	bucket stanzaBucket
 
 	done    chan struct{} // closed when the connection is closed
+	begun   chan struct{} // closed when closing begins (ClosingBegun)
 	endOnce sync.Once
 
 	// The write side has no goroutine while nothing is queued: Send, a
@@ -97,6 +98,7 @@ func newSession(c *conn, j jid.JID) *Session {
 		mech:       c.mech,
 		writerDone: make(chan struct{}),
 		done:       make(chan struct{}),
+		begun:      make(chan struct{}),
 		// Until run, the negotiating goroutine writes (the bind result
 		// must precede whatever the core queues in Bound).
 		writing: true,
@@ -125,6 +127,12 @@ func (s *Session) Done() <-chan struct{} { return s.done }
 // Closing reports whether the session's closing has begun: from then on
 // nothing more is written to it but what was queued before.
 func (s *Session) Closing() bool { return s.closed.Load() }
+
+// ClosingBegun is closed when the session's closing begins (Closing
+// turns true): for a wait that must end when the session goes away,
+// which Done, closed only after the core has heard of the end, is too
+// late for.
+func (s *Session) ClosingBegun() <-chan struct{} { return s.begun }
 
 // Send queues el for the client, encoded at once (el may be changed or
 // reused after Send returns, but not during it). It never blocks: when
@@ -234,6 +242,7 @@ func (s *Session) beginCloseLocked(final []byte, end End) bool {
 	}
 	s.closing = true
 	s.closed.Store(true)
+	close(s.begun)
 	s.final = final
 	s.why = end
 	s.startWriterLocked() // to write the final bytes

@@ -54,7 +54,9 @@ func (s *Server) awaitClientAck(x *session, wait time.Duration) ackOutcome {
 	select {
 	case <-ch:
 		return ackAnswered
-	case <-x.sess.Done():
+	case <-x.sess.ClosingBegun():
+		// Not Done: that comes only after the core recorded the end,
+		// which waits on this very actor.
 	case <-t.C:
 	}
 	select {

@@ -89,7 +89,7 @@ func (s *Server) deliverOffline(ctx context.Context, x *session, meta events.Met
 			}
 			x.sess.SendReceipt(withDelay(el, s.cfg.Domain, items[i].Recorded), offlineReceipt{&w, i})
 		}
-		written := w.wait(s.offlineWait())
+		written := w.wait(s.offlineWait(), x.sess.ClosingBegun())
 		if written > 0 {
 			through := items[written-1].Version
 			if !waitEach {
@@ -176,13 +176,18 @@ func (s *Server) offlineWait() time.Duration {
 }
 
 // clientAckWait is how long a client has to answer for a window it was
-// sent (clientack.go): as long as a write to it may take.
+// sent (clientack.go): as long as a write to it may take, and at most
+// maxClientAckWait, because the account's actor waits meanwhile (another
+// resource's bind waits behind it, for at most the command timeout).
 func (s *Server) clientAckWait() time.Duration {
-	if wt := s.cfg.C2S.WriteTimeout; wt > 0 {
-		return wt
+	wt := s.cfg.C2S.WriteTimeout
+	if wt <= 0 {
+		wt = c2s.DefaultWriteTimeout
 	}
-	return c2s.DefaultWriteTimeout
+	return min(wt, maxClientAckWait)
 }
+
+const maxClientAckWait = 3 * time.Second
 
 // offlineWindow collects the receipts of one window of offline stanzas.
 type offlineWindow struct {
@@ -205,12 +210,14 @@ func (w *offlineWindow) report(i int, ok bool) {
 }
 
 // wait returns how many stanzas from the window's start were written,
-// once all are reported or after limit.
-func (w *offlineWindow) wait(limit time.Duration) int {
+// once all are reported, the session begins closing (what is reported
+// later is not counted: the next session gets it) or after limit.
+func (w *offlineWindow) wait(limit time.Duration, closing <-chan struct{}) int {
 	t := time.NewTimer(limit)
 	defer t.Stop()
 	select {
 	case <-w.done:
+	case <-closing:
 	case <-t.C:
 	}
 	n := 0
