@@ -80,6 +80,22 @@ func bigMessage(to, id string, size int) string {
 	return `<message type='chat' to='` + to + `' id='` + id + `'><body>` + id + ` ` + strings.Repeat("x", size) + `</body></message>`
 }
 
+// aliceAndBob makes the accounts alice (password alice-pw) and bob
+// (bob-pw) in a new directory, with their log in data if not "", and
+// returns the directory.
+func aliceAndBob(t *testing.T, data string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, u := range []string{"alice", "bob"} {
+		argv := []string{"user", "add", u + "@localhost", "--password", u + "-pw"}
+		if data != "" {
+			argv = append(argv, "--data-dir", data)
+		}
+		mustRun(t, dir, "", argv...)
+	}
+	return dir
+}
+
 // offlineDelivered returns the 'through' of every offline.delivered event
 // in the log of dir, in log order, with the resource it went to.
 func offlineDelivered(t *testing.T, dir string) (through []uint64, resources []string) {
@@ -106,9 +122,7 @@ func offlineDelivered(t *testing.T, dir string) (through []uint64, resources []s
 // written to that session's connection, and the next session gets every
 // message the first did not (XEP-0160 section 3), so none is lost.
 func TestOfflineBacklogRecordedOnlyAsWritten(t *testing.T) {
-	dir := t.TempDir()
-	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "alice-pw")
-	mustRun(t, dir, "", "user", "add", "bob@localhost", "--password", "bob-pw")
+	dir := aliceAndBob(t, "")
 	srv := startServe(t, dir)
 
 	const total, size = 300, 60 << 10
@@ -187,9 +201,7 @@ func TestOfflineBacklogRecordedOnlyAsWritten(t *testing.T) {
 // connection holds afterwards) or delivered at the next login, and none
 // twice.
 func TestMessagesToAClosingSessionAreNotLost(t *testing.T) {
-	dir := t.TempDir()
-	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "alice-pw")
-	mustRun(t, dir, "", "user", "add", "bob@localhost", "--password", "bob-pw")
+	dir := aliceAndBob(t, "")
 	srv := startServe(t, dir, "XMPPD_C2S_QUEUE_BYTES=65536", "XMPPD_C2S_WRITE_TIMEOUT=2s")
 
 	dead := dialReadBuf(t, srv.directTLS, 4<<10)
@@ -266,9 +278,7 @@ func TestMessagesToAClosingSessionAreNotLost(t *testing.T) {
 // delivered at the next login.
 func TestFullDiskBouncesWhatCannotBeStored(t *testing.T) {
 	data := fullDiskDir(t)
-	dir := t.TempDir()
-	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "alice-pw", "--data-dir", data)
-	mustRun(t, dir, "", "user", "add", "bob@localhost", "--password", "bob-pw", "--data-dir", data)
+	dir := aliceAndBob(t, data)
 	srv := startServe(t, dir, "XMPPD_DATA_DIR="+data)
 
 	bob := dialXMPP(t, srv.directTLS)
@@ -315,9 +325,7 @@ func TestFullDiskBouncesWhatCannotBeStored(t *testing.T) {
 // log holds session.ended.
 func TestFullDiskSessionEndRecordedOnceTheStoreTakesWrites(t *testing.T) {
 	data := fullDiskDir(t)
-	dir := t.TempDir()
-	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "alice-pw", "--data-dir", data)
-	mustRun(t, dir, "", "user", "add", "bob@localhost", "--password", "bob-pw", "--data-dir", data)
+	dir := aliceAndBob(t, data)
 	srv := startServe(t, dir, "XMPPD_DATA_DIR="+data)
 
 	bob := dialXMPP(t, srv.directTLS)
@@ -384,9 +392,7 @@ func TestFullDiskSessionEndRecordedOnceTheStoreTakesWrites(t *testing.T) {
 // (XEP-0160 section 3: "the recipient's offline message queue is full"),
 // and what was stored before is delivered whole.
 func TestOfflineStorageIsBounded(t *testing.T) {
-	dir := t.TempDir()
-	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "alice-pw")
-	mustRun(t, dir, "", "user", "add", "bob@localhost", "--password", "bob-pw")
+	dir := aliceAndBob(t, "")
 	srv := startServe(t, dir, "XMPPD_OFFLINE_MAX_MESSAGES=3", "XMPPD_OFFLINE_MAX_BYTES=100000")
 
 	bob := dialXMPP(t, srv.directTLS)
