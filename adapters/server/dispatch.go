@@ -58,6 +58,13 @@ func (s *Server) forward(el *xmlnode.Element, meta events.Meta) {
 // forwardThen is forward, calling done (if not nil) once the addressee's
 // actor has handled the stanza, or at once if it is dropped.
 func (s *Server) forwardThen(el *xmlnode.Element, meta events.Meta, done func()) {
+	s.forwardAt(el, meta, 0, done)
+}
+
+// forwardAt is forwardThen for the copy of an available broadcast
+// recorded at log position at (domain.RouteInput.BroadcastAt; 0 for any
+// other stanza).
+func (s *Server) forwardAt(el *xmlnode.Element, meta events.Meta, at uint64, done func()) {
 	to, err := c2s.ParseAddress(el.Attr("to"))
 	if err != nil || to.JID.Domainpart() != s.cfg.Domain || to.JID.Localpart() == "" {
 		s.log.Debug("server: dropped stanza for an unreachable address", "to", el.Attr("to"))
@@ -71,7 +78,7 @@ func (s *Server) forwardThen(el *xmlnode.Element, meta events.Meta, done func())
 		if done != nil {
 			defer done()
 		}
-		s.inbound(ctx, bare, el, meta)
+		s.inboundAt(ctx, bare, el, meta, at)
 	})
 }
 

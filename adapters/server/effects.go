@@ -5,7 +5,6 @@ import (
 
 	"mellium.im/xmpp/jid"
 
-	"xmppd/adapters/c2s"
 	"xmppd/domain"
 	"xmppd/events"
 )
@@ -90,13 +89,7 @@ func (s *Server) broadcastAt(bare, resource string) uint64 {
 // log position at to a contact: the contact's actor routes it by that
 // position (domain.RouteInput.BroadcastAt).
 func (s *Server) sendBroadcast(e domain.SendPresence, meta events.Meta, at uint64, copies *stanzaCache) {
-	el := copies.presenceEl(e.Stanza, e.From, e.To, e.Type, e.ID)
-	to, err := c2s.ParseAddress(el.Attr("to"))
-	if err != nil || to.JID.Domainpart() != s.cfg.Domain || to.JID.Localpart() == "" {
-		s.forward(el, meta) // not local: forward drops it as it does others
-		return
-	}
-	s.actors.enqueue(to.Bare, func(ctx context.Context) { s.inboundAt(ctx, to.Bare, el, meta, at) })
+	s.forwardAt(copies.presenceEl(e.Stanza, e.From, e.To, e.Type, e.ID), meta, at, nil)
 }
 
 // deliverToUser delivers an inbound stanza to the user's bare JID (8.5.2.1.2):
