@@ -52,7 +52,30 @@ func startServe(t *testing.T, dir string, env ...string) *serverProc {
 	return p
 }
 
+// start starts the server and waits until it is ready. A port picked by
+// freePort can be taken by someone else before the server binds it (another
+// test's listener or a client's ephemeral port); then the server is started
+// again on fresh ports, a few times, before the test fails.
 func (p *serverProc) start(t *testing.T) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		err := p.startOnce(t)
+		if err == nil {
+			return
+		}
+		if attempt < 5 && strings.Contains(p.log(), "address already in use") {
+			t.Logf("port taken before the server bound it; again on fresh ports:\n%s", p.log())
+			p.mu.Lock()
+			p.stderr.Reset()
+			p.mu.Unlock()
+			p.starttls, p.directTLS, p.metrics = freePort(t), freePort(t), freePort(t)
+			continue
+		}
+		t.Fatal(err)
+	}
+}
+
+func (p *serverProc) startOnce(t *testing.T) error {
 	t.Helper()
 	p.exited = make(chan struct{})
 	p.cmd = exec.Command(xmppdBin, append([]string{"serve"}, p.args...)...)
@@ -76,10 +99,11 @@ func (p *serverProc) start(t *testing.T) {
 	go func() { p.cmd.Wait(); close(p.exited) }()
 	select {
 	case <-ready:
+		return nil
 	case <-p.exited:
-		t.Fatalf("xmppd serve exited before it was ready:\n%s", p.log())
+		return fmt.Errorf("xmppd serve exited before it was ready:\n%s", p.log())
 	case <-time.After(20 * time.Second):
-		t.Fatalf("xmppd serve not ready after 20s:\n%s", p.log())
+		return fmt.Errorf("xmppd serve not ready after 20s:\n%s", p.log())
 	}
 }
 
