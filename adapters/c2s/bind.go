@@ -6,28 +6,27 @@ import (
 	"errors"
 
 	"mellium.im/xmpp/jid"
-	"mellium.im/xmpp/stanza"
 
-	"xmppd/adapters/xmlnode"
+	"xmppd/stanza"
 )
 
-func isBindIQ(el *xmlnode.Element) bool {
-	return el.Name.Space == nsClient && el.Name.Local == "iq" && el.Attr("type") == "set" &&
-		el.Child("bind", nsBind) != nil
+func isBindIQ(el *stanza.Element) bool {
+	return el.Name.Space == stanza.NSClient && el.Name.Local == "iq" && el.Attr("type") == "set" &&
+		el.Child("bind", stanza.NSBind) != nil
 }
 
 // bind handles resource binding (RFC 6120 section 7). It returns the
 // session once bound, or (nil, nil) after answering an error the client
 // may recover from by trying again.
-func (c *conn) bind(iq *xmlnode.Element) (*Session, error) {
+func (c *conn) bind(iq *stanza.Element) (*Session, error) {
 	refuse := func(e stanza.Error) (*Session, error) {
-		return nil, c.write(stanzaError(iq, "", "", e).AppendXML(nil, nsClient))
+		return nil, c.write(stanza.ErrorReply(iq, "", e).AppendXML(nil, stanza.NSClient))
 	}
 	if iq.Attr("id") == "" {
 		return refuse(stanza.Error{Type: stanza.Modify, Condition: stanza.BadRequest})
 	}
 	var resource string
-	if r := iq.Child("bind", nsBind).Child("resource", nsBind); r != nil {
+	if r := iq.Child("bind", stanza.NSBind).Child("resource", stanza.NSBind); r != nil {
 		resource = r.Text()
 	}
 	if resource == "" {
@@ -53,9 +52,9 @@ func (c *conn) bind(iq *xmlnode.Element) (*Session, error) {
 		}
 		return refuse(se)
 	}
-	res := xmlnode.New(nsClient, "iq", "type", "result", "id", iq.Attr("id"))
-	res.AddChild(xmlnode.New(nsBind, "bind").AddChild(xmlnode.New(nsBind, "jid").AddText(j.String())))
-	if err := c.write(res.AppendXML(nil, nsClient)); err != nil {
+	res := stanza.New(stanza.NSClient, "iq", "type", "result", "id", iq.Attr("id"))
+	res.AddChild(stanza.New(stanza.NSBind, "bind").AddChild(stanza.New(stanza.NSBind, "jid").AddText(j.String())))
+	if err := c.write(res.AppendXML(nil, stanza.NSClient)); err != nil {
 		// The core accepted the session; it must also hear it end.
 		sess.end(writeEnd(err))
 		c.srv.unregister(c)

@@ -8,7 +8,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
-	"xmppd/adapters/xmlnode"
+	"xmppd/stanza"
 )
 
 // Defaults of Config's zero fields.
@@ -98,7 +98,7 @@ type Config struct {
 	// Features are extra stream features advertised after authentication
 	// (beside bind), e.g. RFC 6121 roster versioning and pre-approval. Nil
 	// means DefaultFeatures(); an empty non-nil slice means none.
-	Features []*xmlnode.Element
+	Features []*stanza.Element
 	// ServerFeatures and Identities answer XEP-0030 disco#info sent to the
 	// bare domain. The ping and disco#info features are always included.
 	ServerFeatures []string
@@ -112,10 +112,10 @@ type Config struct {
 
 // DefaultFeatures are RFC 6121's roster versioning (2.6.1) and
 // subscription pre-approval (3.4) stream features.
-func DefaultFeatures() []*xmlnode.Element {
-	return []*xmlnode.Element{
-		xmlnode.New(nsRosterVer, "ver"),
-		xmlnode.New(nsPreApproval, "sub"),
+func DefaultFeatures() []*stanza.Element {
+	return []*stanza.Element{
+		stanza.New(stanza.NSRosterVer, "ver"),
+		stanza.New(stanza.NSPreApproval, "sub"),
 	}
 }
 
@@ -231,4 +231,12 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("c2s: config: throttle MaxDelay %s is not below the negotiation timeout %s", th.MaxDelay, c.NegotiationTimeout))
 	}
 	return errors.Join(errs...)
+}
+
+// WithDefaults is c with every zero field that has a default set to it:
+// what a Server made with c uses (for a core that sizes its work to the
+// sessions' queues).
+func (c Config) WithDefaults() Config {
+	c.setDefaults()
+	return c
 }

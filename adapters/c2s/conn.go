@@ -11,7 +11,7 @@ import (
 
 	"mellium.im/xmpp/stream"
 
-	"xmppd/adapters/xmlnode"
+	"xmppd/stanza"
 )
 
 // conn is one client connection while it negotiates, and afterwards the
@@ -26,7 +26,7 @@ type conn struct {
 	d      *xml.Decoder
 	header []byte // the client's stream header as sent, for freshDecoder
 	// declared: colon-free namespace names the stream header declares,
-	// for the undeclared-prefix check (xmlnode.Limits.Declared).
+	// for the undeclared-prefix check (stanza.Limits.Declared).
 	declared []string
 
 	addr string // remote ip:port
@@ -164,19 +164,19 @@ func (c *conn) negotiateStage() (*Session, error) {
 			return nil, err
 		}
 		switch {
-		case !c.secure && el.Name == xml.Name{Space: nsTLS, Local: "starttls"}:
+		case !c.secure && el.Name == xml.Name{Space: stanza.NSTLS, Local: "starttls"}:
 			return nil, c.startTLS()
-		case !c.secure && el.Name.Space == nsSASL:
+		case !c.secure && el.Name.Space == stanza.NSSASL:
 			// RFC 6120 section 6.5.4: no SASL before TLS on this server.
 			if err := c.saslFailure("encryption-required"); err != nil {
 				return nil, err
 			}
-		case c.secure && c.user == "" && el.Name == xml.Name{Space: nsSASL, Local: "auth"}:
+		case c.secure && c.user == "" && el.Name == xml.Name{Space: stanza.NSSASL, Local: "auth"}:
 			ok, err := c.authenticate(el)
 			if err != nil || ok {
 				return nil, err
 			}
-		case c.secure && c.user == "" && el.Name == xml.Name{Space: nsSASL, Local: "abort"}:
+		case c.secure && c.user == "" && el.Name == xml.Name{Space: stanza.NSSASL, Local: "abort"}:
 			// An abort with no exchange under way: RFC 6120 section 6.4.4.
 			if err := c.saslFailure("aborted"); err != nil {
 				return nil, err
@@ -197,7 +197,7 @@ func (c *conn) negotiateStage() (*Session, error) {
 // next reads the next top-level element of the stream, under the size and
 // depth limits. Whitespace between elements is a keepalive (RFC 6120
 // section 4.6.1) and restarts the byte count.
-func (c *conn) next() (*xmlnode.Element, error) {
+func (c *conn) next() (*stanza.Element, error) {
 	for {
 		tok, err := c.d.Token()
 		if err != nil {
@@ -210,8 +210,8 @@ func (c *conn) next() (*xmlnode.Element, error) {
 			}
 			c.cc.reset()
 		case xml.StartElement:
-			if t.Name == (xml.Name{Space: nsStream, Local: "error"}) {
-				el, err := xmlnode.Parse(c.d, t, c.limits())
+			if t.Name == (xml.Name{Space: stanza.NSStreams, Local: "error"}) {
+				el, err := stanza.Parse(c.d, t, c.limits())
 				if err != nil {
 					return nil, err
 				}
@@ -221,13 +221,13 @@ func (c *conn) next() (*xmlnode.Element, error) {
 				}
 				return nil, peerStreamError{cond: cond}
 			}
-			if t.Name.Space == nsStream {
+			if t.Name.Space == stanza.NSStreams {
 				// A stream restart or other stream-level element where a
 				// stanza belongs (RFC 6120 section 4.9.3.24); refused before
 				// parsing, as a nested <stream:stream> never ends.
 				return nil, withText(stream.UnsupportedStanzaType, "unexpected stream-level element")
 			}
-			el, err := xmlnode.Parse(c.d, t, c.limits())
+			el, err := stanza.Parse(c.d, t, c.limits())
 			if err != nil {
 				return nil, c.decodeErr(err)
 			}
@@ -246,8 +246,8 @@ func (c *conn) next() (*xmlnode.Element, error) {
 	}
 }
 
-func (c *conn) limits() xmlnode.Limits {
-	return xmlnode.Limits{MaxDepth: c.srv.cfg.MaxDepth, Declared: c.declared}
+func (c *conn) limits() stanza.Limits {
+	return stanza.Limits{MaxDepth: c.srv.cfg.MaxDepth, Declared: c.declared}
 }
 
 // tlsDescription names the protocol version and cipher suite for the

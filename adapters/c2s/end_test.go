@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 	"time"
+	"xmppd/router"
 
 	"xmppd/adapters/c2s"
 	"xmppd/events"
@@ -47,7 +48,7 @@ func TestEndedSaysWhy(t *testing.T) {
 			c, _, full := login(t, ts, "alice", "secret", "")
 			sess := ts.core.session(full)
 			tc.act(t, ts, c)
-			var got c2s.End
+			var got router.End
 			waitFor(t, "Ended", func() bool {
 				var ok bool
 				got, ok = ts.core.endedReason(sess.ID())

@@ -6,12 +6,12 @@ import (
 	"io"
 	"net"
 	"os"
+	"xmppd/router"
 
-	"mellium.im/xmpp/stanza"
 	"mellium.im/xmpp/stream"
 
-	"xmppd/adapters/xmlnode"
 	"xmppd/events"
+	"xmppd/stanza"
 )
 
 // Errors returned by Session.Send.
@@ -23,22 +23,6 @@ var (
 	ErrQueueFull = errors.New("c2s: output queue full")
 )
 
-// Namespaces c2s speaks.
-const (
-	nsStream      = "http://etherx.jabber.org/streams"
-	nsStreamErr   = "urn:ietf:params:xml:ns:xmpp-streams"
-	nsClient      = "jabber:client"
-	nsTLS         = "urn:ietf:params:xml:ns:xmpp-tls"
-	nsSASL        = "urn:ietf:params:xml:ns:xmpp-sasl"
-	nsBind        = "urn:ietf:params:xml:ns:xmpp-bind"
-	nsSession     = "urn:ietf:params:xml:ns:xmpp-session"
-	nsStanzaErr   = "urn:ietf:params:xml:ns:xmpp-stanzas"
-	nsPing        = "urn:xmpp:ping"
-	nsDiscoInfo   = "http://jabber.org/protocol/disco#info"
-	nsRosterVer   = "urn:xmpp:features:rosterver"
-	nsPreApproval = "urn:xmpp:features:pre-approval"
-)
-
 // errClientClosed: the client sent </stream:stream> (RFC 6120 section 4.4).
 var errClientClosed = errors.New("c2s: client closed the stream")
 
@@ -46,21 +30,6 @@ var errClientClosed = errors.New("c2s: client closed the stream")
 type peerStreamError struct{ cond string }
 
 func (e peerStreamError) Error() string { return "c2s: client stream error: " + e.cond }
-
-// streamErrorBytes is a <stream:error/> with condition e.Err and e's text,
-// written with the stream prefix the header declared.
-func streamErrorBytes(e stream.Error) []byte {
-	el := xmlnode.New(nsStreamErr, e.Err)
-	b := append([]byte("<stream:error>"), el.AppendXML(nil, "")...)
-	for _, t := range e.Text {
-		txt := xmlnode.New(nsStreamErr, "text").AddText(t.Value)
-		if t.Lang != "" {
-			txt.Attrs = append(txt.Attrs, xml.Attr{Name: xml.Name{Space: xmlnode.NSXML, Local: "lang"}, Value: t.Lang})
-		}
-		b = txt.AppendXML(b, "")
-	}
-	return append(b, "</stream:error>"...)
-}
 
 // withText returns e with one human-readable text.
 func withText(e stream.Error, text string) stream.Error {
@@ -89,14 +58,14 @@ func streamErrorFor(err error) (stream.Error, bool) {
 	case errors.Is(err, errFlood):
 		// RFC 6120 section 4.9.3.14: a local service policy, the stanza rate.
 		return withText(stream.PolicyViolation, "too many stanzas for too long: over the server's stanza rate"), true
-	case errors.Is(err, xmlnode.ErrTooDeep), errors.Is(err, xmlnode.ErrTooMany):
+	case errors.Is(err, stanza.ErrTooDeep), errors.Is(err, stanza.ErrTooMany):
 		return withText(stream.PolicyViolation, "stanza too complex"), true
-	case errors.Is(err, xmlnode.ErrRestricted):
+	case errors.Is(err, stanza.ErrRestricted):
 		// RFC 6120 section 4.9.3.18 and 11.1.
 		return stream.RestrictedXML, true
-	case errors.Is(err, xmlnode.ErrBadName), errors.Is(err, xmlnode.ErrDuplicateAttr):
+	case errors.Is(err, stanza.ErrBadName), errors.Is(err, stanza.ErrDuplicateAttr):
 		return stream.NotWellFormed, true
-	case errors.Is(err, xmlnode.ErrUnboundPrefix):
+	case errors.Is(err, stanza.ErrUnboundPrefix):
 		// RFC 6120 sections 11.3 item 4 and 4.9.3.13: not
 		// namespace-well-formed, so neither routed nor delivered.
 		return withText(stream.NotWellFormed, "undeclared namespace prefix"), true
@@ -124,8 +93,8 @@ func streamErrorFor(err error) (stream.Error, bool) {
 }
 
 // sentEnd is why a session ends when the server sends it e.
-func sentEnd(e stream.Error) End {
-	why := End{Cause: events.EndStreamError, Condition: e.Err}
+func sentEnd(e stream.Error) router.End {
+	why := router.End{Cause: events.EndStreamError, Condition: e.Err}
 	switch e.Err {
 	case stream.Conflict.Err:
 		why.Cause = events.EndConflict
@@ -144,15 +113,15 @@ func sentEnd(e stream.Error) End {
 // streamErrorFor found no stream error due: the client closed its stream,
 // with </stream:stream> or a stream error of its own, or the connection
 // is gone.
-func readEnd(err error) End {
+func readEnd(err error) router.End {
 	var pe peerStreamError
 	switch {
 	case errors.Is(err, errClientClosed):
-		return End{Cause: events.EndClientClosed}
+		return router.End{Cause: events.EndClientClosed}
 	case errors.As(err, &pe):
-		return End{Cause: events.EndClientClosed, Condition: pe.cond, Detail: "the client sent a stream error"}
+		return router.End{Cause: events.EndClientClosed, Condition: pe.cond, Detail: "the client sent a stream error"}
 	}
-	why := End{Cause: events.EndConnectionLost}
+	why := router.End{Cause: events.EndConnectionLost}
 	if err != nil {
 		why.Detail = err.Error()
 	}
@@ -160,33 +129,8 @@ func readEnd(err error) End {
 }
 
 // writeEnd is why a session ends when writing to it failed with err.
-func writeEnd(err error) End {
-	return End{Cause: events.EndConnectionLost, Detail: "write failed: " + err.Error()}
-}
-
-// stanzaError builds the error reply to el (RFC 6120 section 8.3): the
-// same kind and id, type='error', addressed back to the sender.
-func stanzaError(el *xmlnode.Element, from, to string, e stanza.Error) *xmlnode.Element {
-	reply := xmlnode.New(nsClient, el.Name.Local, "type", "error")
-	if id, ok := el.LookupAttr("id"); ok {
-		reply.SetAttr("id", id)
-	}
-	if from != "" {
-		reply.SetAttr("from", from)
-	}
-	if to != "" {
-		reply.SetAttr("to", to)
-	}
-	errEl := xmlnode.New(nsClient, "error", "type", string(e.Type))
-	errEl.AddChild(xmlnode.New(nsStanzaErr, string(e.Condition)))
-	for lang, text := range e.Text {
-		t := xmlnode.New(nsStanzaErr, "text").AddText(text)
-		if lang != "" {
-			t.Attrs = append(t.Attrs, xml.Attr{Name: xml.Name{Space: xmlnode.NSXML, Local: "lang"}, Value: lang})
-		}
-		errEl.AddChild(t)
-	}
-	return reply.AddChild(errEl)
+func writeEnd(err error) router.End {
+	return router.End{Cause: events.EndConnectionLost, Detail: "write failed: " + err.Error()}
 }
 
 // quietError ends a connection without a stream error, when none can be

@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"time"
+	"xmppd/router"
+	"xmppd/stanza"
 
 	"xmppd/adapters/c2s"
 	"xmppd/events"
@@ -20,9 +22,9 @@ import (
 // client gets as far as authenticating.
 type noCore struct{}
 
-func (noCore) Bound(context.Context, *c2s.Session) error        { return nil }
-func (noCore) Stanza(context.Context, *c2s.Session, c2s.Stanza) {}
-func (noCore) Ended(*c2s.Session, c2s.End)                      {}
+func (noCore) Bound(context.Context, router.Session) error           { return nil }
+func (noCore) Stanza(context.Context, router.Session, stanza.Stanza) {}
+func (noCore) Ended(router.Session, router.End)                      {}
 
 type noAccounts struct{}
 

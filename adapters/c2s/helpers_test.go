@@ -16,14 +16,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"xmppd/router"
 
 	"mellium.im/sasl"
 	"mellium.im/xmpp/stream"
 
 	"xmppd/adapters/c2s"
-	"xmppd/adapters/xmlnode"
 	"xmppd/domain"
 	"xmppd/events"
+	"xmppd/stanza"
 )
 
 const testDomain = "localhost"
@@ -57,17 +58,18 @@ type echoCore struct {
 	mu       sync.Mutex
 	sessions map[string]*c2s.Session
 	bound    []*c2s.Session
-	ended    map[string]c2s.End // session id -> why
-	twice    []string           // ids Ended was called for more than once
-	stanzas  chan c2s.Stanza
+	ended    map[string]router.End // session id -> why
+	twice    []string              // ids Ended was called for more than once
+	stanzas  chan stanza.Stanza
 	onEnded  func(*c2s.Session)
 }
 
 func newEchoCore() *echoCore {
-	return &echoCore{sessions: map[string]*c2s.Session{}, ended: map[string]c2s.End{}, stanzas: make(chan c2s.Stanza, 100)}
+	return &echoCore{sessions: map[string]*c2s.Session{}, ended: map[string]router.End{}, stanzas: make(chan stanza.Stanza, 100)}
 }
 
-func (e *echoCore) Bound(_ context.Context, s *c2s.Session) error {
+func (e *echoCore) Bound(_ context.Context, rs router.Session) error {
+	s := rs.(*c2s.Session)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if old := e.sessions[s.JID().String()]; old != nil {
@@ -78,18 +80,19 @@ func (e *echoCore) Bound(_ context.Context, s *c2s.Session) error {
 	return nil
 }
 
-func (e *echoCore) Stanza(_ context.Context, s *c2s.Session, st c2s.Stanza) {
-	if st.Kind == c2s.KindMessage {
+func (e *echoCore) Stanza(_ context.Context, s router.Session, st stanza.Stanza) {
+	if st.Kind == stanza.KindMessage {
 		if body := st.El.Child("body", ""); body != nil {
-			reply := xmlnode.New("jabber:client", "message", "to", s.JID().String(), "from", st.To.String(), "type", "chat")
-			reply.AddChild(xmlnode.New("jabber:client", "body").AddText("echo: " + body.Text()))
+			reply := stanza.New("jabber:client", "message", "to", s.JID().String(), "from", st.To.String(), "type", "chat")
+			reply.AddChild(stanza.New("jabber:client", "body").AddText("echo: " + body.Text()))
 			s.Send(reply)
 		}
 	}
 	e.stanzas <- st
 }
 
-func (e *echoCore) Ended(s *c2s.Session, why c2s.End) {
+func (e *echoCore) Ended(rs router.Session, why router.End) {
+	s := rs.(*c2s.Session)
 	e.mu.Lock()
 	if e.sessions[s.JID().String()] == s {
 		delete(e.sessions, s.JID().String())
@@ -105,7 +108,7 @@ func (e *echoCore) Ended(s *c2s.Session, why c2s.End) {
 	}
 }
 
-func (e *echoCore) endedReason(id string) (c2s.End, bool) {
+func (e *echoCore) endedReason(id string) (router.End, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	r, ok := e.ended[id]
@@ -124,7 +127,7 @@ type failureLog struct {
 	list []string // "user mech condition"
 }
 
-func (f *failureLog) AuthFailed(_ context.Context, af c2s.AuthFailure) {
+func (f *failureLog) AuthFailed(_ context.Context, af router.AuthFailure) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.list = append(f.list, af.Username+" "+af.Mechanism+" "+af.Condition+" "+string(af.Throttle))
@@ -251,7 +254,7 @@ func (c *rawClient) send(s string) {
 }
 
 // open sends a stream header and returns the server's features.
-func (c *rawClient) open() *xmlnode.Element {
+func (c *rawClient) open() *stanza.Element {
 	c.t.Helper()
 	c.send(`<?xml version='1.0'?><stream:stream to='` + testDomain + `' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`)
 	c.readHeader()
@@ -280,7 +283,7 @@ func (c *rawClient) readHeader() xml.StartElement {
 
 // nextErr reads the next top-level element; io.EOF when the server
 // closed its stream.
-func (c *rawClient) nextErr() (*xmlnode.Element, error) {
+func (c *rawClient) nextErr() (*stanza.Element, error) {
 	for {
 		tok, err := c.d.Token()
 		if err != nil {
@@ -288,14 +291,14 @@ func (c *rawClient) nextErr() (*xmlnode.Element, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			return xmlnode.Parse(c.d, t, xmlnode.Limits{})
+			return stanza.Parse(c.d, t, stanza.Limits{})
 		case xml.EndElement:
 			return nil, io.EOF
 		}
 	}
 }
 
-func (c *rawClient) next() *xmlnode.Element {
+func (c *rawClient) next() *stanza.Element {
 	c.t.Helper()
 	el, err := c.nextErr()
 	if err != nil {
@@ -342,7 +345,7 @@ func (c *rawClient) startTLS(cfg *tls.Config) {
 
 // auth runs a SASL exchange with mellium's client mechanism and returns
 // the server's last element (<success/> or <failure/>).
-func (c *rawClient) auth(mech sasl.Mechanism, user, pass string) *xmlnode.Element {
+func (c *rawClient) auth(mech sasl.Mechanism, user, pass string) *stanza.Element {
 	c.t.Helper()
 	neg := sasl.NewClient(mech, sasl.Credentials(func() ([]byte, []byte, []byte) {
 		return []byte(user), []byte(pass), nil
@@ -403,7 +406,7 @@ func (c *rawClient) bind(resource string) string {
 
 // login runs STARTTLS, SCRAM-SHA-256 and bind; it returns the client, the
 // features after authentication and the full JID.
-func login(t *testing.T, ts *testServer, user, pass, resource string) (*rawClient, *xmlnode.Element, string) {
+func login(t *testing.T, ts *testServer, user, pass, resource string) (*rawClient, *stanza.Element, string) {
 	t.Helper()
 	c := dialRaw(t, ts.srv.StartTLSAddr())
 	c.open()
@@ -428,7 +431,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func nextStanza(t *testing.T, core *echoCore) c2s.Stanza {
+func nextStanza(t *testing.T, core *echoCore) stanza.Stanza {
 	t.Helper()
 	select {
 	case st := <-core.stanzas:
@@ -436,7 +439,7 @@ func nextStanza(t *testing.T, core *echoCore) c2s.Stanza {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no stanza reached the core")
 	}
-	return c2s.Stanza{}
+	return stanza.Stanza{}
 }
 
 var _ = bytes.Equal

@@ -1,5 +1,7 @@
 package c2s
 
+import "xmppd/stanza"
+
 // serverIQ answers the IQs that concern the stream rather than the
 // account, and reports whether it did:
 //   - XEP-0199 ping to the server (section 4.2) or with no 'to';
@@ -8,20 +10,20 @@ package c2s
 //     of that era still send it; draft-cridland-xmpp-session).
 //
 // Everything else, including disco#info to an account, goes to the Core.
-func (s *Session) serverIQ(st Stanza) bool {
-	if st.Kind != KindIQ || len(st.El.Elements()) != 1 {
+func (s *Session) serverIQ(st stanza.Stanza) bool {
+	if st.Kind != stanza.KindIQ || len(st.El.Elements()) != 1 {
 		return false
 	}
 	payload := st.El.Elements()[0]
 	switch {
-	case st.Type == "get" && payload.Name.Space == nsPing && payload.Name.Local == "ping" && s.toServer(st, true):
+	case st.Type == "get" && payload.Name.Space == stanza.NSPing && payload.Name.Local == "ping" && s.toServer(st, true):
 		s.Send(s.result(st))
 		return true
-	case st.Type == "get" && payload.Name.Space == nsDiscoInfo && payload.Name.Local == "query" &&
+	case st.Type == "get" && payload.Name.Space == stanza.NSDiscoInfo && payload.Name.Local == "query" &&
 		payload.Attr("node") == "" && s.toServer(st, false):
 		s.Send(s.discoInfo(st))
 		return true
-	case st.Type == "set" && payload.Name.Space == nsSession && payload.Name.Local == "session" && s.toServer(st, true):
+	case st.Type == "set" && payload.Name.Space == stanza.NSSession && payload.Name.Local == "session" && s.toServer(st, true):
 		s.Send(s.result(st))
 		return true
 	}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"time"
+	"xmppd/router"
 
 	"mellium.im/xmpp/stream"
 )
@@ -29,7 +30,7 @@ func (s *Session) run(c *conn) {
 //
 //go:noinline // not in run's frame (run)
 func (s *Session) stop(c *conn, err error) {
-	var why End
+	var why router.End
 	if se, ok := streamErrorFor(err); ok {
 		// A protocol error of the client's, or an idle timeout: say why.
 		s.CloseWithError(se)

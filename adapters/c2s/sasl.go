@@ -9,9 +9,10 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stream"
 
-	"xmppd/adapters/xmlnode"
 	"xmppd/domain"
 	"xmppd/events"
+	"xmppd/router"
+	"xmppd/stanza"
 )
 
 // Mechanism names as advertised, strongest first. No -PLUS variants:
@@ -52,7 +53,7 @@ type serverMech interface {
 // section 6.4). ok reports success (the stream then restarts). A failed
 // exchange is answered with <failure/> and returns (false, nil) so the
 // client may retry, until MaxAuthAttempts, which ends the stream.
-func (c *conn) authenticate(auth *xmlnode.Element) (ok bool, err error) {
+func (c *conn) authenticate(auth *stanza.Element) (ok bool, err error) {
 	name := auth.Attr("mechanism")
 	c.throttled = ThrottleVerdict{Decision: events.ThrottleNone}
 	out, user, serr := c.exchange(name, auth)
@@ -80,8 +81,8 @@ func (c *conn) authenticate(auth *xmlnode.Element) (ok bool, err error) {
 		// own refusals are counted by the gate.
 		c.srv.throttle.Record(c.ip, serr.user, false)
 	}
-	c.srv.observer.AuthFailed(c.ctx, AuthFailure{Username: truncate(serr.user, 256), Mechanism: truncate(name, 32),
-		Addr: c.addr, Condition: serr.cond, Throttle: c.throttled.Decision, Delay: c.throttled.Delay})
+	c.srv.observer.AuthFailed(c.ctx, router.AuthFailure{Username: truncate(serr.user, 256), Mechanism: truncate(name, 32),
+		Addr: c.addr, AddrKey: addrKey(c.ip), Condition: serr.cond, Throttle: c.throttled.Decision, Delay: c.throttled.Delay})
 	c.srv.metrics.AuthFailed(mechanismLabel(name))
 	c.srv.log.Debug("c2s: authentication failed", "addr", c.addr, "mechanism", name, "condition", serr.cond)
 	if err := c.saslFailure(serr.cond); err != nil {
@@ -91,7 +92,7 @@ func (c *conn) authenticate(auth *xmlnode.Element) (ok bool, err error) {
 }
 
 // exchange runs the challenge/response loop of one mechanism.
-func (c *conn) exchange(name string, auth *xmlnode.Element) ([]byte, string, *saslError) {
+func (c *conn) exchange(name string, auth *stanza.Element) ([]byte, string, *saslError) {
 	if serr := c.throttleGate("", true); serr != nil {
 		return nil, "", serr
 	}
@@ -144,7 +145,7 @@ func (c *conn) challenge(data []byte) ([]byte, *saslError) {
 		return nil, failSASL("aborted", "", fatalError{err})
 	}
 	switch el.Name {
-	case nsName(nsSASL, "response"):
+	case nsName(stanza.NSSASL, "response"):
 		msg, serr := decodeSASL(el.Text())
 		if serr != nil {
 			return nil, serr
@@ -153,7 +154,7 @@ func (c *conn) challenge(data []byte) ([]byte, *saslError) {
 			msg = []byte{}
 		}
 		return msg, nil
-	case nsName(nsSASL, "abort"):
+	case nsName(stanza.NSSASL, "abort"):
 		// RFC 6120 section 6.4.4.
 		return nil, failSASL("aborted", "", nil)
 	}
@@ -197,7 +198,7 @@ func decodeSASL(text string) ([]byte, *saslError) {
 }
 
 func saslElement(local string, data []byte) []byte {
-	el := xmlnode.New(nsSASL, local)
+	el := stanza.New(stanza.NSSASL, local)
 	switch {
 	case data == nil:
 	case len(data) == 0:

@@ -10,10 +10,10 @@ import (
 	"mellium.im/sasl"
 
 	"xmppd/adapters/c2s"
-	"xmppd/adapters/xmlnode"
+	"xmppd/stanza"
 )
 
-func mechanismsOf(f *xmlnode.Element) []string {
+func mechanismsOf(f *stanza.Element) []string {
 	var out []string
 	if m := f.Child("mechanisms", "urn:ietf:params:xml:ns:xmpp-sasl"); m != nil {
 		for _, el := range m.Elements() {
@@ -186,7 +186,7 @@ func TestThrottleDelaysThenRefuses(t *testing.T) {
 		cfg.Throttle = c2s.ThrottleConfig{FreeFailures: 1, AddrFreeFailures: 2, BaseDelay: delay, MaxDelay: delay,
 			RefuseAfter: 3, RefuseFor: time.Minute, Window: time.Minute}
 	})
-	login := func(user, pass string) (*xmlnode.Element, time.Duration) {
+	login := func(user, pass string) (*stanza.Element, time.Duration) {
 		c := dialRaw(t, ts.srv.StartTLSAddr())
 		c.open()
 		c.startTLS(ts.clientTLS())

@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"testing"
 	"time"
+	"xmppd/router"
+	"xmppd/stanza"
 
 	"xmppd/events"
 )
@@ -19,9 +21,9 @@ func (emptyCredentials) Credentials(context.Context, string) (events.Credentials
 
 type nopCore struct{}
 
-func (nopCore) Bound(context.Context, *Session) error    { return nil }
-func (nopCore) Stanza(context.Context, *Session, Stanza) {}
-func (nopCore) Ended(*Session, End)                      {}
+func (nopCore) Bound(context.Context, router.Session) error           { return nil }
+func (nopCore) Stanza(context.Context, router.Session, stanza.Stanza) {}
+func (nopCore) Ended(router.Session, router.End)                      {}
 
 // FuzzScram feeds the SCRAM server (outside input, before authentication)
 // arbitrary client-first and client-final messages: it must never panic

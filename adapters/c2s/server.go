@@ -12,6 +12,8 @@ import (
 	"net"
 	"sync"
 	"time"
+	"xmppd/router"
+	"xmppd/stanza"
 
 	"xmppd/domain"
 	"xmppd/events"
@@ -19,10 +21,10 @@ import (
 
 // Deps are what a Server consumes. Core and Credentials are required.
 type Deps struct {
-	Core        Core
+	Core        router.Core
 	Credentials Credentials
 	// Observer hears failed logins; nil: none.
-	Observer AuthObserver
+	Observer router.AuthObserver
 	// Metrics counts stanzas and failed logins; nil: none.
 	Metrics Metrics
 	// Throttle; nil: a MemoryThrottle with Config.Throttle.
@@ -31,20 +33,24 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock for deadlines; nil: time.Now.
 	Now func() time.Time
+	// Addresses parses the 'to' of every stanza; nil: a cache of its own.
+	// Give the core the same one, so an address is normalised once.
+	Addresses *stanza.Addresses
 }
 
 // Server accepts client connections on the configured addresses.
 type Server struct {
 	cfg      Config
 	tls      *tls.Config
-	core     Core
+	core     router.Core
 	creds    Credentials
-	observer AuthObserver
+	observer router.AuthObserver
 	metrics  Metrics
 	tmetrics ThrottleMetrics
 	throttle Throttle
 	log      *slog.Logger
 	now      func() time.Time
+	addrs    *stanza.Addresses
 	secret   []byte // keys the made-up SCRAM salts of unknown accounts
 	features [numFeatureStages][]byte
 
@@ -86,8 +92,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		throttle: deps.Throttle,
 		log:      deps.Logger,
 		now:      deps.Now,
+		addrs:    deps.Addresses,
 		conns:    make(map[*conn]*Session),
 		stopped:  make(chan struct{}),
+	}
+	if s.addrs == nil {
+		s.addrs = new(stanza.Addresses)
 	}
 	if s.observer == nil {
 		s.observer = nopObserver{}
@@ -150,4 +160,4 @@ func (s *Server) scramKeys(ctx context.Context, user, mech string) (events.Scram
 
 type nopObserver struct{}
 
-func (nopObserver) AuthFailed(context.Context, AuthFailure) {}
+func (nopObserver) AuthFailed(context.Context, router.AuthFailure) {}

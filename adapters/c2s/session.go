@@ -6,12 +6,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"xmppd/router"
 
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stream"
 
-	"xmppd/adapters/xmlnode"
 	"xmppd/events"
+	"xmppd/stanza"
 )
 
 const closeTag = "</stream:stream>"
@@ -51,7 +52,7 @@ type Session struct {
 	writing bool       // a writer goroutine owns the connection's write side
 	closing bool
 	final   []byte
-	why     End // why closing began
+	why     router.End // why closing began
 
 	idleDeadline time.Time // the Config.ReadTimeout deadline last set; zero without one
 }
@@ -60,20 +61,7 @@ type Session struct {
 // whether it was written.
 type outItem struct {
 	b []byte
-	r Receipt
-}
-
-// Receipt learns what became of one stanza given to SendReceipt: exactly
-// one call of Written, with true once its bytes were all handed to the
-// connection, or false once they never will be (the session was closing
-// already, its queue overflowed, a write failed or timed out). Without
-// stream management (XEP-0198) "written" is the most a server knows: it
-// is what delivery means for the core's accounting. Written is called
-// with none of the session's locks held, from the writer's goroutine or
-// from SendReceipt's caller before SendReceipt returns; it must not
-// block.
-type Receipt interface {
-	Written(ok bool)
+	r router.Receipt
 }
 
 // report tells each item's receipt (if any) whether it was written.
@@ -121,6 +109,11 @@ func (s *Session) TLS() string { return s.tls }
 // Mechanism is the SASL mechanism the client authenticated with.
 func (s *Session) Mechanism() string { return s.mech }
 
+// Origin is Addr, TLS and Mechanism together (router.Session).
+func (s *Session) Origin() router.Origin {
+	return router.Origin{Addr: s.addr, TLS: s.tls, Mechanism: s.mech}
+}
+
 // Done is closed when the session's connection is closed.
 func (s *Session) Done() <-chan struct{} { return s.done }
 
@@ -145,19 +138,19 @@ func (s *Session) ClosingBegun() <-chan struct{} { return s.begun }
 //
 // Build stanzas in the "jabber:client" namespace (children too, where
 // they belong to it); a root with no namespace is taken as jabber:client.
-func (s *Session) Send(el *xmlnode.Element) error { return s.SendReceipt(el, nil) }
+func (s *Session) Send(el *stanza.Element) error { return s.SendReceipt(el, nil) }
 
 // SendReceipt is Send, and r (if not nil) learns whether el was written
 // (Receipt): every stanza is then either written or handed back, so that
 // its sender can deliver it elsewhere, store it or bounce it. When
 // SendReceipt returns an error, r has already heard false.
-func (s *Session) SendReceipt(el *xmlnode.Element, r Receipt) error {
+func (s *Session) SendReceipt(el *stanza.Element, r router.Receipt) error {
 	if el.Name.Space == "" {
 		root := *el
-		root.Name.Space = nsClient
+		root.Name.Space = stanza.NSClient
 		el = &root
 	}
-	if err := s.enqueue(el.AppendXML(make([]byte, 0, sendBufSize), nsClient), r); err != nil {
+	if err := s.enqueue(el.AppendXML(make([]byte, 0, sendBufSize), stanza.NSClient), r); err != nil {
 		return err
 	}
 	s.srv.metrics.StanzaOut(el.Name.Local)
@@ -173,7 +166,7 @@ const sendBufSize = 384
 // jabber:client namespace, as Send does. b must not be changed afterwards.
 func (s *Session) SendRaw(b []byte) error { return s.enqueue(b, nil) }
 
-func (s *Session) enqueue(b []byte, r Receipt) error {
+func (s *Session) enqueue(b []byte, r router.Receipt) error {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -190,7 +183,7 @@ func (s *Session) enqueue(b []byte, r Receipt) error {
 		s.queue, s.qbytes = nil, 0
 		s.queued.Store(0)
 		e := withText(stream.ResourceConstraint, "client too slow to read")
-		s.beginCloseLocked(append(streamErrorBytes(e), closeTag...), sentEnd(e))
+		s.beginCloseLocked(append(stanza.StreamError(e), closeTag...), sentEnd(e))
 		s.mu.Unlock()
 		report(given, false)
 		if r != nil {
@@ -212,7 +205,7 @@ func (s *Session) enqueue(b []byte, r Receipt) error {
 // for the same session it can only return at ctx's end (the reader is
 // busy in the call): use CloseWithError there, which does not wait.
 func (s *Session) Close(ctx context.Context) error {
-	s.beginClose([]byte(closeTag), End{Cause: events.EndServerClosed})
+	s.beginClose([]byte(closeTag), router.End{Cause: events.EndServerClosed})
 	select {
 	case <-s.done:
 		return nil
@@ -227,16 +220,16 @@ func (s *Session) Close(ctx context.Context) error {
 // session replaces this one (section 4.9.3.3), stream.SystemShutdown.
 // It does not wait.
 func (s *Session) CloseWithError(e stream.Error) {
-	s.beginClose(append(streamErrorBytes(e), closeTag...), sentEnd(e))
+	s.beginClose(append(stanza.StreamError(e), closeTag...), sentEnd(e))
 }
 
-func (s *Session) beginClose(final []byte, end End) bool {
+func (s *Session) beginClose(final []byte, end router.End) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.beginCloseLocked(final, end)
 }
 
-func (s *Session) beginCloseLocked(final []byte, end End) bool {
+func (s *Session) beginCloseLocked(final []byte, end router.End) bool {
 	if s.closing {
 		return false
 	}
@@ -256,15 +249,18 @@ func (s *Session) isClosing() bool {
 }
 
 // end tells the core, once, that the session is over.
-func (s *Session) end(why End) {
+func (s *Session) end(why router.End) {
 	s.endOnce.Do(func() {
 		s.srv.core.Ended(s, why)
 	})
 }
 
 // closeWhy is why closing began; ok is false if it has not.
-func (s *Session) closeWhy() (why End, ok bool) {
+func (s *Session) closeWhy() (why router.End, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.why, s.closing
 }
+
+// Session is what the core routes to.
+var _ router.Session = (*Session)(nil)

@@ -11,13 +11,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"xmppd/router"
 
 	"mellium.im/sasl"
 	"mellium.im/xmpp/jid"
 
 	"xmppd/adapters/c2s"
-	"xmppd/adapters/xmlnode"
 	"xmppd/events"
+	"xmppd/stanza"
 )
 
 // RFC 6120 section 7: a requested resource is bound as given; with none,
@@ -31,7 +32,7 @@ func TestBindAndFeatures(t *testing.T) {
 		t.Fatalf("bound %q", full)
 	}
 	for _, ns := range []string{"urn:ietf:params:xml:ns:xmpp-bind", "urn:xmpp:features:rosterver", "urn:xmpp:features:pre-approval"} {
-		if len(slices.DeleteFunc(f.Elements(), func(e *xmlnode.Element) bool { return e.Name.Space != ns })) != 1 {
+		if len(slices.DeleteFunc(f.Elements(), func(e *stanza.Element) bool { return e.Name.Space != ns })) != 1 {
 			t.Errorf("feature %s missing: %s", ns, f)
 		}
 	}
@@ -60,13 +61,13 @@ func TestSecondBindReplacesFirst(t *testing.T) {
 	first.expectStreamError("conflict")
 	waitFor(t, "first session ended", func() bool {
 		r, ok := ts.core.endedReason(old.ID())
-		return ok && r == c2s.End{Cause: events.EndConflict, Condition: "conflict"}
+		return ok && r == router.End{Cause: events.EndConflict, Condition: "conflict"}
 	})
 	second.send(`<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
 	if el := second.next(); el.Attr("type") != "result" || el.Attr("id") != "p1" {
 		t.Fatalf("second session ping: %s", el)
 	}
-	if !errors.Is(old.Send(xmlnode.New("jabber:client", "message")), c2s.ErrClosed) {
+	if !errors.Is(old.Send(stanza.New("jabber:client", "message")), c2s.ErrClosed) {
 		t.Error("Send to a replaced session did not fail with ErrClosed")
 	}
 }
@@ -85,7 +86,7 @@ func TestStanzasStampedAndAddressesChecked(t *testing.T) {
 	if st.To.String() != "bob@localhost" || st.El.Attr("to") != "bob@localhost" {
 		t.Fatalf("to not canonical: %v %s", st.To, st.El)
 	}
-	if st.Kind != c2s.KindMessage || st.Type != "chat" || st.ID != "m1" {
+	if st.Kind != stanza.KindMessage || st.Type != "chat" || st.ID != "m1" {
 		t.Fatalf("stanza fields: %+v", st)
 	}
 	if echo := c.next(); echo.Child("body", "").Text() != "echo: hi" {
@@ -201,7 +202,7 @@ func TestServerIQs(t *testing.T) {
 		t.Errorf("identity: %s", q)
 	}
 	c.send(`<iq type='get' id='d2' to='bob@localhost'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)
-	if st := nextStanza(t, ts.core); st.ID != "d2" || st.Kind != c2s.KindIQ {
+	if st := nextStanza(t, ts.core); st.ID != "d2" || st.Kind != stanza.KindIQ {
 		t.Fatalf("account disco not passed on: %+v", st)
 	}
 }
@@ -229,7 +230,7 @@ func TestKeepaliveRepeats(t *testing.T) {
 	if _, err := io.ReadFull(c.conn, buf); err != nil || string(buf) != "   " {
 		t.Fatalf("keepalives: %q %v", buf, err)
 	}
-	ts.core.session(full).Send(xmlnode.New("jabber:client", "message", "id", "m1"))
+	ts.core.session(full).Send(stanza.New("jabber:client", "message", "id", "m1"))
 	for {
 		el, err := c.nextErr()
 		if err != nil {
@@ -289,11 +290,11 @@ func TestSendFromBoundFollowsBindResult(t *testing.T) {
 
 type sendingBoundCore struct{ *echoCore }
 
-func (c sendingBoundCore) Bound(ctx context.Context, s *c2s.Session) error {
+func (c sendingBoundCore) Bound(ctx context.Context, s router.Session) error {
 	if err := c.echoCore.Bound(ctx, s); err != nil {
 		return err
 	}
-	return s.Send(xmlnode.New("jabber:client", "message", "id", "welcome"))
+	return s.Send(stanza.New("jabber:client", "message", "id", "welcome"))
 }
 
 // ReadTimeout closes a silent session with <connection-timeout/> (RFC 6120
@@ -310,7 +311,7 @@ func TestSlowClientQueueFull(t *testing.T) {
 	ts := startServer(t, func(cfg *c2s.Config, _ *c2s.Deps) { cfg.QueueLen = 4 })
 	c, _, full := login(t, ts, "alice", "secret", "")
 	sess := ts.core.session(full)
-	msg := xmlnode.New("jabber:client", "message").AddChild(xmlnode.New("jabber:client", "body").AddText(strings.Repeat("y", 8192)))
+	msg := stanza.New("jabber:client", "message").AddChild(stanza.New("jabber:client", "body").AddText(strings.Repeat("y", 8192)))
 	var err error
 	start := time.Now()
 	for i := 0; i < 50000 && err == nil; i++ {
@@ -336,8 +337,8 @@ func TestPresenceBurstIsDelivered(t *testing.T) {
 	sess := ts.core.session(full)
 	const n = 3000
 	for i := 0; i < n; i++ {
-		p := xmlnode.New("jabber:client", "presence", "from", fmt.Sprintf("contact%d@localhost/phone", i), "id", fmt.Sprint(i))
-		p.AddChild(xmlnode.New("jabber:client", "status").AddText(strings.Repeat("available for a chat about the weather. ", 38)))
+		p := stanza.New("jabber:client", "presence", "from", fmt.Sprintf("contact%d@localhost/phone", i), "id", fmt.Sprint(i))
+		p.AddChild(stanza.New("jabber:client", "status").AddText(strings.Repeat("available for a chat about the weather. ", 38)))
 		if err := sess.Send(p); err != nil {
 			t.Fatalf("Send %d: %v", i, err)
 		}
@@ -356,7 +357,7 @@ func TestGracefulClose(t *testing.T) {
 	ts := startServer(t, nil)
 	c, _, full := login(t, ts, "alice", "secret", "")
 	sess := ts.core.session(full)
-	sess.Send(xmlnode.New("jabber:client", "message", "id", "last"))
+	sess.Send(stanza.New("jabber:client", "message", "id", "last"))
 	done := make(chan error, 1)
 	go func() { done <- sess.Close(context.Background()) }()
 	if el := c.next(); el.Attr("id") != "last" {
@@ -374,7 +375,7 @@ func TestGracefulClose(t *testing.T) {
 	case <-time.After(time.Second):
 		t.Fatal("Close did not return after the client closed")
 	}
-	if r, _ := ts.core.endedReason(sess.ID()); r != (c2s.End{Cause: events.EndServerClosed}) {
+	if r, _ := ts.core.endedReason(sess.ID()); r != (router.End{Cause: events.EndServerClosed}) {
 		t.Errorf("ended %+v", r)
 	}
 }
@@ -390,7 +391,7 @@ func TestShutdown(t *testing.T) {
 	ts.core.onEnded = func(s *c2s.Session) {
 		for _, other := range []string{aJID, bJID} {
 			if o := ts.core.session(other); o != nil && o != s {
-				o.Send(xmlnode.New("jabber:client", "presence", "type", "unavailable", "from", s.JID().String()))
+				o.Send(stanza.New("jabber:client", "presence", "type", "unavailable", "from", s.JID().String()))
 			}
 		}
 	}
@@ -471,6 +472,6 @@ func TestStreamContinuesAfterLargeStanza(t *testing.T) {
 	}
 	waitFor(t, "session ended", func() bool {
 		r, ok := ts.core.endedReason(sess.ID())
-		return ok && r == c2s.End{Cause: events.EndClientClosed}
+		return ok && r == router.End{Cause: events.EndClientClosed}
 	})
 }

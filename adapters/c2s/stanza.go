@@ -2,42 +2,19 @@ package c2s
 
 import (
 	"mellium.im/xmpp/jid"
-	"mellium.im/xmpp/stanza"
 	"mellium.im/xmpp/stream"
 
-	"xmppd/adapters/xmlnode"
+	"xmppd/stanza"
 )
-
-// Kind is the kind of a stanza: its element name.
-type Kind string
-
-// The three stanza kinds of RFC 6120 section 8.
-const (
-	KindMessage  Kind = "message"
-	KindPresence Kind = "presence"
-	KindIQ       Kind = "iq"
-)
-
-// Stanza is one stanza from a client, as handed to the Core.
-type Stanza struct {
-	// El is the stanza with 'from' set to the session's full JID and 'to'
-	// (if any) in canonical form. The Core owns it.
-	El   *xmlnode.Element
-	Kind Kind
-	Type string // the 'type' attribute, "" if absent
-	ID   string // the 'id' attribute, "" if absent
-	From jid.JID
-	To   jid.JID // zero if the stanza has no 'to'
-}
 
 // handle checks one top-level element from the client and delivers it.
 // A returned error ends the stream with it.
-func (s *Session) handle(el *xmlnode.Element) error {
-	var kind Kind
+func (s *Session) handle(el *stanza.Element) error {
+	var kind stanza.Kind
 	switch el.Name.Local {
 	case "message", "presence", "iq":
-		kind = Kind(el.Name.Local)
-		if el.Name.Space != nsClient {
+		kind = stanza.Kind(el.Name.Local)
+		if el.Name.Space != stanza.NSClient {
 			// RFC 6120 section 4.9.3.10: a stanza in a namespace other
 			// than the stream's content namespace.
 			return stream.InvalidNamespace
@@ -51,13 +28,13 @@ func (s *Session) handle(el *xmlnode.Element) error {
 	// RFC 6120 section 8.1.2.1: the server stamps 'from' with the full
 	// JID of the session, overriding whatever the client wrote.
 	el.SetAttr("from", s.full)
-	st := Stanza{El: el, Kind: kind, Type: el.Attr("type"), ID: el.Attr("id"), From: s.jid}
+	st := stanza.Stanza{El: el, Kind: kind, Type: el.Attr("type"), ID: el.Attr("id"), From: s.jid}
 
 	if to, ok := el.LookupAttr("to"); ok {
 		if to == "" {
 			el.RemoveAttr("to")
 		} else {
-			a, err := ParseAddress(to)
+			a, err := s.srv.addrs.Parse(to)
 			if err != nil {
 				// RFC 6120 section 8.3.3.8.
 				s.replyError(st, stanza.Error{Type: stanza.Modify, Condition: stanza.JIDMalformed})
@@ -67,7 +44,7 @@ func (s *Session) handle(el *xmlnode.Element) error {
 			st.To = a.JID
 		}
 	}
-	if kind == KindIQ && !validIQ(el) {
+	if kind == stanza.KindIQ && !validIQ(el) {
 		// RFC 6120 section 8.2.3: an id, a type, and for get and set
 		// exactly one payload element.
 		s.replyError(st, stanza.Error{Type: stanza.Modify, Condition: stanza.BadRequest})
@@ -80,7 +57,7 @@ func (s *Session) handle(el *xmlnode.Element) error {
 	return nil
 }
 
-func validIQ(el *xmlnode.Element) bool {
+func validIQ(el *stanza.Element) bool {
 	if el.Attr("id") == "" {
 		return false
 	}
@@ -95,7 +72,7 @@ func validIQ(el *xmlnode.Element) bool {
 
 // replyError answers st with a stanza error (RFC 6120 section 8.3), never
 // answering an error with an error (section 8.3.1).
-func (s *Session) replyError(st Stanza, e stanza.Error) {
+func (s *Session) replyError(st stanza.Stanza, e stanza.Error) {
 	if st.Type == "error" {
 		return
 	}
@@ -103,13 +80,15 @@ func (s *Session) replyError(st Stanza, e stanza.Error) {
 	if !st.To.Equal(jid.JID{}) {
 		from = st.To.String()
 	}
-	s.Send(stanzaError(st.El, from, s.full, e))
+	if r := stanza.ErrorReply(st.El, from, e); r != nil {
+		s.Send(r)
+	}
 }
 
 // toServer reports whether st is addressed to the server itself: no 'to'
 // (the server answers for the account, RFC 6120 section 10.3) or the bare
 // domain.
-func (s *Session) toServer(st Stanza, allowEmpty bool) bool {
+func (s *Session) toServer(st stanza.Stanza, allowEmpty bool) bool {
 	if st.To.Equal(jid.JID{}) {
 		return allowEmpty
 	}
@@ -117,8 +96,8 @@ func (s *Session) toServer(st Stanza, allowEmpty bool) bool {
 }
 
 // result is an empty IQ result to st.
-func (s *Session) result(st Stanza) *xmlnode.Element {
-	r := xmlnode.New(nsClient, "iq", "type", "result", "id", st.ID)
+func (s *Session) result(st stanza.Stanza) *stanza.Element {
+	r := stanza.New(stanza.NSClient, "iq", "type", "result", "id", st.ID)
 	if !st.To.Equal(jid.JID{}) {
 		r.SetAttr("from", st.To.String())
 	}

@@ -9,7 +9,7 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stream"
 
-	"xmppd/adapters/xmlnode"
+	"xmppd/stanza"
 )
 
 // readHeader reads the client's stream header (RFC 6120 section 4.7) and
@@ -52,7 +52,7 @@ func (c *conn) checkHeader(t xml.StartElement) (string, error) {
 	if t.Name.Local != "stream" {
 		return "", withText(stream.BadFormat, "expected a stream header")
 	}
-	if t.Name.Space != nsStream {
+	if t.Name.Space != stanza.NSStreams {
 		// RFC 6120 section 4.8.1.
 		return "", stream.InvalidNamespace
 	}
@@ -75,7 +75,7 @@ func (c *conn) checkHeader(t xml.StartElement) (string, error) {
 			defNS = a.Value
 		}
 	}
-	if defNS != nsClient {
+	if defNS != stanza.NSClient {
 		// RFC 6120 section 4.8.2: the content namespace of a c2s stream.
 		return "", stream.InvalidNamespace
 	}
@@ -140,23 +140,23 @@ const (
 )
 
 // encodeFeatures encodes the <stream:features/> of each stage.
-func encodeFeatures(extras []*xmlnode.Element) (out [numFeatureStages][]byte) {
+func encodeFeatures(extras []*stanza.Element) (out [numFeatureStages][]byte) {
 	for stage := range out {
-		f := xmlnode.New(nsStream, "features")
+		f := stanza.New(stanza.NSStreams, "features")
 		switch stage {
 		case featuresTLS:
-			f.AddChild(xmlnode.New(nsTLS, "starttls").AddChild(xmlnode.New(nsTLS, "required")))
+			f.AddChild(stanza.New(stanza.NSTLS, "starttls").AddChild(stanza.New(stanza.NSTLS, "required")))
 		case featuresSASL:
-			m := xmlnode.New(nsSASL, "mechanisms")
+			m := stanza.New(stanza.NSSASL, "mechanisms")
 			for _, name := range mechanisms {
-				m.AddChild(xmlnode.New(nsSASL, "mechanism").AddText(name))
+				m.AddChild(stanza.New(stanza.NSSASL, "mechanism").AddText(name))
 			}
 			f.AddChild(m)
 		case featuresBind:
-			f.AddChild(xmlnode.New(nsBind, "bind"))
+			f.AddChild(stanza.New(stanza.NSBind, "bind"))
 			// Legacy RFC 3921 session establishment, announced as optional
 			// (XEP-0206 era clients still send it).
-			f.AddChild(xmlnode.New(nsSession, "session").AddChild(xmlnode.New(nsSession, "optional")))
+			f.AddChild(stanza.New(stanza.NSSession, "session").AddChild(stanza.New(stanza.NSSession, "optional")))
 			for _, extra := range extras {
 				f.AddChild(extra.Copy())
 			}
@@ -164,7 +164,7 @@ func encodeFeatures(extras []*xmlnode.Element) (out [numFeatureStages][]byte) {
 		// The stream prefix was declared in our header; write it by hand.
 		b := []byte("<stream:features>")
 		for _, ch := range f.Elements() {
-			b = ch.AppendXML(b, nsClient)
+			b = ch.AppendXML(b, stanza.NSClient)
 		}
 		out[stage] = append(b, "</stream:features>"...)
 	}
@@ -179,7 +179,7 @@ func (c *conn) sendStreamError(e stream.Error) error {
 	if !c.headerSent {
 		b = c.appendHeader(b, "")
 	}
-	b = append(b, streamErrorBytes(e)...)
+	b = append(b, stanza.StreamError(e)...)
 	b = append(b, "</stream:stream>"...)
 	return c.write(b)
 }

@@ -324,7 +324,3 @@ func (t *MemoryThrottle) sweep(now time.Time) {
 	}
 }
 
-// ThrottleAddrKey is ip (no port) as the throttle counts it: IPv4 as is,
-// IPv6 by its /64. Whoever keeps books about the addresses the throttle
-// refuses keys them the same way.
-func ThrottleAddrKey(ip string) string { return addrKey(ip) }

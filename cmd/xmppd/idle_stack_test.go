@@ -14,7 +14,7 @@ import (
 // what xmppbench idle does: bind, get the roster, send initial presence
 // (broadcast to the account's other resources, RFC 6121 4.2.2) and ping
 // the server. The IQs matter: a stanza with a child element takes the
-// decoder's deepest path (xmlnode.Parse, encoding/xml's rawToken), which
+// decoder's deepest path (stanza.Parse, encoding/xml's rawToken), which
 // a bare <presence/> does not. Measured: about 5.2 KiB of stack a session
 // with the fix, 8.9-9.3 KiB without (each count includes a share of the
 // server's own goroutines).

@@ -6,8 +6,8 @@ import (
 
 	"xmppd/adapters/c2s"
 	"xmppd/adapters/metrics"
-	"xmppd/adapters/server"
 	"xmppd/domain"
+	"xmppd/im"
 )
 
 // The metrics count the stanza rate's delays (c2s finds the ability by
@@ -17,7 +17,7 @@ var _ c2s.RateMetrics = (*metrics.Metrics)(nil)
 // LimitsConfig is what one account or session may take (keys limits.*).
 // Zero means no limit for every one of them, so that an operator can turn
 // a quota off; the defaults are in limitsDefaults, and why they were
-// chosen is in the packages that enforce them (server.DefaultMaxResources,
+// chosen is in the packages that enforce them (im.DefaultMaxResources,
 // domain.DefaultMaxRosterItems, c2s.DefaultStanzaRate).
 type LimitsConfig struct {
 	// ResourcesPerAccount: live sessions of one account; the next bind
@@ -47,7 +47,7 @@ type LimitsConfig struct {
 func limitsDefaults() map[string]any {
 	p := domain.DefaultPolicy()
 	return map[string]any{
-		"limits.resources_per_account": server.DefaultMaxResources,
+		"limits.resources_per_account": im.DefaultMaxResources,
 		"limits.roster_items":          p.MaxRosterItems,
 		"limits.groups_per_item":       p.MaxGroupsPerItem,
 		"limits.roster_name_bytes":     p.MaxNameLength,
@@ -100,7 +100,7 @@ func (l LimitsConfig) policy() domain.Policy {
 	return p
 }
 
-// maxResources is server.Config.MaxResources (there, negative is none).
+// maxResources is im.Config.MaxResources (there, negative is none).
 func (l LimitsConfig) maxResources() int {
 	return orNone(l.ResourcesPerAccount)
 }

@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"time"
 
-	"xmppd/adapters/server"
+	"xmppd/im"
 )
 
 // RefusalLogConf is auth.refusal_log: how much the logins refused by the
-// failed-login throttle write to the log (server.RefusalLogConfig). An
+// failed-login throttle write to the log (im.RefusalLogConfig). An
 // address's first refused attempt in each interval is recorded whole as
 // session.auth_failed; the others are counted and recorded as one
 // session.auth_refusals_summarised per address per interval.
@@ -19,14 +19,14 @@ type RefusalLogConf struct {
 
 func refusalLogDefaults() map[string]any {
 	return map[string]any{
-		"auth.refusal_log.interval":      server.DefaultRefusalInterval,
-		"auth.refusal_log.max_addresses": server.DefaultRefusalMaxAddresses,
+		"auth.refusal_log.interval":      im.DefaultRefusalInterval,
+		"auth.refusal_log.max_addresses": im.DefaultRefusalMaxAddresses,
 	}
 }
 
 // server is the configuration for the server package.
-func (r RefusalLogConf) server() server.RefusalLogConfig {
-	return server.RefusalLogConfig{Interval: r.Interval, MaxAddresses: r.MaxAddresses}
+func (r RefusalLogConf) server() im.RefusalLogConfig {
+	return im.RefusalLogConfig{Interval: r.Interval, MaxAddresses: r.MaxAddresses}
 }
 
 // validate names the keys: zero is not "the default" in the file.

@@ -14,10 +14,11 @@ import (
 
 	"xmppd/adapters/c2s"
 	"xmppd/adapters/metrics"
-	"xmppd/adapters/server"
 	"xmppd/adapters/store/sqlite"
 	"xmppd/domain"
 	"xmppd/events"
+	"xmppd/im"
+	"xmppd/stanza"
 )
 
 // version is the software version recorded in server.started events; the
@@ -84,33 +85,44 @@ func (a *app) serve(ctx context.Context) error {
 			s.Observe(m)
 		}
 	}
-	srv, err := server.New(server.Config{
+	c2sCfg := c2s.Config{
+		Domain:         c.Domain,
+		StartTLSAddr:   c.C2S.StartTLSAddr,
+		DirectTLSAddr:  c.C2S.DirectTLSAddr,
+		TLS:            &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		Features:       streamFeatures(c.Limits.policy()),
+		MaxStanzaBytes: c.C2S.MaxStanzaBytes,
+		QueueLen:       c.C2S.QueueLen,
+		QueueBytes:     c.C2S.QueueBytes,
+		WriteTimeout:   c.C2S.WriteTimeout,
+		SendBuffer:     c.C2S.SendBuffer,
+		Throttle:       c.Auth.Throttle.c2s(),
+		StanzaTimeout:  c2sTimeout(c.C2S.StanzaTimeout),
+		ReadTimeout:    c.C2S.IdleTimeout,
+		StanzaRate:     c.Limits.stanzaRate(),
+		StanzaBurst:    c.Limits.StanzaBurst,
+		FloodTimeout:   c.Limits.floodTimeout(),
+	}
+	if err := c2sCfg.Validate(); err != nil {
+		return usageError{err}
+	}
+	queue := c2sCfg.WithDefaults()
+	addrs := new(stanza.Addresses) // one address cache for the transport and the core
+	core, err := im.New(im.Config{
 		Domain: c.Domain,
 		Node:   c.Node,
 		Store:  store,
 		// The server lock (lockLog) proves no other server uses an
 		// embedded log: whatever it shows open is a dead process's.
 		SoleServer: lock != nil,
-		C2S: c2s.Config{
-			StartTLSAddr:   c.C2S.StartTLSAddr,
-			DirectTLSAddr:  c.C2S.DirectTLSAddr,
-			TLS:            &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
-			MaxStanzaBytes: c.C2S.MaxStanzaBytes,
-			QueueLen:       c.C2S.QueueLen,
-			QueueBytes:     c.C2S.QueueBytes,
-			WriteTimeout:   c.C2S.WriteTimeout,
-			SendBuffer:     c.C2S.SendBuffer,
-			Throttle:       c.Auth.Throttle.c2s(),
-			StanzaTimeout:  c2sTimeout(c.C2S.StanzaTimeout),
-			ReadTimeout:    c.C2S.IdleTimeout,
-			StanzaRate:     c.Limits.stanzaRate(),
-			StanzaBurst:    c.Limits.StanzaBurst,
-			FloodTimeout:   c.Limits.floodTimeout(),
-		},
-		Offline: offlineLimit(c.Offline),
-		Logger:  log,
-		Version: version,
-		Metrics: counts,
+		Addresses:  addrs,
+		SendQueue:  im.SendQueue{Bytes: queue.QueueBytes, Len: queue.QueueLen, WriteTimeout: queue.WriteTimeout},
+		// server.started's config digest covers the listeners, as before
+		// the core and its transport were apart.
+		TransportSettings: fmt.Sprintf("starttls=%s\ndirecttls=%s\n", c.C2S.StartTLSAddr, c.C2S.DirectTLSAddr),
+		Offline:           offlineLimit(c.Offline),
+		Logger:            log,
+		Version:           version,
 
 		Policy:       c.Limits.policy(),
 		MaxResources: c.Limits.maxResources(),
@@ -119,22 +131,39 @@ func (a *app) serve(ctx context.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if err := srv.Listen(); err != nil {
+	clients, err := newC2S(c2sCfg, core, c2s.Deps{Metrics: counts, Logger: log, Addresses: addrs})
+	if err != nil {
+		return usageError{err}
+	}
+	if err := clients.Listen(); err != nil {
 		return err
 	}
 	if m != nil {
-		stop, err := serveMetrics(c, m, srv, store, log)
+		stop, err := serveMetrics(c, m, core, clients, store, log)
 		if err != nil {
 			return err
 		}
 		defer stop()
 	}
-	go func() {
-		<-srv.Ready()
-		log.Info("xmppd ready", "domain", c.Domain, "starttls", srv.StartTLSAddr(), "tls", srv.DirectTLSAddr(), "store", storeName(c))
-	}()
 	logStoreHealth(ctx, store, log)
-	return srv.Run(ctx)
+	return runServer(ctx, core, clients, func() {
+		log.Info("xmppd ready", "domain", c.Domain, "starttls", clients.StartTLSAddr(), "tls", clients.DirectTLSAddr(), "store", storeName(c))
+	})
+}
+
+// streamFeatures are the c2s stream features for policy: RFC 6121 3.4.1,
+// pre-approval is advertised only if it is supported.
+func streamFeatures(policy domain.Policy) []*stanza.Element {
+	if policy.Preapproval {
+		return nil // c2s's defaults
+	}
+	var out []*stanza.Element
+	for _, f := range c2s.DefaultFeatures() {
+		if f.Name.Space != stanza.NSPreApproval {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // writeHealthReporter is a store that knows whether its commits succeed
@@ -192,12 +221,12 @@ func logStoreHealth(ctx context.Context, store events.Store, log *slog.Logger) {
 // profiles on metrics.addr, before Run, so that /healthz answers 503
 // while the views are rebuilt. stop shuts the listener down once Run has
 // returned.
-func serveMetrics(c *Config, m *metrics.Metrics, srv *server.Server, store events.Store, log *slog.Logger) (stop func(), err error) {
+func serveMetrics(c *Config, m *metrics.Metrics, core *im.Core, clients *c2s.Server, store events.Store, log *slog.Logger) (stop func(), err error) {
 	status := func() metrics.Status {
-		st := srv.Status()
+		st, cs := core.Status(), clients.Stats()
 		return metrics.Status{
-			Running: st.Running, ViewsAlive: st.ViewsAlive, Applied: st.Applied, Sessions: st.Sessions,
-			QueuedStanzas: st.QueuedStanzas, QueuedCommands: st.QueuedCommands,
+			Running: st.Running, ViewsAlive: st.ViewsAlive, Applied: st.Applied, Sessions: cs.Sessions,
+			QueuedStanzas: cs.Queued, QueuedCommands: st.QueuedCommands,
 			Store: storeHealth(store),
 		}
 	}

@@ -1,0 +1,200 @@
+package im
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// command is one unit of work for an account. It runs on the account's
+// actor, alone among that account's commands.
+type command func(ctx context.Context)
+
+// actors runs each account's commands one at a time, in the order they
+// were enqueued (DESIGN.md flow step 2). An account's actor is a goroutine
+// that exists only while the account has work queued: it is started by the
+// first enqueue and ends when its queue is empty, so idle accounts cost
+// nothing.
+//
+// Queues are unbounded on purpose: a command often enqueues commands on
+// other accounts (a subscription request recorded on the contact's side),
+// and a bounded queue there could deadlock two accounts that write to each
+// other. Clients are limited upstream (c2s reads one stanza at a time per
+// session and handing it over never blocks).
+type actors struct {
+	log *slog.Logger
+
+	mu sync.Mutex // guards m and each actor's queue and running
+	m  map[string]*actor
+	// inflight counts commands enqueued and not finished: drain waits for
+	// it. A command that enqueues another does so before it finishes, so
+	// the count cannot reach zero while work remains.
+	inflight sync.WaitGroup
+	ctx      context.Context // commands run with a context derived from it
+	timeout  time.Duration
+}
+
+type actor struct {
+	queue   []command
+	running bool
+}
+
+func newActors(log *slog.Logger) *actors {
+	return &actors{log: log, m: map[string]*actor{}, ctx: context.Background(), timeout: DefaultCommandTimeout}
+}
+
+// enqueue adds fn to bare's queue and returns at once.
+func (as *actors) enqueue(bare string, fn command) {
+	as.inflight.Add(1)
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	a := as.m[bare]
+	if a == nil {
+		a = &actor{}
+		as.m[bare] = a
+	}
+	a.queue = append(a.queue, fn)
+	if !a.running {
+		a.running = true
+		go as.run(bare, a)
+	}
+}
+
+// do runs fn on bare's actor and waits for its result, or for ctx.
+func (as *actors) do(ctx context.Context, bare string, fn func(ctx context.Context) error) error {
+	done := make(chan error, 1)
+	as.enqueue(bare, func(ctx context.Context) { done <- fn(ctx) })
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("im: command for %s: %w", bare, ctx.Err())
+	}
+}
+
+func (as *actors) run(bare string, a *actor) {
+	for {
+		as.mu.Lock()
+		if len(a.queue) == 0 {
+			a.running = false
+			delete(as.m, bare)
+			as.mu.Unlock()
+			return
+		}
+		fn := a.queue[0]
+		a.queue[0] = nil
+		a.queue = a.queue[1:]
+		as.mu.Unlock()
+		as.exec(bare, fn)
+	}
+}
+
+// exec runs one command with its own deadline. A panic in one command is
+// logged and does not take the account's actor (or the process) down.
+func (as *actors) exec(bare string, fn command) {
+	defer as.inflight.Done()
+	defer func() {
+		if r := recover(); r != nil {
+			as.log.Error("im: command panicked", "account", bare, "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	ctx := newCommandContext(as.ctx, time.Now().Add(as.timeout))
+	defer ctx.stop()
+	fn(ctx)
+}
+
+// commandContext is a command's context: its parent's values and
+// cancellation and a deadline, as context.WithDeadline gives, except that
+// the timer and the registration with the parent that enforce them are
+// made only when the command first asks for Done, Err or AfterFunc. Most
+// commands never do (a message handed to a session's queue), and for
+// them context.WithDeadline was a good part of the work. stop is the
+// CancelFunc: it cancels the context, even if it is only made later.
+type commandContext struct {
+	parent   context.Context
+	deadline time.Time
+
+	mu      sync.Mutex
+	timed   atomic.Pointer[timedContext] // nil until needed
+	stopped bool
+}
+
+type timedContext struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func newCommandContext(parent context.Context, deadline time.Time) *commandContext {
+	if d, ok := parent.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	return &commandContext{parent: parent, deadline: deadline}
+}
+
+// ctx returns the context.WithDeadline this context stands for, making it
+// on first use.
+func (c *commandContext) ctx() context.Context {
+	if t := c.timed.Load(); t != nil {
+		return t.ctx
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t := c.timed.Load(); t != nil {
+		return t.ctx
+	}
+	ctx, cancel := context.WithDeadline(c.parent, c.deadline)
+	if c.stopped {
+		cancel()
+	}
+	c.timed.Store(&timedContext{ctx, cancel})
+	return ctx
+}
+
+func (c *commandContext) stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopped = true
+	if t := c.timed.Load(); t != nil {
+		t.cancel()
+	}
+}
+
+func (c *commandContext) Deadline() (time.Time, bool) { return c.deadline, true }
+func (c *commandContext) Done() <-chan struct{}       { return c.ctx().Done() }
+func (c *commandContext) Err() error                  { return c.ctx().Err() }
+
+// Value answers from the made context once there is one (so that
+// context.Cause sees its deadline), from the parent before.
+func (c *commandContext) Value(key any) any {
+	if t := c.timed.Load(); t != nil {
+		return t.ctx.Value(key)
+	}
+	return c.parent.Value(key)
+}
+
+// AfterFunc lets contexts derived from this one follow its cancellation
+// without a goroutine each (context.AfterFunc's afterFuncer).
+func (c *commandContext) AfterFunc(f func()) func() bool {
+	return context.AfterFunc(c.ctx(), f)
+}
+
+func (c *commandContext) String() string { return "server.commandContext" }
+
+// drain waits until every queued command has finished, or ctx is done.
+func (as *actors) drain(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		as.inflight.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("im: drain commands: %w", ctx.Err())
+	}
+}

@@ -1,0 +1,134 @@
+package im
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppd/domain"
+	"xmppd/events"
+	"xmppd/stanza"
+)
+
+// DefaultCommandTimeout bounds one command: deciding, appending, waiting
+// for the views and carrying out the effects.
+const DefaultCommandTimeout = 10 * time.Second
+
+// Config configures a Server.
+type Config struct {
+	// Domain is the one XMPP domain served, in canonical form.
+	Domain string
+	// Node names this process in the events it writes and in its sessions
+	// (restart recovery ends the open sessions of this node only).
+	Node string
+	// Store is the event log. The Server does not close it.
+	Store events.Store
+	// SoleServer says no other server process uses Store (the embedded
+	// store's server lock proves it): whatever any earlier process left
+	// behind is this one's to recover, whichever node name it ran under
+	// (a host renamed, node changed in the configuration). Start-up
+	// recovery then records server.stopped for the last process that did
+	// not stop, of any node, and ends every session the log shows open.
+	// Off (a shared log: EventStoreDB), only this node's are recovered.
+	SoleServer bool
+	// Addresses parses JIDs; nil: a cache of its own. Give the transports
+	// the same one, so that an address is normalised once.
+	Addresses *stanza.Addresses
+	// SendQueue is what the transports queue for one session; offline
+	// delivery sends its backlog in windows that fit beside live stanzas.
+	// Zero Bytes or Len: unknown, the windows' own bounds apply; zero
+	// WriteTimeout: 30 s, c2s's default.
+	SendQueue SendQueue
+	// TransportSettings are the transports' settings that change what
+	// clients see, one "key=value\n" line each (e.g. the listeners'
+	// addresses); server.started's config digest covers them.
+	TransportSettings string
+	// Policy is the roster policy (zero: domain.DefaultPolicy()).
+	Policy domain.Policy
+	// Offline bounds each account's offline storage (zero:
+	// domain.DefaultOfflineLimit(); a negative field is no limit).
+	Offline domain.OfflineLimit
+	// MaxResources bounds the live sessions of one account (RFC 6120
+	// 7.6.2.1); zero: DefaultMaxResources, negative: no limit.
+	MaxResources int
+	// Logger; nil: discard.
+	Logger *slog.Logger
+	// Clock stamps events; nil: time.Now.
+	Clock func() time.Time
+	// CommandTimeout bounds one command; zero: DefaultCommandTimeout.
+	CommandTimeout time.Duration
+	// Version is the software version recorded in server.started.
+	Version string
+	// Refusals bounds what logins refused by the throttle write to the
+	// log (authrefusals.go); zero fields: the defaults.
+	Refusals RefusalLogConfig
+}
+
+func (c *Config) setDefaults() {
+	if c.Policy == (domain.Policy{}) {
+		c.Policy = domain.DefaultPolicy()
+	}
+	if c.Offline == (domain.OfflineLimit{}) {
+		c.Offline = domain.DefaultOfflineLimit()
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if c.CommandTimeout == 0 {
+		c.CommandTimeout = DefaultCommandTimeout
+	}
+	if c.MaxResources == 0 {
+		c.MaxResources = DefaultMaxResources
+	}
+	c.Refusals.setDefaults()
+}
+
+// SendQueue is what a transport queues for one session before it gives
+// up on a client that does not read, and how long one write may take.
+type SendQueue struct {
+	Bytes        int
+	Len          int
+	WriteTimeout time.Duration
+}
+
+// defaultWriteTimeout stands for a zero SendQueue.WriteTimeout: c2s's
+// default.
+const defaultWriteTimeout = 30 * time.Second
+
+func (q SendQueue) validate() error {
+	if q.Bytes < 0 || q.Len < 0 || q.WriteTimeout < 0 {
+		return fmt.Errorf("send queue %+v has a negative field", q)
+	}
+	return nil
+}
+
+// Validate reports every problem with c at once; defaults are applied to a
+// copy first, so zero fields that have defaults are not problems.
+func (c Config) Validate() error {
+	c.setDefaults()
+	var errs []error
+	if c.Domain == "" {
+		errs = append(errs, errors.New("im: config: domain is empty"))
+	} else if d, err := jid.New("", c.Domain, ""); err != nil || d.String() != c.Domain {
+		errs = append(errs, fmt.Errorf("im: config: domain %q is not a canonical domainpart", c.Domain))
+	}
+	if c.Node == "" {
+		errs = append(errs, errors.New("im: config: node is empty"))
+	}
+	if c.Store == nil {
+		errs = append(errs, errors.New("im: config: no event store"))
+	}
+	if err := c.SendQueue.validate(); err != nil {
+		errs = append(errs, fmt.Errorf("im: config: %w", err))
+	}
+	if c.CommandTimeout < 0 {
+		errs = append(errs, errors.New("im: config: command timeout is negative"))
+	}
+	if err := c.Refusals.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("im: config: %w", err))
+	}
+	return errors.Join(errs...)
+}

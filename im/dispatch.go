@@ -1,0 +1,87 @@
+package im
+
+import (
+	"context"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppd/events"
+	"xmppd/stanza"
+)
+
+// clientStanza turns one stanza from x's client into a command for x's
+// account (DESIGN.md flow step 2). It runs on x's account's actor. c2s
+// has already stamped 'from' with x's full JID (RFC 6120 8.1.2.1) and
+// checked 'to'.
+func (s *Core) clientStanza(ctx context.Context, x *session, st stanza.Stanza) {
+	meta := s.sessionMeta(x, st.ID)
+	to := st.To
+	if !to.Equal(jid.JID{}) && to.Domainpart() != s.cfg.Domain {
+		// No server-to-server connections yet: every other domain is
+		// unreachable (RFC 6120 8.3.3.15, 10.4.3).
+		s.reply(x, errorReply(st.El, errRemoteServerNotFound))
+		return
+	}
+	switch st.Kind {
+	case stanza.KindMessage:
+		s.clientMessage(x, st, meta, nil)
+	case stanza.KindPresence:
+		s.clientPresence(ctx, x, st, meta)
+	case stanza.KindIQ:
+		s.clientIQ(ctx, x, st, meta)
+	}
+}
+
+// reply sends el (if not nil) to x's client.
+func (s *Core) reply(x *session, el *stanza.Element) {
+	if el != nil && x != nil {
+		x.sess.Send(el)
+	}
+}
+
+// replyErr answers st with the stanza error err maps to (errors.go).
+func (s *Core) replyErr(x *session, st stanza.Stanza, err error) {
+	s.log.Debug("im: refused", "stanza", st.ID, "from", st.From.String(), "err", err)
+	s.reply(x, errorReply(st.El, condition(err)))
+}
+
+// forward hands a stanza from a local entity to the account it is
+// addressed to: an inbound command on that account's actor (inbound.go).
+// Stanzas for other domains are dropped: only server-generated stanzas
+// reach here for them (clients get remote-server-not-found earlier), and
+// there is nobody to tell.
+func (s *Core) forward(el *stanza.Element, meta events.Meta) {
+	s.forwardThen(el, meta, nil)
+}
+
+// forwardThen is forward, calling done (if not nil) once the addressee's
+// actor has handled the stanza, or at once if it is dropped.
+func (s *Core) forwardThen(el *stanza.Element, meta events.Meta, done func()) {
+	s.forwardAt(el, meta, 0, done)
+}
+
+// forwardAt is forwardThen for the copy of an available broadcast
+// recorded at log position at (domain.RouteInput.BroadcastAt; 0 for any
+// other stanza).
+func (s *Core) forwardAt(el *stanza.Element, meta events.Meta, at uint64, done func()) {
+	to, err := s.addrs.Parse(el.Attr("to"))
+	if err != nil || to.JID.Domainpart() != s.cfg.Domain || to.JID.Localpart() == "" {
+		s.log.Debug("im: dropped stanza for an unreachable address", "to", el.Attr("to"))
+		if done != nil {
+			done()
+		}
+		return
+	}
+	bare := to.Bare
+	s.actors.enqueue(bare, func(ctx context.Context) {
+		if done != nil {
+			defer done()
+		}
+		s.inboundAt(ctx, bare, el, meta, at)
+	})
+}
+
+// toServer reports whether a stanza is addressed to the bare domain.
+func (s *Core) toServer(to jid.JID) bool {
+	return to.Localpart() == "" && to.Resourcepart() == "" && to.Domainpart() == s.cfg.Domain
+}

@@ -1,0 +1,90 @@
+package im
+
+import (
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"xmppd/adapters/bus"
+	"xmppd/projections"
+	"xmppd/router"
+	"xmppd/stanza"
+)
+
+// Core is the IM core: the use cases of RFC 6121 over the event log, and
+// the routing of their stanzas to the sessions transports bind. Create it
+// with New; cmd/xmppd runs its lifecycle (Start, the transports, Stop).
+type Core struct {
+	cfg   Config
+	log   *slog.Logger
+	now   func() time.Time
+	addrs *stanza.Addresses
+
+	views    *projections.Views
+	bus      *bus.Bus
+	consumer *bus.Consumer // the views' consumer; WaitFor gives read-your-writes
+	vers     *versions
+	heads    *logHead // nil if the store cannot say where its log ends (credentials.go)
+	actors   *actors
+	reg      *router.Registry[*session]
+	ends     *pendingEnds // session ends the store refused (ends.go)
+	refusals *refusalBook // refused logins not yet recorded (authrefusals.go)
+
+	stopping atomic.Bool // set when shutdown begins: Ended waits for the broadcasts
+
+	mu      sync.Mutex // guards started
+	started bool
+	ready   chan struct{} // closed once Start has recovered
+	life    lifetime      // what Start started, for Stop
+}
+
+// Compile-time checks: Core is what transports hand sessions and failed
+// logins to.
+var (
+	_ router.Core         = (*Core)(nil)
+	_ router.AuthObserver = (*Core)(nil)
+)
+
+// New checks cfg and returns a Core that has not started.
+func New(cfg Config) (*Core, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Core{
+		cfg:   cfg,
+		log:   cfg.Logger,
+		now:   cfg.Clock,
+		addrs: cfg.Addresses,
+		views: projections.NewViews(cfg.Policy),
+		vers:  newVersions(cfg.Store),
+		heads: newLogHead(cfg.Store, loginCatchUp),
+		reg:   router.NewRegistry[*session](),
+		ends:  newPendingEnds(),
+		ready: make(chan struct{}),
+
+		refusals: newRefusalBook(cfg.Refusals),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.addrs == nil {
+		s.addrs = new(stanza.Addresses)
+	}
+	s.actors = newActors(s.log)
+	return s, nil
+}
+
+// Views returns the views the core routes from (for tests and tools).
+func (s *Core) Views() *projections.Views { return s.views }
+
+// Ready is closed once Start has recovered: the core takes sessions.
+func (s *Core) Ready() <-chan struct{} { return s.ready }
+
+// ServerFeatures are the disco#info features of the server itself that
+// the core provides, for the transport that answers disco#info to the
+// domain: XEP-0160 section 5's "msgoffline" (offline.go) and XEP-0030's
+// items (answered by clientIQ).
+func ServerFeatures() []string { return []string{stanza.NSMsgOffline, stanza.NSDiscoItems} }

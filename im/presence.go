@@ -1,0 +1,84 @@
+package im
+
+import (
+	"context"
+
+	"mellium.im/xmpp/jid"
+
+	"xmppd/domain"
+	"xmppd/events"
+	"xmppd/stanza"
+)
+
+// clientPresence handles presence from x's client: broadcast (no 'to',
+// RFC 6121 4.2, 4.4, 4.5), subscription management (section 3), directed
+// presence (4.6) and probes.
+func (s *Core) clientPresence(ctx context.Context, x *session, st stanza.Stanza, meta events.Meta) {
+	if st.To.Equal(jid.JID{}) {
+		switch st.Type {
+		case "", "unavailable":
+			s.broadcast(ctx, x, st, meta)
+		case "error":
+		default:
+			// A subscription stanza or probe needs an address (3.1.1: "the
+			// value of the 'to' attribute MUST be a bare JID").
+			s.reply(x, errorReply(st.El, errBadRequest))
+		}
+		return
+	}
+	if s.toServer(st.To) {
+		// Presence to the server itself changes nothing here.
+		return
+	}
+	switch st.Type {
+	case "subscribe", "subscribed", "unsubscribe", "unsubscribed":
+		s.outboundSubscription(ctx, x, st, meta)
+	case "", "unavailable":
+		s.directed(ctx, x, st, meta)
+	default:
+		// "probe" from a client (4.3 leaves probing to servers but a
+		// client's probe is answered by the same rules) and "error".
+		s.forward(st.El, meta)
+	}
+}
+
+// broadcast decides broadcast presence and, when a resource becomes
+// available with a non-negative priority (initial presence, or a priority
+// raised from negative), delivers the offline queue (XEP-0160 section 3,
+// step 5: "When the recipient next sends non-negative available presence
+// to the server"; RFC 6121 8.5.2.2.1 delivers nothing to negative
+// priorities).
+func (s *Core) broadcast(ctx context.Context, x *session, st stanza.Stanza, meta events.Meta) {
+	show, status, priority := presenceFields(st.El)
+	cmd := domain.PresenceBroadcast{
+		Resource: x.resource, Available: st.Type == "", Show: show, Status: status, Priority: priority,
+		Stanza: encode(st.El),
+	}
+	nowReachable := false
+	d, err := s.execute(ctx, x.bare, events.PresenceStream(x.bare), &meta, func(a *domain.Account, p *domain.PresenceView) (domain.Decision, error) {
+		r, _ := p.Resource(x.resource)
+		nowReachable = cmd.Available && priority >= 0 && (!r.Available || r.Priority < 0)
+		return domain.DecideBroadcast(a, p, cmd)
+	})
+	if err != nil {
+		s.replyErr(x, st, err)
+		return
+	}
+	s.perform(ctx, x.bare, meta, d.Effects)
+	if nowReachable {
+		s.deliverOffline(ctx, x, meta)
+	}
+}
+
+// directed decides directed presence (4.6).
+func (s *Core) directed(ctx context.Context, x *session, st stanza.Stanza, meta events.Meta) {
+	cmd := domain.DirectedPresence{Resource: x.resource, To: st.To, Available: st.Type == "", Stanza: encode(st.El)}
+	d, err := s.execute(ctx, x.bare, events.PresenceStream(x.bare), &meta, func(a *domain.Account, p *domain.PresenceView) (domain.Decision, error) {
+		return domain.DecideDirected(a, p, cmd)
+	})
+	if err != nil {
+		s.replyErr(x, st, err)
+		return
+	}
+	s.perform(ctx, x.bare, meta, d.Effects)
+}

@@ -1,0 +1,23 @@
+package stanza
+
+// The namespaces xmppd speaks, in one place.
+const (
+	NSClient       = "jabber:client"                          // RFC 6120 section 4.8.3
+	NSStreams      = "http://etherx.jabber.org/streams"       // RFC 6120 section 4.8.1
+	NSStreamErrors = "urn:ietf:params:xml:ns:xmpp-streams"    // RFC 6120 section 4.9.3
+	NSStanzas      = "urn:ietf:params:xml:ns:xmpp-stanzas"    // RFC 6120 section 8.3.3
+	NSTLS          = "urn:ietf:params:xml:ns:xmpp-tls"        // RFC 6120 section 5
+	NSSASL         = "urn:ietf:params:xml:ns:xmpp-sasl"       // RFC 6120 section 6
+	NSBind         = "urn:ietf:params:xml:ns:xmpp-bind"       // RFC 6120 section 7
+	NSSession      = "urn:ietf:params:xml:ns:xmpp-session"    // RFC 3921 section 3, kept for old clients
+	NSRoster       = "jabber:iq:roster"                       // RFC 6121 section 2
+	NSRosterVer    = "urn:xmpp:features:rosterver"            // RFC 6121 section 2.6
+	NSPreApproval  = "urn:xmpp:features:pre-approval"         // RFC 6121 section 3.4
+	NSPing         = "urn:xmpp:ping"                          // XEP-0199
+	NSDiscoInfo    = "http://jabber.org/protocol/disco#info"  // XEP-0030
+	NSDiscoItems   = "http://jabber.org/protocol/disco#items" // XEP-0030
+	NSDelay        = "urn:xmpp:delay"                         // XEP-0203
+	NSMsgOffline   = "msgoffline"                             // XEP-0160 section 4
+	NSChatStates   = "http://jabber.org/protocol/chatstates"  // XEP-0085
+	NSHints        = "urn:xmpp:hints"                         // XEP-0334
+)
