@@ -1,6 +1,9 @@
 package domain
 
-import "encoding/xml"
+import (
+	"encoding/xml"
+	"xmppd/stanza"
+)
 
 // MessageContent is what a message carries that decides whether it is
 // worth offline storage (XEP-0160 section 3, XEP-0334 section 4). The zero
@@ -44,14 +47,6 @@ func (c MessageContent) String() string {
 	return messageContentNames[c]
 }
 
-// Namespaces ClassifyMessage knows.
-const (
-	NSChatStates = "http://jabber.org/protocol/chatstates" // XEP-0085
-	NSHints      = "urn:xmpp:hints"                        // XEP-0334
-	nsStanzaID   = "urn:xmpp:sid:0"                        // XEP-0359
-	nsCarbons    = "urn:xmpp:carbons:2"                    // XEP-0280 <private/>
-)
-
 // ClassifyMessage says what a message whose child elements are named
 // children carries, for offline storage. The rules, first match wins:
 //
@@ -81,18 +76,18 @@ func ClassifyMessage(children []xml.Name) MessageContent {
 	chatState, other, noStore, store := false, false, false, false
 	for _, c := range children {
 		switch {
-		case c.Space == NSHints:
+		case c.Space == stanza.NSHints:
 			switch c.Local {
 			case "no-store", "no-permanent-store":
 				noStore = true
 			case "store":
 				store = true
 			}
-		case c.Space == NSChatStates:
+		case c.Space == stanza.NSChatStates:
 			chatState = true
 		case c.Local == "thread" && isStanzaNS(c.Space),
-			c.Space == nsStanzaID,
-			c.Space == nsCarbons && c.Local == "private":
+			c.Space == stanza.NSStanzaID,
+			c.Space == stanza.NSCarbons && c.Local == "private":
 		default:
 			other = true
 		}

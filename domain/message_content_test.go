@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"slices"
 	"testing"
+	"xmppd/stanza"
 
 	"mellium.im/xmpp/jid"
 
@@ -20,8 +21,8 @@ func names(pairs ...string) []xml.Name {
 
 const (
 	client = "jabber:client"
-	cs     = domain.NSChatStates
-	hints  = domain.NSHints
+	cs     = stanza.NSChatStates
+	hints  = stanza.NSHints
 )
 
 // TestClassifyMessage names each rule of ClassifyMessage: which messages

@@ -5,6 +5,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"xmppd/domain"
 	"xmppd/events"
 	"xmppd/stanza"
 )
@@ -16,9 +17,7 @@ import (
 func (s *Core) clientStanza(ctx context.Context, x *session, st stanza.Stanza) {
 	meta := s.sessionMeta(x, st.ID)
 	to := st.To
-	if !to.Equal(jid.JID{}) && to.Domainpart() != s.cfg.Domain {
-		// No server-to-server connections yet: every other domain is
-		// unreachable (RFC 6120 8.3.3.15, 10.4.3).
+	if domain.IsRemote(to, s.cfg.Domain) {
 		s.reply(x, errorReply(st.El, errRemoteServerNotFound))
 		return
 	}
@@ -65,7 +64,7 @@ func (s *Core) forwardThen(el *stanza.Element, meta events.Meta, done func()) {
 // other stanza).
 func (s *Core) forwardAt(el *stanza.Element, meta events.Meta, at uint64, done func()) {
 	to, err := s.addrs.Parse(el.Attr("to"))
-	if err != nil || to.JID.Domainpart() != s.cfg.Domain || to.JID.Localpart() == "" {
+	if err != nil || !domain.IsLocalAccount(to.JID, s.cfg.Domain) {
 		s.log.Debug("im: dropped stanza for an unreachable address", "to", el.Attr("to"))
 		if done != nil {
 			done()
@@ -82,6 +81,4 @@ func (s *Core) forwardAt(el *stanza.Element, meta events.Meta, at uint64, done f
 }
 
 // toServer reports whether a stanza is addressed to the bare domain.
-func (s *Core) toServer(to jid.JID) bool {
-	return to.Localpart() == "" && to.Resourcepart() == "" && to.Domainpart() == s.cfg.Domain
-}
+func (s *Core) toServer(to jid.JID) bool { return domain.IsServer(to, s.cfg.Domain) }

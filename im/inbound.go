@@ -86,18 +86,9 @@ func (s *Core) inboundAt(ctx context.Context, bare string, el *stanza.Element, m
 // sender only where the rules can depend on it.
 func (s *Core) route(bare string, in *domain.RouteInput, fromA *stanza.Address) (dec domain.RouteDecision) {
 	found := s.views.WithAccount(bare, func(a *domain.Account, p *domain.PresenceView) {
-		if routeUsesSender(*in) {
-			from := fromA.JID
-			self := fromA.Bare == bare
-			c := a.Contact(fromA.Bare)
-			// Only needed when neither settles it: the view's walk over
-			// every resource's directed presence is not free.
-			directed := !self && !domain.HasFrom(c.Subscription) && len(p.SentDirectedTo(from)) > 0
-			// 8.1: a sender the user knows gets errors where a stranger
-			// gets silence; 8.5.3.1: only those the user shares presence
-			// with may send IQs to its resources.
-			in.SenderTrusted = self || c.InRoster || domain.HasFrom(c.Subscription) || directed
-			in.SenderSharesPresence = self || domain.HasFrom(c.Subscription) || directed
+		if domain.RouteUsesSender(*in) {
+			k := domain.KnowSender(a, p, bare, fromA.JID, fromA.Bare)
+			in.SenderTrusted, in.SenderSharesPresence = k.Trusted, k.SharesPresence
 		}
 		dec = domain.Route(*in, p)
 	})
@@ -135,7 +126,7 @@ func (s *Core) bounce(el *stanza.Element, e stanza.Error, meta events.Meta) {
 // account's own view, as WithAccount allows one account at a time.
 func (s *Core) probe(ctx context.Context, bare string, el *stanza.Element, meta events.Meta) {
 	p := domain.Probe{From: s.addrOf(el, "from"), To: s.addrOf(el, "to"), ID: el.Attr("id")}
-	if p.From.Domainpart() == s.cfg.Domain && p.From.Localpart() != "" {
+	if domain.IsLocalAccount(p.From, s.cfg.Domain) {
 		s.views.WithAccount(p.From.Bare().String(), func(_ *domain.Account, v *domain.PresenceView) {
 			p.ProberAvailableAt = v.LatestAvailableAt()
 		})
@@ -144,17 +135,6 @@ func (s *Core) probe(ctx context.Context, bare string, el *stanza.Element, meta 
 		return domain.DecideProbe(a, v, p), nil
 	})
 	s.perform(ctx, bare, meta, d.Effects)
-}
-
-// routeUsesSender reports whether domain.Route can depend on what the
-// account knows of the sender (RouteInput.SenderTrusted and
-// SenderSharesPresence): only for a stanza to a full JID (RFC 6121
-// 8.5.3; 8.1 for messages with no matching resource, 8.5.3.1 for IQs).
-// To a bare JID (8.5.2), the case of almost every chat message, the
-// sender's standing changes nothing, so it is not worked out;
-// TestRouteIgnoresSenderForBareJIDs holds domain.Route to that.
-func routeUsesSender(in domain.RouteInput) bool {
-	return in.To.Resourcepart() != ""
 }
 
 // address parses an address attribute of el through the address cache

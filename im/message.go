@@ -3,6 +3,7 @@ package im
 import (
 	"mellium.im/xmpp/jid"
 
+	"xmppd/domain"
 	"xmppd/events"
 	"xmppd/stanza"
 )
@@ -16,9 +17,7 @@ import (
 func (s *Core) clientMessage(x *session, st stanza.Stanza, meta events.Meta, done func()) {
 	to := st.To
 	switch {
-	case !to.Equal(jid.JID{}) && to.Domainpart() != s.cfg.Domain:
-		// No server-to-server connections yet: every other domain is
-		// unreachable (RFC 6120 8.3.3.15, 10.4.3).
+	case domain.IsRemote(to, s.cfg.Domain):
 		s.reply(x, errorReply(st.El, errRemoteServerNotFound))
 	case to.Equal(jid.JID{}):
 		// RFC 6120 10.3.1: no 'to' is the sender's own bare JID.

@@ -131,5 +131,5 @@ func subscriptionType(in events.SubscriptionInput) string {
 // local reports whether the bare JID is an account of this domain.
 func (s *Core) local(bare string) bool {
 	j, err := jid.Parse(bare)
-	return err == nil && j.Localpart() != "" && j.Domainpart() == s.cfg.Domain
+	return err == nil && domain.IsLocalAccount(j, s.cfg.Domain)
 }

@@ -20,4 +20,6 @@ const (
 	NSMsgOffline   = "msgoffline"                             // XEP-0160 section 4
 	NSChatStates   = "http://jabber.org/protocol/chatstates"  // XEP-0085
 	NSHints        = "urn:xmpp:hints"                         // XEP-0334
+	NSStanzaID     = "urn:xmpp:sid:0"                         // XEP-0359
+	NSCarbons      = "urn:xmpp:carbons:2"                     // XEP-0280
 )

@@ -4,6 +4,7 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stream"
 
+	"xmppd/domain"
 	"xmppd/stanza"
 )
 
@@ -92,7 +93,7 @@ func (s *Session) toServer(st stanza.Stanza, allowEmpty bool) bool {
 	if st.To.Equal(jid.JID{}) {
 		return allowEmpty
 	}
-	return st.To.Localpart() == "" && st.To.Resourcepart() == "" && st.To.Domainpart() == s.srv.cfg.Domain
+	return domain.IsServer(st.To, s.srv.cfg.Domain)
 }
 
 // result is an empty IQ result to st.
