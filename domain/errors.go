@@ -37,9 +37,12 @@ const (
 	// (remove an item first); waiting alone does not help, so it is not
 	// resource-constraint.
 	PolicyViolation
+	// Conflict is a request that clashes with what exists (an account
+	// created twice): conflict (RFC 6120 8.3.3.2).
+	Conflict
 )
 
-var kindNames = [...]string{"internal", "bad-request", "not-acceptable", "not-allowed", "forbidden", "item-not-found", "service-unavailable", "jid-malformed", "policy-violation"}
+var kindNames = [...]string{"internal", "bad-request", "not-acceptable", "not-allowed", "forbidden", "item-not-found", "service-unavailable", "jid-malformed", "policy-violation", "conflict"}
 
 // String returns the RFC 6120 condition name the kind maps to.
 func (k Kind) String() string {

@@ -84,7 +84,7 @@ func (s *Core) decide(bare string, fn decider) (d domain.Decision, err error) {
 func (s *Core) expected(ctx context.Context, bare, stream string) (uint64, error) {
 	if stream == events.AccountStream(bare) {
 		a, _ := s.views.Accounts.Get(bare)
-		return a.Version, nil
+		return a.StreamVersion, nil
 	}
 	return s.vers.get(ctx, stream)
 }

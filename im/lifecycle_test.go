@@ -133,7 +133,7 @@ func TestAccountDeletedClosesSessions(t *testing.T) {
 	subscribeBoth(a, b)
 
 	acc, _ := e.srv.Views().Accounts.Get("alice@localhost")
-	e.appendEvents(events.AccountStream("alice@localhost"), events.Exactly(acc.Version), events.Meta{Actor: "admin:test"},
+	e.appendEvents(events.AccountStream("alice@localhost"), events.Exactly(acc.StreamVersion), events.Meta{Actor: "admin:test"},
 		events.AccountDeleted{JID: "alice@localhost", Reason: "test"})
 	a.expect(streamError("not-authorized"))
 	b.expect(presence(a.jid, "unavailable"))

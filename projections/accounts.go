@@ -17,9 +17,10 @@ type Account struct {
 	Exists      bool
 	Created     time.Time // when the account was last created
 	Credentials events.CredentialsSet
-	// Version is the account stream's version after the last event
-	// folded, of any type: the expected version for the next append.
-	Version uint64
+	// StreamVersion is the account stream's version after the last event
+	// folded, of any type: the expected version for the next append. (Not
+	// domain.Account.Version, the roster version of RFC 6121 2.6.)
+	StreamVersion uint64
 }
 
 // Fold applies one event of the account's own stream. Events of other
@@ -49,7 +50,7 @@ func accountFact(typ string) bool {
 // fold applies e, already decoded into p (nil when e is not an account
 // fact), so that Views decodes each event once for all its views.
 func (a *Account) fold(e *events.Envelope, p events.Payload) {
-	a.Version = e.Version
+	a.StreamVersion = e.Version
 	switch p := p.(type) {
 	case events.AccountCreated:
 		a.JID, a.Exists, a.Created = p.JID, true, e.Recorded

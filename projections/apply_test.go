@@ -50,7 +50,7 @@ func TestApplyFoldsEachView(t *testing.T) {
 				t.Error("WithAccount does not know juliet")
 			}
 			// The ignored input folds into nothing but the stream version.
-			if a, _ := v.Accounts.Get(juliet); !a.Exists || a.Version != 5 {
+			if a, _ := v.Accounts.Get(juliet); !a.Exists || a.StreamVersion != 5 {
 				t.Errorf("account %+v, want existing at version 5", a)
 			}
 		},

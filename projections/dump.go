@@ -143,7 +143,7 @@ func (v *Views) dumpAccount(bare string) accountDump {
 }
 
 func factsOf(a Account) *accountFacts {
-	f := &accountFacts{Exists: a.Exists, Created: a.Created.UTC(), Version: a.Version, Mechanisms: []string{}}
+	f := &accountFacts{Exists: a.Exists, Created: a.Created.UTC(), Version: a.StreamVersion, Mechanisms: []string{}}
 	h := sha256.New()
 	for _, k := range a.Credentials.Scram {
 		f.Mechanisms = append(f.Mechanisms, k.Mechanism)

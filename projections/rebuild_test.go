@@ -181,8 +181,8 @@ func TestRebuildStopsAtBadEvent(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "account-a@localhost version 2") {
 		t.Fatalf("rebuild over a malformed event: %v", err)
 	}
-	if a, _ := v.Accounts.Get("a@localhost"); pos != v.Position() || a.Version != 1 {
-		t.Fatalf("after the failure: position %d (views at %d), account version %d; want version 1", pos, v.Position(), a.Version)
+	if a, _ := v.Accounts.Get("a@localhost"); pos != v.Position() || a.StreamVersion != 1 {
+		t.Fatalf("after the failure: position %d (views at %d), account version %d; want version 1", pos, v.Position(), a.StreamVersion)
 	}
 }
 

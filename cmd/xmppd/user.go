@@ -11,7 +11,6 @@ import (
 	"os/user"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -20,6 +19,7 @@ import (
 
 	"xmppd/domain"
 	"xmppd/events"
+	"xmppd/im"
 	"xmppd/projections"
 )
 
@@ -117,20 +117,6 @@ func accountJID(c *Config, s string) (jid.JID, error) {
 	return j, nil
 }
 
-// loadAccount folds the account's own stream.
-func loadAccount(ctx context.Context, s events.Store, bare string) (projections.Account, error) {
-	acc := projections.Account{JID: bare}
-	for e, err := range s.ReadStream(ctx, events.AccountStream(bare), 1) {
-		if err != nil {
-			return acc, err
-		}
-		if err := acc.Fold(&e); err != nil {
-			return acc, err
-		}
-	}
-	return acc, nil
-}
-
 // adminMeta is the provenance of a command-line change: the operating
 // system user who ran it.
 func adminMeta(c *Config) events.Meta {
@@ -141,33 +127,14 @@ func adminMeta(c *Config) events.Meta {
 	return events.Meta{Actor: "admin:" + name, Node: c.Node, CorrelationID: newID()}
 }
 
-// changeAccount reads the account, lets decide return the events to
-// append, and appends them at the version read; when another writer got in
-// between, it reads and decides again.
-func changeAccount(ctx context.Context, s events.Store, bare string, decide func(projections.Account) ([]events.Payload, error), m events.Meta) error {
-	for attempt := 0; ; attempt++ {
-		acc, err := loadAccount(ctx, s, bare)
-		if err != nil {
-			return err
-		}
-		ps, err := decide(acc)
-		if err != nil {
-			return err
-		}
-		evs := make([]events.Envelope, len(ps))
-		now := time.Now()
-		for i, p := range ps {
-			if evs[i], err = events.New(p, m); err != nil {
-				return err
-			}
-			evs[i].Recorded = now
-		}
-		_, err = s.Append(ctx, events.AccountStream(bare), events.Exactly(acc.Version), evs...)
-		if errors.Is(err, events.ErrConflict) && attempt < 3 {
-			continue
-		}
-		return err
+// accountError is err as the administrator reads it: a refusal by the
+// account rules is its reason alone ("account x already exists").
+func accountError(err error) error {
+	var de *domain.Error
+	if errors.As(err, &de) {
+		return errors.New(de.Reason)
 	}
+	return err
 }
 
 func (a *app) userAdd(cmd *cobra.Command, c *Config, s events.Store, arg, password string, fromStdin bool) error {
@@ -179,17 +146,10 @@ func (a *app) userAdd(cmd *cobra.Command, c *Config, s events.Store, arg, passwo
 	if err != nil {
 		return err
 	}
-	bare := j.String()
-	err = changeAccount(cmd.Context(), s, bare, func(acc projections.Account) ([]events.Payload, error) {
-		if acc.Exists {
-			return nil, fmt.Errorf("account %s already exists", bare)
-		}
-		return []events.Payload{events.AccountCreated{JID: bare}, creds}, nil
-	}, adminMeta(c))
-	if err != nil {
-		return err
+	if err := (im.Accounts{Store: s}).Create(cmd.Context(), j, creds, adminMeta(c)); err != nil {
+		return accountError(err)
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "created %s\n", bare)
+	fmt.Fprintf(cmd.OutOrStdout(), "created %s\n", j)
 	return nil
 }
 
@@ -198,26 +158,22 @@ func (a *app) userPasswd(cmd *cobra.Command, c *Config, s events.Store, arg, pas
 	if err != nil {
 		return err
 	}
-	bare := j.String()
-	if acc, err := loadAccount(cmd.Context(), s, bare); err != nil {
+	accounts := im.Accounts{Store: s}
+	// Asked before the password is read, so that a mistyped name is said
+	// at once; SetPassword checks again.
+	if ok, err := accounts.Exists(cmd.Context(), j); err != nil {
 		return err
-	} else if !acc.Exists {
-		return fmt.Errorf("no account %s", bare)
+	} else if !ok {
+		return fmt.Errorf("no account %s", j)
 	}
 	creds, err := a.credentials(c, password, fromStdin)
 	if err != nil {
 		return err
 	}
-	err = changeAccount(cmd.Context(), s, bare, func(acc projections.Account) ([]events.Payload, error) {
-		if !acc.Exists {
-			return nil, fmt.Errorf("no account %s", bare)
-		}
-		return []events.Payload{creds}, nil
-	}, adminMeta(c))
-	if err != nil {
-		return err
+	if err := accounts.SetPassword(cmd.Context(), j, creds, adminMeta(c)); err != nil {
+		return accountError(err)
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "password changed for %s\n", bare)
+	fmt.Fprintf(cmd.OutOrStdout(), "password changed for %s\n", j)
 	return nil
 }
 
@@ -226,17 +182,10 @@ func (a *app) userDel(cmd *cobra.Command, c *Config, s events.Store, arg string)
 	if err != nil {
 		return err
 	}
-	bare := j.String()
-	err = changeAccount(cmd.Context(), s, bare, func(acc projections.Account) ([]events.Payload, error) {
-		if !acc.Exists {
-			return nil, fmt.Errorf("no account %s", bare)
-		}
-		return []events.Payload{events.AccountDeleted{JID: bare, Reason: "deleted by administrator"}}, nil
-	}, adminMeta(c))
-	if err != nil {
-		return err
+	if err := (im.Accounts{Store: s}).Delete(cmd.Context(), j, "deleted by administrator", adminMeta(c)); err != nil {
+		return accountError(err)
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "deleted %s\n", bare)
+	fmt.Fprintf(cmd.OutOrStdout(), "deleted %s\n", j)
 	return nil
 }
 

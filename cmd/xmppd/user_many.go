@@ -9,10 +9,11 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/text/secure/precis"
+	"mellium.im/xmpp/jid"
 
 	"xmppd/domain"
 	"xmppd/events"
-	"xmppd/projections"
+	"xmppd/im"
 )
 
 // userAddMany creates one account per line of standard input ("JID
@@ -24,8 +25,9 @@ import (
 // and the accounts created before it stay (each is its own commit).
 func (a *app) userAddMany(cmd *cobra.Command, c *Config, s events.Store) error {
 	type entry struct {
-		bare, password string
-		line           int
+		jid      jid.JID
+		password string
+		line     int
 	}
 	var list []entry
 	var errs []error
@@ -59,7 +61,7 @@ func (a *app) userAddMany(cmd *cobra.Command, c *Config, s events.Store) error {
 			continue
 		}
 		seen[j.String()] = n
-		list = append(list, entry{j.String(), pw, n})
+		list = append(list, entry{j, pw, n})
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("user: read standard input: %w", err)
@@ -76,16 +78,10 @@ func (a *app) userAddMany(cmd *cobra.Command, c *Config, s events.Store) error {
 		if err != nil {
 			return err
 		}
-		err = changeAccount(cmd.Context(), s, e.bare, func(acc projections.Account) ([]events.Payload, error) {
-			if acc.Exists {
-				return nil, fmt.Errorf("line %d: account %s already exists", e.line, e.bare)
-			}
-			return []events.Payload{events.AccountCreated{JID: e.bare}, creds}, nil
-		}, meta)
-		if err != nil {
-			return err
+		if err := (im.Accounts{Store: s}).Create(cmd.Context(), e.jid, creds, meta); err != nil {
+			return fmt.Errorf("line %d: %w", e.line, accountError(err))
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "created %s\n", e.bare)
+		fmt.Fprintf(cmd.OutOrStdout(), "created %s\n", e.jid)
 	}
 	return nil
 }
