@@ -47,7 +47,7 @@ type v1EndReason struct {
 }
 
 // v1EndReasons maps every reason text that an xmppd writing schema 1 could
-// record (found in its code: adapters/c2s, adapters/server) to its schema
+// record (found in its code: adapters/c2s, im) to its schema
 // 2 cause and condition:
 //
 //   - "client closed the stream": c2s's reader, when no stream error was

@@ -24,7 +24,7 @@ func v1SessionEnded(t *testing.T, resource, reason string) events.Envelope {
 
 // TestSessionEndedV1Upcast decodes session.ended schema 1 with every
 // reason an xmppd writing schema 1 could record (the strings of its
-// adapters/c2s and adapters/server), and some it never wrote, through the
+// adapters/c2s and im), and some it never wrote, through the
 // default codec: each gets one cause, the stream error condition when one
 // was sent, and its text verbatim in Detail.
 func TestSessionEndedV1Upcast(t *testing.T) {

@@ -1,7 +1,15 @@
-// Package server is xmppd's IM core: it implements c2s.Core and makes a
-// running c2s listener an RFC 6121 instant-messaging and presence server
-// whose every roster change, subscription transition, session and presence
-// change is an event in the log (DESIGN.md, "The flow of one stanza").
+// Package im is xmppd's IM core: it implements router.Core, so that any
+// transport that hands it sessions (c2s today) serves RFC 6121 instant
+// messaging and presence, with every roster change, subscription
+// transition, session and presence change an event in the log (DESIGN.md,
+// "The flow of one stanza"). It imports no transport: sessions are
+// router.Session values in a router.Registry.
+//
+// One file per use case: roster_iq.go (roster get and set), subscription.go,
+// presence.go, message.go, iq.go, offline.go, account.go (create, password,
+// delete, for `xmppd user`) and accounts.go (what a deletion ends); core.go
+// is a session's bind, stanzas and end; dispatch.go hands a client's stanza
+// to its use case; commit.go is the decide-append-wait loop.
 //
 // Each stanza a client sends becomes a command on the actor of the account
 // that sent it (actor.go): one goroutine per bare JID, created on demand and
@@ -28,18 +36,19 @@
 //
 // Stream ownership: account-<bare> is written by the account's actor and by
 // `xmppd user` (another process); presence-<bare> and offline-<bare> only
-// by the account's actor; server-<domain> by Run.
+// by the account's actor; server-<domain> by Start and Stop.
 //
-// Lifecycle (lifecycle.go): Run rebuilds the views from the log, follows the
-// log on the bus, records server.started, ends the sessions a killed
-// process left open (cause restart), delivers again the subscription
-// stanzas such a process recorded on the sender's side only
-// (redelivery.go), serves clients, and on shutdown records unavailable
-// presence and session.ended (cause shutdown) for every session and
-// server.stopped.
+// Lifecycle (lifecycle.go; cmd/xmppd wires it with the transports): Start
+// rebuilds the views from the log, follows the log on the bus, records
+// server.started, ends the sessions a killed process left open (cause
+// restart) and delivers again the subscription stanzas such a process
+// recorded on the sender's side only (redelivery.go). At shutdown
+// BeginStop comes before the transports end their sessions, so that each
+// session's unavailable presence and session.ended (cause shutdown) are
+// recorded and broadcast; Stop then records server.stopped.
 //
 // Concurrency: per-account state lives in the views (guarded there) and is
-// changed only through the log; the session registry (registry.go) is
+// changed only through the log; the session registry (router.Registry) is
 // shared and guarded by its mutex; the bus, consumer and actors' context
-// are set by Run before c2s starts calling in and never change after.
+// are set by Start before a transport calls in and never change after.
 package im

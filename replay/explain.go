@@ -96,7 +96,7 @@ func subscriptionEntries(ctx context.Context, store events.Store, account, other
 
 // counterpart finds the other side of the stanza en records: the contact's
 // side of an input carries the sender's correlation id and names the
-// sender's event as its cause (adapters/server records it so, and its
+// sender's event as its cause (im records it so, and its
 // redelivery after a crash matches the two sides the same way).
 func counterpart(en Entry, theirs []Entry) *Entry {
 	want := mirror(events.SubscriptionInput(en.Cause))

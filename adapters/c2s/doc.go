@@ -2,10 +2,12 @@
 // accepts TCP connections, negotiates STARTTLS (port 5222) or direct TLS
 // (XEP-0368, port 5223), authenticates with SASL SCRAM-SHA-256, SCRAM-SHA-1
 // or PLAIN against stored SCRAM keys, binds a resource, and then turns the
-// stream into parsed, from-stamped stanzas for the server Core, with one
-// goroutine per idle session.
+// stream into parsed, from-stamped stanzas (stanza.Stanza) for a
+// router.Core, with one goroutine per idle session. Its Session implements
+// router.Session.
 //
-// It knows nothing of rosters or presence: the Core (the IM logic) does.
+// It knows nothing of rosters or presence: the core (package im) does, and
+// c2s does not import it; cmd/xmppd wires the two.
 // c2s itself answers only what concerns the stream: XEP-0199 pings and
 // XEP-0030 disco#info addressed to the server, and the legacy RFC 3921
 // session IQ.

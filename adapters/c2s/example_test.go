@@ -17,7 +17,7 @@ import (
 	"xmppd/events"
 )
 
-// noCore and noAccounts stand in for the server (adapters/server) and
+// noCore and noAccounts stand in for the server (im) and
 // the account projection: this example shows the adapter alone, and no
 // client gets as far as authenticating.
 type noCore struct{}

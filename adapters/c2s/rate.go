@@ -13,7 +13,7 @@ import (
 // vCard query per contact): the burst takes those at full speed. 500 a
 // second is far above any person and most bots, yet holds one flooding
 // session to about 1% of what this server routes on two cores (some
-// 45,000 messages a second, adapters/server BenchmarkChatMessage). Prosody
+// 45,000 messages a second, im BenchmarkChatMessage). Prosody
 // and ejabberd limit bytes rather than stanzas (Prosody's mod_limits, an
 // ejabberd shaper); xmppd already bounds a stanza's size (MaxStanzaBytes),
 // so counting stanzas bounds the bytes too, and is what costs the server

@@ -8,7 +8,7 @@ import (
 
 // TestSoakRedeliveredRule pins down which duplicates the soak accepts:
 // only a window of stored messages sent again because the session it was
-// first sent to ended before it answered for it (adapters/server
+// first sent to ended before it answered for it (im
 // clientack.go; without XEP-0198 the server cannot know what that session
 // read). Every other duplicate must stay a failure.
 func TestSoakRedeliveredRule(t *testing.T) {

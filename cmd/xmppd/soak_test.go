@@ -446,7 +446,7 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 	// and records it as the session's end. It answers the server's IQs
 	// (RFC 6120 8.2.3) as it reads them, in order, as a real client
 	// does: offline delivery asks for such an answer after each window of
-	// stored messages (adapters/server/clientack.go).
+	// stored messages (im/clientack.go).
 	readSession := func(r int, res string, c *soakConn, pause time.Duration, fin func() string) (finished bool) {
 		defer func() {
 			led.mu.Lock()
@@ -503,7 +503,7 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 		return key
 	}
 	// finPing is a ping to the recipient's own bare JID: answered on its
-	// account's actor (adapters/server iq.go accountIQ), after whatever
+	// account's actor (im iq.go accountIQ), after whatever
 	// that actor handled before, so it marks the end of what was queued
 	// for the session. (A ping with no 'to' would not do: c2s answers it
 	// at once, RFC 6120 10.3.3 lets the server answer on the account's
@@ -817,7 +817,7 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 			}
 			serverErrors[msg]++
 			// Which sessions the server took to have read a window they
-			// never answered for (adapters/server/offline.go, ackSilent).
+			// never answered for (im/offline.go, ackSilent).
 			if strings.Contains(line, "does not answer IQs") {
 				if i := strings.Index(line, "jid="); i >= 0 {
 					jid, _, _ := strings.Cut(line[i+len("jid="):], " ")
@@ -1078,7 +1078,7 @@ func (o soakOfflineLog) story(led *soakLedger, m *soakMsg) string {
 
 // soakRedelivered reports whether m, found more than once, was only
 // delivered again by offline storage because a session ended before it
-// answered for a window (adapters/server/clientack.go: without XEP-0198
+// answered for a window (im/clientack.go: without XEP-0198
 // the server cannot know what that session read, so the window stays
 // queued: at least once, never lost). Every copy must have come from
 // offline storage (a <delay/>), each to a later session of the account;
