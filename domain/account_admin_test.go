@@ -23,7 +23,7 @@ func TestAccountRules(t *testing.T) {
 			a.Apply(p)
 		}
 	}
-	refused := func(op string, k domain.Kind, _ []events.Payload, err error) {
+	refused := func(op string, k domain.ErrorKind, _ []events.Payload, err error) {
 		t.Helper()
 		if domain.KindOf(err) != k {
 			t.Errorf("%s: %v, want %v", op, err, k)

@@ -5,13 +5,13 @@ import (
 	"fmt"
 )
 
-// Kind classifies a domain error so the XMPP adapter can map it to one
+// ErrorKind classifies a domain error so the core can map it to one
 // stanza error condition (RFC 6120 8.3.3) in one place.
-type Kind int
+type ErrorKind int
 
 const (
 	// Internal is a broken invariant: internal-server-error.
-	Internal Kind = iota
+	Internal ErrorKind = iota
 	// BadRequest is a malformed request: bad-request.
 	BadRequest
 	// NotAcceptable is a request the server will not accept as given
@@ -45,7 +45,7 @@ const (
 var kindNames = [...]string{"internal", "bad-request", "not-acceptable", "not-allowed", "forbidden", "item-not-found", "service-unavailable", "jid-malformed", "policy-violation", "conflict"}
 
 // String returns the RFC 6120 condition name the kind maps to.
-func (k Kind) String() string {
+func (k ErrorKind) String() string {
 	if k < 0 || int(k) >= len(kindNames) {
 		return fmt.Sprintf("kind(%d)", int(k))
 	}
@@ -57,7 +57,7 @@ func (k Kind) String() string {
 // <text/>; it never names information the requester may not see).
 type Error struct {
 	Op     string // "roster set", "outbound subscribe", ...
-	Kind   Kind
+	Kind   ErrorKind
 	Reason string
 	Err    error // an underlying cause, such as a JID parse error; may be nil
 }
@@ -75,12 +75,12 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-func newError(op string, k Kind, reason string) *Error {
+func newError(op string, k ErrorKind, reason string) *Error {
 	return &Error{Op: op, Kind: k, Reason: reason}
 }
 
 // KindOf returns the Kind of the first *Error in err's chain, or Internal.
-func KindOf(err error) Kind {
+func KindOf(err error) ErrorKind {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Kind

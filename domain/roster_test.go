@@ -21,7 +21,7 @@ func TestRosterSetErrors(t *testing.T) {
 	rows := []struct {
 		rule string
 		cmd  domain.RosterSet
-		kind domain.Kind
+		kind domain.ErrorKind
 	}{
 		{"2.1.5 security warning: sender not the account -> forbidden", domain.RosterSet{From: jid.MustParse("romeo@example.net/x"), Items: []domain.RosterSetItem{{JID: "nurse@example.com"}}}, domain.Forbidden},
 		{"2.3.3 set addressed to another account -> forbidden", domain.RosterSet{From: balcony, To: romeo, Items: []domain.RosterSetItem{{JID: "nurse@example.com"}}}, domain.Forbidden},
@@ -125,7 +125,7 @@ func TestRosterGet(t *testing.T) {
 		cmd       domain.RosterGet
 		unchanged bool
 		items     []string
-		kind      domain.Kind
+		kind      domain.ErrorKind
 	}{
 		{"2.1.4 result holds every roster item, not pending requests (A.1 #3)", domain.RosterGet{From: balcony}, false, []string{"nurse@example.com", "romeo@example.net"}, -1},
 		{"2.6.3 ver equal to the current version -> empty result", domain.RosterGet{From: balcony, Ver: a.Ver(), HasVer: true}, true, nil, -1},

@@ -2,17 +2,21 @@ package domain
 
 import (
 	"slices"
+	"xmppd/stanza"
 
 	"mellium.im/xmpp/jid"
 )
 
-// StanzaKind is the kind of stanza being delivered (RFC 6120 8).
-type StanzaKind int
+// StanzaKind is the kind of stanza being delivered (RFC 6120 8): the
+// vocabulary's stanza.Kind, so that transports, core and rules name kinds
+// one way.
+type StanzaKind = stanza.Kind
 
+// The three kinds, under the names the rules use.
 const (
-	Message StanzaKind = iota
-	Presence
-	IQ
+	Message  = stanza.KindMessage
+	Presence = stanza.KindPresence
+	IQ       = stanza.KindIQ
 )
 
 // RouteAction says what the server does with a stanza addressed to a local

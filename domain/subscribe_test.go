@@ -116,7 +116,7 @@ func TestDecideOutboundErrors(t *testing.T) {
 	rows := []struct {
 		rule string
 		cmd  domain.OutboundSubscription
-		kind domain.Kind
+		kind domain.ErrorKind
 	}{
 		{"3: type must be a subscription type", domain.OutboundSubscription{Type: "probe", To: romeo}, domain.BadRequest},
 		{"3.1.2 #1 no contact address -> jid-malformed", domain.OutboundSubscription{Type: "subscribe"}, domain.JIDMalformed},

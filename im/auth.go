@@ -34,7 +34,7 @@ func (s *Core) AuthFailed(ctx context.Context, f router.AuthFailure) {
 			return
 		}
 	}
-	meta := events.Meta{Actor: "server:" + s.cfg.Node, ClientAddr: f.Addr, CorrelationID: newID(), Node: s.cfg.Node}
+	meta := events.Meta{Actor: "server:" + s.cfg.Node, ClientAddr: f.Addr, CorrelationID: NewCorrelationID(), Node: s.cfg.Node}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.CommandTimeout)
 	defer cancel()
 	p := events.AuthFailed{Username: f.Username, Mechanism: f.Mechanism, ClientAddr: f.Addr, Condition: f.Condition,
@@ -56,7 +56,7 @@ func hostOf(addr string) string {
 // recordRefusals appends one summary of refused logins; the log refusing
 // it, its count goes back to the book, for the next summary.
 func (s *Core) recordRefusals(ctx context.Context, sum events.AuthRefusalsSummarised) {
-	meta := events.Meta{Actor: "server:" + s.cfg.Node, CorrelationID: newID(), Node: s.cfg.Node}
+	meta := events.Meta{Actor: "server:" + s.cfg.Node, CorrelationID: NewCorrelationID(), Node: s.cfg.Node}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.CommandTimeout)
 	defer cancel()
 	if _, err := s.append(ctx, events.ServerStream(s.cfg.Domain), events.Any, meta, []events.Payload{sum}); err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/google/uuid"
 	"mellium.im/xmpp/jid"
 
 	"xmppd/domain"
@@ -132,9 +133,15 @@ func (s *Core) append(ctx context.Context, stream string, expected events.Expect
 	return committed, nil
 }
 
-// newID is 128 random bits in hex, for correlation and stanza ids.
+// newID is 128 random bits in hex, for the ids of stanzas the server
+// sends (roster pushes, pings).
 func newID() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// NewCorrelationID is the id that ties the events of one command together
+// (events.Meta.CorrelationID): a random UUID, the one format every writer
+// of the log uses (the server and `xmppd user`).
+func NewCorrelationID() string { return uuid.NewString() }

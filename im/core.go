@@ -183,11 +183,11 @@ func (s *Core) recordEnd(ctx context.Context, bare string, end events.SessionEnd
 func (s *Core) sessionMeta(x *session, stanzaID string) events.Meta {
 	return events.Meta{
 		Actor: x.fullStr, SessionID: x.sess.ID(), ClientAddr: x.origin.Addr,
-		StanzaID: stanzaID, CorrelationID: newID(), Node: s.cfg.Node,
+		StanzaID: stanzaID, CorrelationID: NewCorrelationID(), Node: s.cfg.Node,
 	}
 }
 
 // serverMeta is the provenance of what the server does on its own.
 func (s *Core) serverMeta() events.Meta {
-	return events.Meta{Actor: "server:" + s.cfg.Node, CorrelationID: newID(), Node: s.cfg.Node}
+	return events.Meta{Actor: "server:" + s.cfg.Node, CorrelationID: NewCorrelationID(), Node: s.cfg.Node}
 }

@@ -124,7 +124,7 @@ func adminMeta(c *Config) events.Meta {
 	if u, err := user.Current(); err == nil {
 		name = u.Username
 	}
-	return events.Meta{Actor: "admin:" + name, Node: c.Node, CorrelationID: newID()}
+	return events.Meta{Actor: "admin:" + name, Node: c.Node, CorrelationID: im.NewCorrelationID()}
 }
 
 // accountError is err as the administrator reads it: a refusal by the
