@@ -144,11 +144,9 @@ func (a *Account) Apply(p events.Payload) {
 	if a.removed == nil {
 		a.removed = map[string]uint64{}
 	}
+	a.Exists = ExistsAfter(p, a.Exists)
 	switch e := p.(type) {
-	case events.AccountCreated:
-		a.Exists = true
 	case events.AccountDeleted:
-		a.Exists = false
 		if len(a.Roster()) > 0 {
 			a.Version++
 		}

@@ -35,3 +35,17 @@ func DeleteAccount(a *Account, reason string) ([]events.Payload, error) {
 	}
 	return []events.Payload{events.AccountDeleted{JID: a.JID.String(), Reason: reason}}, nil
 }
+
+// ExistsAfter is whether an account exists after the event p of its
+// stream, given whether it existed before: the one statement of that
+// rule, folded by the Account aggregate and by the read model logins use
+// (projections.Account).
+func ExistsAfter(p events.Payload, existed bool) bool {
+	switch p.(type) {
+	case events.AccountCreated:
+		return true
+	case events.AccountDeleted:
+		return false
+	}
+	return existed
+}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"xmppd/domain"
 	"xmppd/events"
 )
 
@@ -51,12 +52,12 @@ func accountFact(typ string) bool {
 // fact), so that Views decodes each event once for all its views.
 func (a *Account) fold(e *events.Envelope, p events.Payload) {
 	a.StreamVersion = e.Version
+	a.Exists = domain.ExistsAfter(p, a.Exists)
 	switch p := p.(type) {
 	case events.AccountCreated:
-		a.JID, a.Exists, a.Created = p.JID, true, e.Recorded
+		a.JID, a.Created = p.JID, e.Recorded
 		a.Credentials = events.CredentialsSet{}
 	case events.AccountDeleted:
-		a.Exists = false
 		a.Credentials = events.CredentialsSet{}
 	case events.CredentialsSet:
 		a.Credentials = p
