@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -208,14 +207,7 @@ func checkTinyRun(t *testing.T, r *compareServerResult, z compareSizes) {
 // per-server sequence against it with tiny sizes, tsung included when
 // installed.
 func TestCompareAgainstXmppd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and starts xmppd")
-	}
-	bin := filepath.Join(t.TempDir(), "xmppd")
-	build := exec.Command("go", "build", "-o", bin, "../xmppd")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build xmppd: %v\n%s", err, out)
-	}
+	bin := buildXmppd(t)
 	z := tinySizes()
 	_, err := os.Stat(compareBins["tsung"])
 	withTsung := err == nil

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
 // compareBins are the Debian programs `compare` runs, with the package
@@ -68,30 +69,59 @@ type compareReport struct {
 	Table   []compareRow           `json:"table"`
 }
 
-// runCompare is `xmppbench compare`: it runs the same scenarios against
-// xmppd, Prosody and ejabberd in turn and prints one table.
-func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("xmppbench compare", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	xmppdBin := fs.String("xmppd", "bin/xmppd", "the xmppd binary to run (built beforehand: make build)")
-	servers := fs.String("servers", "xmppd,prosody,ejabberd", "servers to run, in order")
-	quick := fs.Bool("quick", false, "small sizes (about 3 minutes in all)")
-	noTsung := fs.Bool("no-tsung", false, "skip the tsung runs")
-	noInstall := fs.Bool("no-install", false, "do not apt-get install missing servers and tsung")
-	jsonOut := fs.Bool("json", false, "print every raw result as JSON instead of the table")
-	keep := fs.Bool("keep", false, "keep each server's temporary directory (configs, logs, tsung.log) for a look afterwards")
-	save := fs.String("save", "", "also write the JSON report to this file")
-	from := fs.String("from", "", "run nothing: print the table of a report saved with --save or --json")
-	fanout := fs.Int("fanout", 0, "contacts of the fan-out hub (0: 1000, or 100 with --quick)")
-	maxTime := fs.Duration("max-time", 30*time.Minute, "hard limit for the whole comparison")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: xmppbench compare --xmppd bin/xmppd [--quick] [--servers xmppd,prosody,ejabberd] [--json]")
-		fs.PrintDefaults()
+// compareOptions is the command line of `xmppbench compare`.
+type compareOptions struct {
+	xmppdBin, servers, save, from string
+	quick, noTsung, noInstall     bool
+	jsonOut, keep                 bool
+	fanout                        int
+	maxTime                       time.Duration
+}
+
+// compareCommand is `xmppbench compare`.
+func compareCommand(stdout, stderr io.Writer) *cobra.Command {
+	o := &compareOptions{}
+	cmd := &cobra.Command{
+		Use:   "compare --xmppd bin/xmppd [--quick] [--servers xmppd,prosody,ejabberd] [--json]",
+		Short: "run every scenario against xmppd, Prosody and ejabberd and print one table",
+		Long: `Runs the same scenarios (login, chat, subscribe, fanout, fill-roster, roster,
+idle; and tsung unless --no-tsung) against each of --servers in turn, each
+started fresh in its own temporary directory on a free loopback port with
+identical sizes, and prints one table with xmppd's ratio to each.
+
+Unless --no-install is given, it first installs from Debian (apt-get, as
+root or with sudo -n) whatever of Prosody, ejabberd and tsung the run needs
+and the machine lacks, then stops the system services those packages start;
+it says on stderr what it installs and stops before doing it. With
+--no-install it installs and stops nothing.
+
+--quick uses small sizes (about 2 minutes for three servers); the full run
+takes about 20 minutes. --save writes the JSON report; --from prints the
+table of a saved report and runs nothing.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return exitWith(runCompare(cmd.Context(), o, stdout, stderr))
+		},
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
-	}
-	kinds := strings.Split(*servers, ",")
+	fs := cmd.Flags()
+	fs.StringVar(&o.xmppdBin, "xmppd", "bin/xmppd", "the xmppd binary to run (built beforehand: make build)")
+	fs.StringVar(&o.servers, "servers", "xmppd,prosody,ejabberd", "servers to run, in order")
+	fs.BoolVar(&o.quick, "quick", false, "small sizes (about 3 minutes in all)")
+	fs.BoolVar(&o.noTsung, "no-tsung", false, "skip the tsung runs")
+	fs.BoolVar(&o.noInstall, "no-install", false, "do not apt-get install missing servers and tsung (nor stop their system services)")
+	fs.BoolVar(&o.jsonOut, "json", false, "print every raw result as JSON instead of the table")
+	fs.BoolVar(&o.keep, "keep", false, "keep each server's temporary directory (configs, logs, tsung.log) for a look afterwards")
+	fs.StringVar(&o.save, "save", "", "also write the JSON report to this file")
+	fs.StringVar(&o.from, "from", "", "run nothing: print the table of a report saved with --save or --json")
+	fs.IntVar(&o.fanout, "fanout", 0, "contacts of the fan-out hub (0: 1000, or 100 with --quick)")
+	fs.DurationVar(&o.maxTime, "max-time", 30*time.Minute, "hard limit for the whole comparison")
+	return cmd
+}
+
+// runCompare runs the same scenarios against xmppd, Prosody and ejabberd
+// in turn and prints one table; it returns the exit code.
+func runCompare(ctx context.Context, o *compareOptions, stdout, stderr io.Writer) int {
+	kinds := strings.Split(o.servers, ",")
 	var errs []error
 	for _, k := range kinds {
 		if k != "xmppd" && k != "prosody" && k != "ejabberd" {
@@ -100,45 +130,44 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	// The servers run in their own temporary directories: a relative path
 	// (the Makefile's bin/xmppd) must be made absolute first.
-	if abs, err := filepath.Abs(*xmppdBin); err == nil {
-		*xmppdBin = abs
+	if abs, err := filepath.Abs(o.xmppdBin); err == nil {
+		o.xmppdBin = abs
 	}
-	if fi, err := os.Stat(*xmppdBin); (err != nil || fi.IsDir()) && strings.Contains(*servers, "xmppd") && *from == "" {
-		errs = append(errs, fmt.Errorf("--xmppd %s: not a binary (make build first)", *xmppdBin))
+	if fi, err := os.Stat(o.xmppdBin); (err != nil || fi.IsDir()) && strings.Contains(o.servers, "xmppd") && o.from == "" {
+		errs = append(errs, fmt.Errorf("--xmppd %s: not a binary (make build first)", o.xmppdBin))
 	}
-	if fs.NArg() > 0 {
-		errs = append(errs, fmt.Errorf("unexpected arguments %q", fs.Args()))
-	}
-	if *fanout < 0 || *fanout > maxUsers-2 {
+	if o.fanout < 0 || o.fanout > maxUsers-2 {
 		errs = append(errs, fmt.Errorf("--fanout must be between 0 and %d", maxUsers-2))
 	}
-	if *maxTime <= 0 || *maxTime > maxRunTime {
+	if o.maxTime <= 0 || o.maxTime > maxRunTime {
 		errs = append(errs, fmt.Errorf("--max-time must be positive and at most %v", maxRunTime))
 	}
 	if err := errors.Join(errs...); err != nil {
 		fmt.Fprintln(stderr, "xmppbench compare:", err)
 		return exitUsage
 	}
-	if *from != "" {
-		return compareFromFile(*from, stdout, stderr)
+	if o.from != "" {
+		return compareFromFile(o.from, stdout, stderr)
 	}
-	ctx, cancel := context.WithTimeout(ctx, *maxTime)
+	ctx, cancel := context.WithTimeout(ctx, o.maxTime)
 	defer cancel()
 	log := progressWriter(stderr)
-	if !*noInstall {
-		if err := installCompareDeps(ctx, kinds, !*noTsung, log); err != nil {
+	if !o.noInstall {
+		// Not the progress writer: what changes the system is said on
+		// stderr even when it is not a terminal.
+		if err := installCompareDeps(ctx, kinds, !o.noTsung, stderr); err != nil {
 			fmt.Fprintln(stderr, err)
 			return exitFailure
 		}
 	}
-	rep := &compareReport{Started: time.Now().UTC(), Sizes: compareSizesFor(*quick)}
-	if *fanout > 0 {
-		rep.Sizes.FanoutContacts = *fanout
-		rep.Sizes.Users = max(rep.Sizes.Users, *fanout+2)
+	rep := &compareReport{Started: time.Now().UTC(), Sizes: compareSizesFor(o.quick)}
+	if o.fanout > 0 {
+		rep.Sizes.FanoutContacts = o.fanout
+		rep.Sizes.Users = max(rep.Sizes.Users, o.fanout+2)
 	}
 	failed := false
 	for _, k := range kinds {
-		r := runCompareServer(ctx, k, *xmppdBin, rep.Sizes, !*noTsung, *keep, log)
+		r := runCompareServer(ctx, k, o.xmppdBin, rep.Sizes, !o.noTsung, o.keep, log)
 		rep.Servers = append(rep.Servers, r)
 		if len(r.Problems) > 0 {
 			failed = true
@@ -154,13 +183,13 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitFailure
 	}
 	raw = append(raw, '\n')
-	if *save != "" {
-		if err := os.WriteFile(*save, raw, 0o644); err != nil {
+	if o.save != "" {
+		if err := os.WriteFile(o.save, raw, 0o644); err != nil {
 			fmt.Fprintln(stderr, "xmppbench compare:", err)
 			failed = true
 		}
 	}
-	if *jsonOut {
+	if o.jsonOut {
 		stdout.Write(raw)
 	} else {
 		writeCompareTable(stdout, rep)
@@ -190,31 +219,12 @@ func compareFromFile(path string, stdout, stderr io.Writer) int {
 }
 
 // installCompareDeps installs from Debian whatever of Prosody, ejabberd
-// and tsung the run needs and the machine lacks (as root or with sudo).
-func installCompareDeps(ctx context.Context, kinds []string, tsung bool, log io.Writer) error {
-	need := map[string]bool{}
-	for _, k := range kinds {
-		switch k {
-		case "prosody":
-			need["prosody"] = true
-		case "ejabberd":
-			need["erl"] = true
-		}
-	}
-	if tsung {
-		need["tsung"] = true
-	}
-	var missing []string
-	for bin := range need {
-		if _, err := os.Stat(compareBins[bin]); err != nil {
-			missing = append(missing, compareDebs[bin])
-		}
-	}
-	if bin := "/usr/lib/x86_64-linux-gnu"; need["erl"] {
-		if m, _ := globAny(bin+"/ejabberd-*", "/usr/lib/erlang/lib/ejabberd-*"); !m {
-			missing = append(missing, "ejabberd")
-		}
-	}
+// and tsung the run needs and the machine lacks (as root or with sudo -n),
+// then stops the system services of the servers it installed. It says on
+// w what it is about to install and stop before doing it. It runs only
+// without --no-install.
+func installCompareDeps(ctx context.Context, kinds []string, tsung bool, w io.Writer) error {
+	missing := missingCompareDebs(kinds, tsung)
 	if len(missing) == 0 {
 		return nil
 	}
@@ -222,7 +232,22 @@ func installCompareDeps(ctx context.Context, kinds []string, tsung bool, log io.
 	if os.Geteuid() != 0 {
 		sudo = []string{"sudo", "-n"}
 	}
-	fmt.Fprintf(log, "compare: installing from Debian: %s\n", strings.Join(missing, " "))
+	// Debian starts the system services of the servers it installs; the
+	// comparison runs its own instances and the system ones would only
+	// take CPU and ports. Only what was just installed is stopped: a
+	// server the machine already ran is left alone.
+	var services []string
+	for _, deb := range missing {
+		if deb == "prosody" || deb == "ejabberd" {
+			services = append(services, deb)
+		}
+	}
+	fmt.Fprintf(w, "xmppbench compare: installing from Debian (%s): %s\n",
+		strings.Join(append(sudo, "apt-get install"), " "), strings.Join(missing, " "))
+	if len(services) > 0 {
+		fmt.Fprintf(w, "xmppbench compare: then stopping the system services it starts: %s\n", strings.Join(services, " "))
+	}
+	fmt.Fprintln(w, "xmppbench compare: (--no-install installs and stops nothing)")
 	ictx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	for _, argv := range [][]string{
@@ -236,12 +261,39 @@ func installCompareDeps(ctx context.Context, kinds []string, tsung bool, log io.
 			return fmt.Errorf("xmppbench: compare: %s: %w\n%s", strings.Join(argv, " "), err, out.String())
 		}
 	}
-	// Debian starts the packages' system services; the comparison runs its
-	// own instances and the system ones would only take CPU and ports.
-	for _, svc := range []string{"prosody", "ejabberd"} {
+	for _, svc := range services {
 		exec.CommandContext(ictx, "sh", "-c", strings.Join(sudo, " ")+" systemctl stop "+svc+" 2>/dev/null || "+strings.Join(sudo, " ")+" service "+svc+" stop 2>/dev/null || true").Run()
 	}
 	return nil
+}
+
+// missingCompareDebs returns the Debian packages of what the run needs
+// and the machine lacks.
+func missingCompareDebs(kinds []string, tsung bool) []string {
+	need := map[string]bool{}
+	for _, k := range kinds {
+		switch k {
+		case "prosody":
+			need["prosody"] = true
+		case "ejabberd":
+			need["erl"] = true
+		}
+	}
+	if tsung {
+		need["tsung"] = true
+	}
+	var missing []string
+	for _, bin := range []string{"prosody", "erl", "tsung"} {
+		if _, err := os.Stat(compareBins[bin]); need[bin] && err != nil {
+			missing = append(missing, compareDebs[bin])
+		}
+	}
+	if need["erl"] && !slices.Contains(missing, "ejabberd") {
+		if m, _ := globAny("/usr/lib/x86_64-linux-gnu/ejabberd-*", "/usr/lib/erlang/lib/ejabberd-*"); !m {
+			missing = append(missing, "ejabberd")
+		}
+	}
+	return missing
 }
 
 // runCompareServer runs every scenario and tsung against one server kind,

@@ -21,7 +21,7 @@ const (
 )
 
 // clientConfig is what every virtual user shares. It is read-only once a
-// run starts, except the salt cache, which guards itself.
+// run starts, except used, which is atomic.
 type clientConfig struct {
 	addr, domain string
 	mech         string // "auto", "SCRAM-SHA-256", "SCRAM-SHA-1" or "PLAIN"
@@ -29,7 +29,6 @@ type clientConfig struct {
 	insecure     bool   // accept any certificate: test servers use self-signed ones
 	timeout      time.Duration
 	dialer       *net.Dialer
-	cache        *saltCache
 	used         atomic.Pointer[string] // the mechanism a login last negotiated, for the report
 }
 

@@ -2,10 +2,11 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 // Upper bounds that keep every run finite and this machine usable, however
@@ -52,7 +53,7 @@ type config struct {
 
 // register declares every flag on fs; a scenario ignores those it does
 // not use, which keeps one command line shape for a comparison script.
-func (c *config) register(fs *flag.FlagSet) {
+func (c *config) register(fs *pflag.FlagSet) {
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:5222", "server c2s address (host:port); loopback only unless --allow-remote")
 	fs.StringVar(&c.domain, "domain", "localhost", "XMPP domain of the accounts")
 	fs.IntVar(&c.users, "users", 10, "number of accounts to use")
@@ -97,7 +98,7 @@ func (c *config) validate() error {
 			bad("pattern %q must contain %%d exactly once and no other verb", p)
 		}
 	}
-	if _, ok := scramFamily(c.mech); !ok && c.mech != "auto" && c.mech != "PLAIN" {
+	if _, ok := mechByName(c.mech); !ok && c.mech != "auto" {
 		bad("--mech %q is not one of auto, SCRAM-SHA-256, SCRAM-SHA-1, PLAIN", c.mech)
 	}
 	if c.duration <= 0 || c.timeout <= 0 || c.maxTime <= 0 {
@@ -168,7 +169,7 @@ func (c *config) clientConfig() *clientConfig {
 	c.client = &clientConfig{
 		addr: c.addr, domain: c.domain, mech: c.mech,
 		startTLS: c.startTLS, insecure: c.insecure, timeout: c.timeout,
-		dialer: newDialer(c.allowRemote), cache: newSaltCache(),
+		dialer: newDialer(c.allowRemote),
 	}
 	return c.client
 }
