@@ -1,6 +1,7 @@
 package im
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,8 +25,11 @@ type Config struct {
 	// Node names this process in the events it writes and in its sessions
 	// (restart recovery ends the open sessions of this node only).
 	Node string
-	// Store is the event log. The Server does not close it.
+	// Store is the event log. The Core does not close it.
 	Store events.Store
+	// Follow starts the reader that keeps the views up to date with the
+	// log (cmd/xmppd: adapters/bus.Follow, on watermill).
+	Follow Follow
 	// SoleServer says no other server process uses Store (the embedded
 	// store's server lock proves it): whatever any earlier process left
 	// behind is this one's to recover, whichever node name it ran under
@@ -121,6 +125,9 @@ func (c Config) Validate() error {
 	if c.Store == nil {
 		errs = append(errs, errors.New("im: config: no event store"))
 	}
+	if c.Follow == nil {
+		errs = append(errs, errors.New("im: config: no way to follow the log (Follow)"))
+	}
 	if err := c.SendQueue.validate(); err != nil {
 		errs = append(errs, fmt.Errorf("im: config: %w", err))
 	}
@@ -131,4 +138,26 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("im: config: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// Follow starts following store after position from, calling apply for
+// each committed event in log order (the views' consumer), under the
+// reader's name name. It returns at once. The events include other
+// processes' appends (`xmppd user`), which is why the core follows the
+// log rather than only its own commits.
+type Follow func(ctx context.Context, store events.Store, name string, from uint64, apply func(events.Envelope) error) (Follower, error)
+
+// Follower is a running reader of the log (adapters/bus.Following).
+type Follower interface {
+	// WaitFor returns once every event up to position pos was applied, or
+	// with an error when ctx ends or the reader failed.
+	WaitFor(ctx context.Context, pos uint64) error
+	// Applied is the last position applied.
+	Applied() uint64
+	// Done is closed when the reader stops; Err then says why (nil if it
+	// was stopped).
+	Done() <-chan struct{}
+	Err() error
+	// Stop stops the reader and waits for it.
+	Stop() error
 }

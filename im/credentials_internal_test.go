@@ -30,7 +30,7 @@ func (c *countingHead) Head(ctx context.Context) (uint64, error) {
 // (no transport: the tests here ask for credentials directly).
 func runInternal(tb testing.TB, store events.Store, dir string) *Core {
 	tb.Helper()
-	s, err := New(Config{Domain: "localhost", Node: "node-test", Store: store})
+	s, err := New(Config{Domain: "localhost", Node: "node-test", Store: store, Follow: followBus})
 	if err != nil {
 		tb.Fatal(err)
 	}

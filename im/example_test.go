@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 
+	"xmppd/adapters/bus"
 	"xmppd/adapters/c2s"
 	"xmppd/adapters/store/sqlite"
+	"xmppd/events"
 	"xmppd/im"
 )
 
@@ -33,7 +35,14 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	core, err := im.New(im.Config{Domain: "localhost", Node: "node1", Store: store})
+	follow := func(ctx context.Context, st events.Store, name string, from uint64, apply func(events.Envelope) error) (im.Follower, error) {
+		f, err := bus.Follow(ctx, st, name, from, apply) // the views follow the log on watermill
+		if err != nil {
+			return nil, err
+		}
+		return f, nil
+	}
+	core, err := im.New(im.Config{Domain: "localhost", Node: "node1", Store: store, Follow: follow})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -7,18 +7,16 @@ import (
 	"errors"
 	"fmt"
 
-	"xmppd/adapters/bus"
 	"xmppd/events"
 	"xmppd/projections"
 )
 
 // lifetime is what Start began and Stop ends.
 type lifetime struct {
-	ctx      context.Context // outlives Start's ctx: shutdown still records and broadcasts
-	stop     context.CancelFunc
-	feedDone chan error
-	sumStop  context.CancelFunc
-	sumDone  chan struct{}
+	ctx     context.Context // outlives Start's ctx: shutdown still records and broadcasts
+	stop    context.CancelFunc
+	sumStop context.CancelFunc
+	sumDone chan struct{}
 }
 
 // Start readies the core to take sessions. In order it: rebuilds the
@@ -44,23 +42,20 @@ func (s *Core) Start(ctx context.Context) error {
 	// Commands, the feed and the consumer outlive ctx: shutdown still
 	// records and broadcasts. The lifetime ends with Stop.
 	life, stopLife := context.WithCancel(context.WithoutCancel(ctx))
-	s.life = lifetime{ctx: life, stop: stopLife, feedDone: make(chan error, 1)}
+	s.life = lifetime{ctx: life, stop: stopLife}
 	s.actors.ctx, s.actors.timeout = life, s.cfg.CommandTimeout
 
 	if _, err := projections.Rebuild(ctx, s.cfg.Store, s.views, 0, nil); err != nil {
 		stopLife()
 		return fmt.Errorf("im: rebuild views: %w", err)
 	}
-	s.bus = bus.NewGoChannel(nil)
 	from := s.views.Position()
-	cons, err := s.bus.Subscribe(life, "server-views", from, s.applyEvent)
+	f, err := s.cfg.Follow(life, s.cfg.Store, "server-views", from, s.applyEvent)
 	if err != nil {
 		stopLife()
-		s.bus.Close()
 		return fmt.Errorf("im: follow the log: %w", err)
 	}
-	s.consumer = cons
-	go func() { s.life.feedDone <- s.bus.Feed(life, s.cfg.Store, from+1) }()
+	s.consumer = f
 
 	if err := s.vers.preload(life); err != nil {
 		return errors.Join(err, s.stopFeed())
@@ -89,10 +84,7 @@ func (s *Core) Start(ctx context.Context) error {
 // the feed.
 func (s *Core) stopFeed() error {
 	s.life.stop()
-	<-s.consumer.Done()
-	err := <-s.life.feedDone
-	s.bus.Close()
-	return err
+	return s.consumer.Stop()
 }
 
 // Failed is closed if the views stop following the log (an event they

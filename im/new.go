@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"xmppd/adapters/bus"
 	"xmppd/projections"
 	"xmppd/router"
 	"xmppd/stanza"
@@ -23,8 +22,7 @@ type Core struct {
 	addrs *stanza.Addresses
 
 	views    *projections.Views
-	bus      *bus.Bus
-	consumer *bus.Consumer // the views' consumer; WaitFor gives read-your-writes
+	consumer Follower // the views' reader of the log; WaitFor gives read-your-writes
 	vers     *versions
 	heads    *logHead // nil if the store cannot say where its log ends (credentials.go)
 	actors   *actors

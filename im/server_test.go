@@ -18,6 +18,9 @@ type server struct {
 }
 
 func newServer(cfg im.Config, cc c2s.Config) (*server, error) {
+	if cfg.Follow == nil {
+		cfg.Follow = im.FollowBus
+	}
 	core, err := im.New(cfg)
 	if err != nil {
 		return nil, err

@@ -68,7 +68,6 @@ func (v *Views) applyDecoded(e *events.Envelope, d decoded) error {
 		return fmt.Errorf("projections: apply %s version %d at position %d: %w", e.Stream, e.Version, e.Position, err)
 	}
 	v.pos.Store(e.Position)
-	v.waits.notify(e.Position)
 	return nil
 }
 

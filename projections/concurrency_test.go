@@ -1,14 +1,10 @@
 package projections_test
 
 import (
-	"context"
-	"errors"
 	"sync"
 	"testing"
-	"time"
 
 	"xmppd/domain"
-	"xmppd/events"
 	"xmppd/projections"
 	"xmppd/projections/projtest"
 )
@@ -64,53 +60,5 @@ func TestReadersDuringApply(t *testing.T) {
 	wg.Wait()
 	if got, want := dumpOf(t, v), dumpOf(t, applyAll(t, log)); got != want {
 		t.Fatalf("views applied beside readers differ:\n%s", firstDiff(want, got))
-	}
-}
-
-// TestWaitApplied checks read-your-writes: a wait returns once the
-// position is reached, at once if it already is, and with the context's
-// error if it never is.
-func TestWaitApplied(t *testing.T) {
-	l := newLog(t)
-	evs := []events.Envelope{
-		l.add(jacct, events.AccountCreated{JID: juliet}, events.Meta{}),
-		l.add(jacct, events.RosterItemSet{Contact: "romeo@example.net"}, phone),
-		l.add(jacct, events.RosterItemSet{Contact: "nurse@example.com"}, phone),
-	}
-	v := projections.NewViews(domain.DefaultPolicy())
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-
-	waited := make(chan error, 1)
-	go func() { waited <- v.WaitApplied(ctx, 2) }()
-	if err := v.Apply(&evs[0]); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-waited:
-		t.Fatalf("wait for position 2 returned at position 1: %v", err)
-	case <-time.After(20 * time.Millisecond):
-	}
-	if err := v.Apply(&evs[1]); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-waited; err != nil {
-		t.Fatalf("wait for position 2: %v", err)
-	}
-	if err := v.WaitApplied(ctx, 1); err != nil {
-		t.Fatalf("wait for a position already reached: %v", err)
-	}
-	short, cancelShort := context.WithTimeout(ctx, 10*time.Millisecond)
-	defer cancelShort()
-	if err := v.WaitApplied(short, 3); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("wait for a position never reached: %v", err)
-	}
-	// The abandoned wait must not linger: applying position 3 later is
-	// fine and a new wait for it returns.
-	if err := v.Apply(&evs[2]); err != nil {
-		t.Fatal(err)
-	}
-	if err := v.WaitApplied(ctx, 3); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -3,6 +3,10 @@
 // with subscription states and pending requests, presence (available
 // resources, priorities, directed presence), sessions and offline queues.
 //
+// Read-your-writes is the reader's: the core waits on its own reader of
+// the log (im.Follower, adapters/bus), which also covers what the core
+// keeps beside the views.
+//
 // Views are idempotent and ordered by log position: each applies an event
 // once, in log order, with the same code whether the event comes from a
 // rebuild at start-up, from the live bus, or from `xmppd replay`.
@@ -16,7 +20,6 @@
 //     on its own by the command line.
 //   - sessions.go, offline.go: the session and offline queue folds.
 //   - read.go: WithAccount and the copying accessors for readers.
-//   - wait.go: WaitApplied, for read-your-writes by position.
 //   - rebuild.go: Rebuild and RebuildUntil, reading the log from a store
 //     and decoding ahead on other cores (where the store read each page,
 //     when it reads in pages: events.PageReader).

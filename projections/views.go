@@ -40,8 +40,6 @@ type Views struct {
 	accounts map[string]*accountState
 	// pos is the position of the last event applied.
 	pos atomic.Uint64
-
-	waits waiters
 }
 
 // accountState is everything the views hold about one bare JID. mu guards

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 
+	"xmppd/adapters/bus"
 	"xmppd/adapters/c2s"
+	"xmppd/events"
 	"xmppd/im"
 )
 
@@ -63,4 +65,14 @@ func newC2S(cfg c2s.Config, core *im.Core, deps c2s.Deps) (*c2s.Server, error) {
 	cfg.ServerFeatures = append(cfg.ServerFeatures[:len(cfg.ServerFeatures):len(cfg.ServerFeatures)], im.ServerFeatures()...)
 	deps.Core, deps.Credentials, deps.Observer = core, core, core
 	return c2s.New(cfg, deps)
+}
+
+// followLog is how the core follows the log: on the watermill bus
+// (adapters/bus), fed from the store.
+func followLog(ctx context.Context, store events.Store, name string, from uint64, apply func(events.Envelope) error) (im.Follower, error) {
+	f, err := bus.Follow(ctx, store, name, from, apply)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
 }

@@ -112,6 +112,7 @@ func (a *app) serve(ctx context.Context) error {
 		Domain: c.Domain,
 		Node:   c.Node,
 		Store:  store,
+		Follow: followLog,
 		// The server lock (lockLog) proves no other server uses an
 		// embedded log: whatever it shows open is a dead process's.
 		SoleServer: lock != nil,
