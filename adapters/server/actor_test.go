@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -128,4 +132,84 @@ func BenchmarkActorCommand(b *testing.B) {
 		}
 	}
 	wg.Wait()
+}
+
+// TestActorsRunNow: a command run in place of an idle actor runs before
+// runNow returns; commands enqueued for the account meanwhile wait for it
+// and then run in order; a busy actor is not bypassed.
+func TestActorsRunNow(t *testing.T) {
+	as := newActors(slog.New(slog.DiscardHandler))
+	var mu sync.Mutex
+	var order []string
+	note := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
+
+	ran := as.runNow("a@example.com", func(context.Context) {
+		note("now")
+		as.enqueue("a@example.com", func(context.Context) { note("queued 1") })
+		as.enqueue("a@example.com", func(context.Context) { note("queued 2") })
+		time.Sleep(20 * time.Millisecond) // the queued ones must not start yet
+		note("now done")
+	})
+	if !ran {
+		t.Fatal("runNow on an idle actor did not run")
+	}
+	if err := as.drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"now", "now done", "queued 1", "queued 2"}
+	if fmt.Sprint(order) != fmt.Sprint(want) {
+		t.Fatalf("order %q, want %q", order, want)
+	}
+
+	// Busy: the running command holds the actor; runNow declines.
+	release := make(chan struct{})
+	started := make(chan struct{})
+	as.enqueue("b@example.com", func(context.Context) { close(started); <-release })
+	<-started
+	if as.runNow("b@example.com", func(context.Context) { t.Error("ran beside a busy actor") }) {
+		t.Fatal("runNow ran while the actor was busy")
+	}
+	close(release)
+	if err := as.drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Idle again (the actor's worker may linger, its account is free).
+	if !as.runNow("b@example.com", func(context.Context) {}) {
+		t.Fatal("runNow declined an actor whose queue had emptied")
+	}
+}
+
+// TestActorsSpareWorker: a goroutine whose actor ran out of work takes the
+// next account's actor instead of a new goroutine being started.
+func TestActorsSpareWorker(t *testing.T) {
+	as := newActors(slog.New(slog.DiscardHandler))
+	ids := make(chan uint64, 2)
+	for _, bare := range []string{"a@example.com", "b@example.com"} {
+		done := make(chan struct{})
+		as.enqueue(bare, func(context.Context) { ids <- goid(); close(done) })
+		<-done
+		// Let the worker find its queue empty and wait as a spare.
+		for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(time.Millisecond) {
+			as.mu.Lock()
+			idle := as.m[bare] == nil
+			as.mu.Unlock()
+			if idle || time.Now().After(deadline) {
+				break
+			}
+		}
+		time.Sleep(20 * time.Millisecond) // from the queue's end to its wait
+
+	}
+	if a, b := <-ids, <-ids; a != b {
+		t.Fatalf("second account's actor ran on goroutine %d, the first's on %d: no reuse", b, a)
+	}
+}
+
+// goid is the calling goroutine's id, from its stack header.
+func goid() uint64 {
+	var buf [64]byte
+	n := runtime.Stack(buf[:], false)
+	f := strings.Fields(string(buf[:n]))
+	id, _ := strconv.ParseUint(f[1], 10, 64)
+	return id
 }
