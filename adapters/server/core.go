@@ -111,6 +111,18 @@ func (s *Server) Stanza(ctx context.Context, sess *c2s.Session, st c2s.Stanza) {
 		s.clientMessage(x, st, s.sessionMeta(x, st.ID), release)
 		return
 	}
+	if st.Kind == c2s.KindIQ && x.onActor.Load() == 0 && isRosterGet(st) &&
+		s.actors.runNow(x.bare, func(ctx context.Context) {
+			defer release()
+			if !s.reg.isEnded(x) {
+				s.clientStanza(ctx, x, st)
+			}
+		}) {
+		// A roster get is a read of the views: with the account's actor
+		// idle it is answered here, in its place (actor.go runNow), and
+		// still sees everything the session sent before.
+		return
+	}
 	x.onActor.Add(1)
 	s.actors.enqueue(x.bare, func(ctx context.Context) {
 		defer release()
