@@ -57,6 +57,7 @@ type actorJob struct {
 type actor struct {
 	queue   []command
 	running bool
+	readers int // reads running in its place (readNow); commands wait for them
 }
 
 func newActors(log *slog.Logger) *actors {
@@ -74,7 +75,7 @@ func (as *actors) enqueue(bare string, fn command) {
 		as.m[bare] = a
 	}
 	a.queue = append(a.queue, fn)
-	if !a.running {
+	if !a.running && a.readers == 0 {
 		a.running = true
 		as.start(bare, a)
 	}
@@ -90,33 +91,40 @@ func (as *actors) start(bare string, a *actor) {
 	}
 }
 
-// runNow runs fn on the calling goroutine, as bare's actor, when that
-// actor is idle (nothing queued or running), and reports whether it did.
-// For as long as fn runs, the actor is taken: commands enqueued for bare
-// meanwhile wait, and then run on a goroutine of their own, after fn. So
-// fn is ordered with the account's other commands as if enqueued, and
-// saves the hand-over to another goroutine and back. Only for commands
-// that do not wait on anything (a read of the views): the caller is
-// usually a session's reader.
-func (as *actors) runNow(bare string, fn command) bool {
+// readNow runs fn on the calling goroutine in place of bare's actor, when
+// nothing is queued on it or running there but other reads, and reports
+// whether it did. fn must only read (the views) and not wait: reads run
+// beside each other, never beside a command. A command enqueued while
+// reads run waits for them, and one queued before makes readNow decline
+// (the caller enqueues fn instead), so fn is ordered with the account's
+// commands as if enqueued, and saves the hand-over to another goroutine
+// and back. The caller is usually a session's reader.
+func (as *actors) readNow(bare string, fn command) bool {
 	as.mu.Lock()
-	if as.m[bare] != nil {
+	a := as.m[bare]
+	if a != nil && (a.running || len(a.queue) > 0) {
 		as.mu.Unlock()
 		return false
 	}
-	a := &actor{running: true}
-	as.m[bare] = a
+	if a == nil {
+		a = &actor{}
+		as.m[bare] = a
+	}
+	a.readers++
 	as.inflight.Add(1)
 	as.mu.Unlock()
 	as.exec(bare, fn)
 	as.mu.Lock()
 	defer as.mu.Unlock()
-	if len(a.queue) == 0 {
-		a.running = false
+	a.readers--
+	switch {
+	case a.readers > 0:
+	case len(a.queue) > 0:
+		a.running = true
+		as.start(bare, a)
+	default:
 		delete(as.m, bare)
-		return true
 	}
-	as.start(bare, a)
 	return true
 }
 

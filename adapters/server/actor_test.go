@@ -134,16 +134,17 @@ func BenchmarkActorCommand(b *testing.B) {
 	wg.Wait()
 }
 
-// TestActorsRunNow: a command run in place of an idle actor runs before
-// runNow returns; commands enqueued for the account meanwhile wait for it
-// and then run in order; a busy actor is not bypassed.
-func TestActorsRunNow(t *testing.T) {
+// TestActorsReadNow: a read run in place of an idle actor runs before
+// readNow returns; commands enqueued for the account meanwhile wait for it
+// and then run in order; a busy actor, or one with commands queued, is not
+// bypassed; reads run beside each other.
+func TestActorsReadNow(t *testing.T) {
 	as := newActors(slog.New(slog.DiscardHandler))
 	var mu sync.Mutex
 	var order []string
 	note := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
 
-	ran := as.runNow("a@example.com", func(context.Context) {
+	ran := as.readNow("a@example.com", func(context.Context) {
 		note("now")
 		as.enqueue("a@example.com", func(context.Context) { note("queued 1") })
 		as.enqueue("a@example.com", func(context.Context) { note("queued 2") })
@@ -151,7 +152,7 @@ func TestActorsRunNow(t *testing.T) {
 		note("now done")
 	})
 	if !ran {
-		t.Fatal("runNow on an idle actor did not run")
+		t.Fatal("readNow on an idle actor did not run")
 	}
 	if err := as.drain(context.Background()); err != nil {
 		t.Fatal(err)
@@ -161,21 +162,56 @@ func TestActorsRunNow(t *testing.T) {
 		t.Fatalf("order %q, want %q", order, want)
 	}
 
-	// Busy: the running command holds the actor; runNow declines.
+	// Busy: the running command holds the actor; readNow declines.
 	release := make(chan struct{})
 	started := make(chan struct{})
 	as.enqueue("b@example.com", func(context.Context) { close(started); <-release })
 	<-started
-	if as.runNow("b@example.com", func(context.Context) { t.Error("ran beside a busy actor") }) {
-		t.Fatal("runNow ran while the actor was busy")
+	if as.readNow("b@example.com", func(context.Context) { t.Error("ran beside a busy actor") }) {
+		t.Fatal("readNow ran while the actor was busy")
 	}
 	close(release)
 	if err := as.drain(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	// Idle again (the actor's worker may linger, its account is free).
-	if !as.runNow("b@example.com", func(context.Context) {}) {
-		t.Fatal("runNow declined an actor whose queue had emptied")
+	if !as.readNow("b@example.com", func(context.Context) {}) {
+		t.Fatal("readNow declined an actor whose queue had emptied")
+	}
+
+	// Two reads at once; a command enqueued meanwhile waits for both.
+	order = nil
+	inFirst, endFirst := make(chan struct{}), make(chan struct{})
+	firstDone := make(chan bool)
+	go func() {
+		firstDone <- as.readNow("c@example.com", func(context.Context) { close(inFirst); <-endFirst; note("read 1") })
+	}()
+	<-inFirst
+	as.enqueue("c@example.com", func(context.Context) { note("command") })
+	if as.readNow("c@example.com", func(context.Context) { t.Error("read overtook a queued command") }) {
+		t.Fatal("readNow ran before a command queued earlier")
+	}
+	time.Sleep(20 * time.Millisecond) // the command must not start beside the read
+	note("still reading")
+	close(endFirst)
+	if !<-firstDone {
+		t.Fatal("first read declined")
+	}
+	if err := as.drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"still reading", "read 1", "command"}; fmt.Sprint(order) != fmt.Sprint(want) {
+		t.Fatalf("order %q, want %q", order, want)
+	}
+	inA := make(chan struct{})
+	bothIn := make(chan struct{})
+	go as.readNow("d@example.com", func(context.Context) { close(inA); <-bothIn })
+	<-inA
+	if !as.readNow("d@example.com", func(context.Context) { close(bothIn) }) {
+		t.Fatal("a second read waited for the first")
+	}
+	if err := as.drain(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -112,14 +112,14 @@ func (s *Server) Stanza(ctx context.Context, sess *c2s.Session, st c2s.Stanza) {
 		return
 	}
 	if st.Kind == c2s.KindIQ && x.onActor.Load() == 0 && isRosterGet(st) &&
-		s.actors.runNow(x.bare, func(ctx context.Context) {
+		s.actors.readNow(x.bare, func(ctx context.Context) {
 			defer release()
 			if !s.reg.isEnded(x) {
 				s.clientStanza(ctx, x, st)
 			}
 		}) {
 		// A roster get is a read of the views: with the account's actor
-		// idle it is answered here, in its place (actor.go runNow), and
+		// idle it is answered here, in its place (actor.go readNow), and
 		// still sees everything the session sent before.
 		return
 	}
