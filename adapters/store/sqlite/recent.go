@@ -10,9 +10,11 @@ import (
 )
 
 // recentMax is how many of its latest events the store keeps in memory
-// for its live subscriptions. A subscription further behind than that
-// reads from the file, as before.
-const recentMax = 2048
+// (up to twice as many between trims) for its live subscriptions. A live
+// subscription is a few events behind; one further behind than that reads
+// from the file, as before. Each kept event costs about a kilobyte, so a
+// larger number shows in the server's memory per idle session.
+const recentMax = 256
 
 // recent holds the events this store's writer committed lately, in
 // position order, so that a live subscription hands them on from memory
