@@ -75,7 +75,8 @@ func (s *Store) runPoller(conn *sqlite.Conn) {
 // query as either: nothing is missed and nothing repeats. Positions are
 // assigned inside SQLite's single write lock, so commit order is position
 // order and a later query never finds a smaller position than one already
-// delivered.
+// delivered. Once caught up, this store's own commits are handed on from
+// memory (recent.go); the file is read for the rest.
 func (s *Store) Subscribe(ctx context.Context, from uint64) iter.Seq2[events.Envelope, error] {
 	return func(yield func(events.Envelope, error) bool) {
 		s.subscribers.Add(1)
@@ -144,8 +145,8 @@ func (s *Store) Subscribe(ctx context.Context, from uint64) iter.Seq2[events.Env
 				}
 				live = true
 			} else {
-				// A wake-up usually finds the few events of a commit or
-				// two: one query on this goroutine, without prefetch's head
+				// Another process's commits (or a gap): one query on
+				// this goroutine, without prefetch's head
 				// query and fetcher goroutines (a tenth of the server's CPU
 				// during a login storm). A full page means a backlog, which
 				// goes back to prefetch without waiting.
