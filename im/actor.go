@@ -18,7 +18,8 @@ type command func(ctx context.Context)
 // were enqueued (DESIGN.md flow step 2). An account's actor is a goroutine
 // that exists only while the account has work queued: it is started by the
 // first enqueue and ends when its queue is empty, so idle accounts cost
-// nothing.
+// nothing (a goroutine that ran one waits a second for another account's
+// work, then ends).
 //
 // Queues are unbounded on purpose: a command often enqueues commands on
 // other accounts (a subscription request recorded on the contact's side),
@@ -36,15 +37,31 @@ type actors struct {
 	inflight sync.WaitGroup
 	ctx      context.Context // commands run with a context derived from it
 	timeout  time.Duration
+	// spare hands an account whose actor must start to a goroutine that
+	// ran another account's actor and is waiting, for up to workerIdle,
+	// for more work. A presence broadcast starts an actor on each of
+	// its contacts; without spares each is a fresh goroutine whose stack
+	// grows again (about 8% of the server's CPU in a fan-out).
+	spare chan actorJob
+}
+
+// workerIdle is how long a goroutine whose actor ran out of work waits
+// for another account's actor before it ends.
+const workerIdle = time.Second
+
+type actorJob struct {
+	bare string
+	a    *actor
 }
 
 type actor struct {
 	queue   []command
 	running bool
+	readers int // reads running in its place (readNow); commands wait for them
 }
 
 func newActors(log *slog.Logger) *actors {
-	return &actors{log: log, m: map[string]*actor{}, ctx: context.Background(), timeout: DefaultCommandTimeout}
+	return &actors{log: log, m: map[string]*actor{}, ctx: context.Background(), timeout: DefaultCommandTimeout, spare: make(chan actorJob)}
 }
 
 // enqueue adds fn to bare's queue and returns at once.
@@ -58,9 +75,72 @@ func (as *actors) enqueue(bare string, fn command) {
 		as.m[bare] = a
 	}
 	a.queue = append(a.queue, fn)
-	if !a.running {
+	if !a.running && a.readers == 0 {
 		a.running = true
-		go as.run(bare, a)
+		as.start(bare, a)
+	}
+}
+
+// start runs a's queue on a goroutine: a spare one if one waits, a new
+// one if not. as.mu is held.
+func (as *actors) start(bare string, a *actor) {
+	select {
+	case as.spare <- actorJob{bare, a}: // an idle worker takes it
+	default:
+		go as.work(actorJob{bare, a})
+	}
+}
+
+// readNow runs fn on the calling goroutine in place of bare's actor, when
+// nothing is queued on it or running there but other reads, and reports
+// whether it did. fn must only read (the views) and not wait: reads run
+// beside each other, never beside a command. A command enqueued while
+// reads run waits for them, and one queued before makes readNow decline
+// (the caller enqueues fn instead), so fn is ordered with the account's
+// commands as if enqueued, and saves the hand-over to another goroutine
+// and back. The caller is usually a session's reader.
+func (as *actors) readNow(bare string, fn command) bool {
+	as.mu.Lock()
+	a := as.m[bare]
+	if a != nil && (a.running || len(a.queue) > 0) {
+		as.mu.Unlock()
+		return false
+	}
+	if a == nil {
+		a = &actor{}
+		as.m[bare] = a
+	}
+	a.readers++
+	as.inflight.Add(1)
+	as.mu.Unlock()
+	as.exec(bare, fn)
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	a.readers--
+	switch {
+	case a.readers > 0:
+	case len(a.queue) > 0:
+		a.running = true
+		as.start(bare, a)
+	default:
+		delete(as.m, bare)
+	}
+	return true
+}
+
+// work runs actors, one at a time: the one it was started for, then any
+// handed to it while it waits idle, until it has waited workerIdle.
+func (as *actors) work(j actorJob) {
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		as.run(j.bare, j.a)
+		idle.Reset(workerIdle)
+		select {
+		case j = <-as.spare:
+		case <-idle.C:
+			return
+		}
 	}
 }
 

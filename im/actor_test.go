@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -128,4 +132,120 @@ func BenchmarkActorCommand(b *testing.B) {
 		}
 	}
 	wg.Wait()
+}
+
+// TestActorsReadNow: a read run in place of an idle actor runs before
+// readNow returns; commands enqueued for the account meanwhile wait for it
+// and then run in order; a busy actor, or one with commands queued, is not
+// bypassed; reads run beside each other.
+func TestActorsReadNow(t *testing.T) {
+	as := newActors(slog.New(slog.DiscardHandler))
+	var mu sync.Mutex
+	var order []string
+	note := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
+
+	ran := as.readNow("a@example.com", func(context.Context) {
+		note("now")
+		as.enqueue("a@example.com", func(context.Context) { note("queued 1") })
+		as.enqueue("a@example.com", func(context.Context) { note("queued 2") })
+		time.Sleep(20 * time.Millisecond) // the queued ones must not start yet
+		note("now done")
+	})
+	if !ran {
+		t.Fatal("readNow on an idle actor did not run")
+	}
+	if err := as.drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"now", "now done", "queued 1", "queued 2"}
+	if fmt.Sprint(order) != fmt.Sprint(want) {
+		t.Fatalf("order %q, want %q", order, want)
+	}
+
+	// Busy: the running command holds the actor; readNow declines.
+	release := make(chan struct{})
+	started := make(chan struct{})
+	as.enqueue("b@example.com", func(context.Context) { close(started); <-release })
+	<-started
+	if as.readNow("b@example.com", func(context.Context) { t.Error("ran beside a busy actor") }) {
+		t.Fatal("readNow ran while the actor was busy")
+	}
+	close(release)
+	if err := as.drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Idle again (the actor's worker may linger, its account is free).
+	if !as.readNow("b@example.com", func(context.Context) {}) {
+		t.Fatal("readNow declined an actor whose queue had emptied")
+	}
+
+	// Two reads at once; a command enqueued meanwhile waits for both.
+	order = nil
+	inFirst, endFirst := make(chan struct{}), make(chan struct{})
+	firstDone := make(chan bool)
+	go func() {
+		firstDone <- as.readNow("c@example.com", func(context.Context) { close(inFirst); <-endFirst; note("read 1") })
+	}()
+	<-inFirst
+	as.enqueue("c@example.com", func(context.Context) { note("command") })
+	if as.readNow("c@example.com", func(context.Context) { t.Error("read overtook a queued command") }) {
+		t.Fatal("readNow ran before a command queued earlier")
+	}
+	time.Sleep(20 * time.Millisecond) // the command must not start beside the read
+	note("still reading")
+	close(endFirst)
+	if !<-firstDone {
+		t.Fatal("first read declined")
+	}
+	if err := as.drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"still reading", "read 1", "command"}; fmt.Sprint(order) != fmt.Sprint(want) {
+		t.Fatalf("order %q, want %q", order, want)
+	}
+	inA := make(chan struct{})
+	bothIn := make(chan struct{})
+	go as.readNow("d@example.com", func(context.Context) { close(inA); <-bothIn })
+	<-inA
+	if !as.readNow("d@example.com", func(context.Context) { close(bothIn) }) {
+		t.Fatal("a second read waited for the first")
+	}
+	if err := as.drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestActorsSpareWorker: a goroutine whose actor ran out of work takes the
+// next account's actor instead of a new goroutine being started.
+func TestActorsSpareWorker(t *testing.T) {
+	as := newActors(slog.New(slog.DiscardHandler))
+	ids := make(chan uint64, 2)
+	for _, bare := range []string{"a@example.com", "b@example.com"} {
+		done := make(chan struct{})
+		as.enqueue(bare, func(context.Context) { ids <- goid(); close(done) })
+		<-done
+		// Let the worker find its queue empty and wait as a spare.
+		for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(time.Millisecond) {
+			as.mu.Lock()
+			idle := as.m[bare] == nil
+			as.mu.Unlock()
+			if idle || time.Now().After(deadline) {
+				break
+			}
+		}
+		time.Sleep(20 * time.Millisecond) // from the queue's end to its wait
+
+	}
+	if a, b := <-ids, <-ids; a != b {
+		t.Fatalf("second account's actor ran on goroutine %d, the first's on %d: no reuse", b, a)
+	}
+}
+
+// goid is the calling goroutine's id, from its stack header.
+func goid() uint64 {
+	var buf [64]byte
+	n := runtime.Stack(buf[:], false)
+	f := strings.Fields(string(buf[:n]))
+	id, _ := strconv.ParseUint(f[1], 10, 64)
+	return id
 }

@@ -158,5 +158,8 @@
 // only wait to copy the pages it may still read. Subscribe always asks for rows
 // after the last one it delivered: it is woken at once by commits in this
 // process, and by a PRAGMA data_version poll (Config.PollInterval, 100ms)
-// for commits by other processes.
+// for commits by other processes. Once caught up, it takes this process's
+// own commits from memory (the writer keeps its last few hundred events)
+// instead of reading them back, and reads the file only for the others'
+// (a gap before its next position, or a poll that saw a commit).
 package sqlite

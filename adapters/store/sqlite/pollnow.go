@@ -5,4 +5,7 @@ package sqlite
 // (Config.PollInterval). A reader that learned from Head that another
 // process committed calls it so as not to wait for the tick; a wake-up
 // that finds nothing costs each subscription one query.
-func (s *Store) PollNow() { s.commits.broadcast() }
+func (s *Store) PollNow() {
+	s.recent.outside.Add(1)
+	s.commits.broadcast()
+}

@@ -48,6 +48,7 @@ type Store struct {
 	kickCheckpoint   chan struct{} // the writer's nudge after a commit
 
 	commits     signal       // broadcast after each commit seen (ours or another process's)
+	recent      recent       // this process's latest commits, for live subscriptions (recent.go)
 	subscribers atomic.Int32 // live Subscribe loops; the poller idles at zero
 	obs         observers    // hears appends and commits, for metrics (Observe)
 	health      health       // whether commits succeed (health.go)
@@ -155,6 +156,9 @@ func (s *Store) openWriter() (*writer, *sqlite.Conn, error) {
 		return fail(fmt.Errorf("sqlite: open %s: %w", s.cfg.Path, err))
 	}
 	w, err := newWriter(conn, s.cfg.MaxBatchEvents)
+	if w != nil {
+		w.committed = &s.recent
+	}
 	if err != nil {
 		return fail(err)
 	}

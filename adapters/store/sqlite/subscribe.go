@@ -64,6 +64,7 @@ func (s *Store) runPoller(conn *sqlite.Conn) {
 		// query, a missed one costs latency.
 		if err != nil || v != last {
 			last = v
+			s.recent.outside.Add(1)
 			s.commits.broadcast()
 		}
 	}
@@ -74,7 +75,8 @@ func (s *Store) runPoller(conn *sqlite.Conn) {
 // query as either: nothing is missed and nothing repeats. Positions are
 // assigned inside SQLite's single write lock, so commit order is position
 // order and a later query never finds a smaller position than one already
-// delivered.
+// delivered. Once caught up, this store's own commits are handed on from
+// memory (recent.go); the file is read for the rest.
 func (s *Store) Subscribe(ctx context.Context, from uint64) iter.Seq2[events.Envelope, error] {
 	return func(yield func(events.Envelope, error) bool) {
 		s.subscribers.Add(1)
@@ -85,12 +87,47 @@ func (s *Store) Subscribe(ctx context.Context, from uint64) iter.Seq2[events.Env
 		next := from
 		live := false // caught up: the latest commits are read here, a page at a time
 		sc := newScanner()
+		var seen uint64 // s.recent.outside when the file was last read
+		var mem []events.Envelope
 		for {
 			if err := ctx.Err(); err != nil {
 				fail(err)
 				return
 			}
 			woken := s.commits.wait()
+			if live {
+				// This process's own commits come from memory. The file
+				// is read only when they leave a gap (another process
+				// wrote in between) or when the poller may have seen a
+				// commit that is not among them.
+				gap := false
+				for !gap {
+					mem, gap = s.recent.after(next, mem[:0])
+					if len(mem) == 0 {
+						break
+					}
+					for _, e := range mem {
+						if !yield(e, nil) {
+							return
+						}
+						next = e.Position + 1
+					}
+				}
+				clear(mem)
+				if !gap && s.recent.outside.Load() == seen {
+					select {
+					case <-woken:
+					case <-ctx.Done():
+						fail(ctx.Err())
+						return
+					case <-s.done:
+						fail(events.ErrClosed)
+						return
+					}
+					continue
+				}
+			}
+			seen = s.recent.outside.Load()
 			if !live {
 				// prefetch ends at the head as reading reached it.
 				for p := range s.prefetch(ctx, next, events.ReadOptions{}, false) {
@@ -108,8 +145,8 @@ func (s *Store) Subscribe(ctx context.Context, from uint64) iter.Seq2[events.Env
 				}
 				live = true
 			} else {
-				// A wake-up usually finds the few events of a commit or
-				// two: one query on this goroutine, without prefetch's head
+				// Another process's commits (or a gap): one query on
+				// this goroutine, without prefetch's head
 				// query and fetcher goroutines (a tenth of the server's CPU
 				// during a login storm). A full page means a backlog, which
 				// goes back to prefetch without waiting.

@@ -49,6 +49,8 @@ type writer struct {
 	through, last uint64
 	env           []byte // scratch for one envelope column
 
+	committed *recent // hears every commit before its callers do; nil in tests that make a bare writer
+
 	// tail holds, per stream, the events written since the watermark,
 	// when this writer wrote all of them (tailKnown); otherwise a flush
 	// reads them from the log first.
@@ -283,6 +285,9 @@ func (w *writer) commitBatch(batch []*appendReq) (committed int, err error) {
 			r.done <- err
 		}
 		return 0, err
+	}
+	if w.committed != nil {
+		w.committed.add(batch, results)
 	}
 	for i, r := range batch {
 		if results[i] == nil {
