@@ -94,6 +94,12 @@ type Account struct {
 	// to the roster data that would result in a roster push", 2.6.3).
 	Version  uint64
 	contacts map[string]*Contact
+	// order is the keys of contacts, sorted, and addrs their parsed JIDs:
+	// kept as contacts come and go (Apply holds the views' write lock), so
+	// that the many readers of one account (broadcasts, roster gets, under
+	// a read lock each) neither sort nor parse.
+	order []string
+	addrs map[string]jid.JID
 	// removed holds the roster version at which each item now gone was
 	// removed, and reset the version at which the account was deleted:
 	// together with Contact.Modified they say what changed since any
@@ -151,6 +157,8 @@ func (a *Account) Apply(p events.Payload) {
 			a.Version++
 		}
 		clear(a.contacts)
+		clear(a.addrs)
+		a.order = a.order[:0]
 		clear(a.removed)
 		a.reset = a.Version
 	case events.RosterItemSet:
@@ -159,7 +167,7 @@ func (a *Account) Apply(p events.Payload) {
 		})
 	case events.RosterItemRemoved:
 		if c, ok := a.contacts[e.Contact]; ok {
-			delete(a.contacts, e.Contact)
+			a.dropContact(e.Contact)
 			if c.InRoster {
 				a.Version++
 				a.removed[e.Contact] = a.Version
@@ -191,7 +199,7 @@ func (a *Account) change(contact string, fn func(*Contact)) {
 	c, ok := a.contacts[contact]
 	if !ok {
 		c = &Contact{JID: contact, Subscription: events.StateNone}
-		a.contacts[contact] = c
+		a.addContact(c)
 	}
 	before, wasIn := *c, c.InRoster // fn replaces Groups, never edits it
 	fn(c)
@@ -201,8 +209,36 @@ func (a *Account) change(contact string, fn func(*Contact)) {
 		delete(a.removed, contact)
 	}
 	if !c.InRoster && c.Subscription == events.StateNone && !c.Approved {
-		delete(a.contacts, contact)
+		a.dropContact(contact)
 	}
+}
+
+// addContact files c, which is not yet known.
+func (a *Account) addContact(c *Contact) {
+	if a.addrs == nil {
+		a.addrs = map[string]jid.JID{}
+	}
+	a.contacts[c.JID] = c
+	a.addrs[c.JID] = mustBare(c.JID)
+	i, _ := slices.BinarySearch(a.order, c.JID)
+	a.order = slices.Insert(a.order, i, c.JID)
+}
+
+// dropContact forgets the contact with key k.
+func (a *Account) dropContact(k string) {
+	delete(a.contacts, k)
+	delete(a.addrs, k)
+	if i, ok := slices.BinarySearch(a.order, k); ok {
+		a.order = slices.Delete(a.order, i, i+1)
+	}
+}
+
+// addr is the parsed JID of the contact with key k.
+func (a *Account) addr(k string) jid.JID {
+	if j, ok := a.addrs[k]; ok {
+		return j
+	}
+	return mustBare(k)
 }
 
 // scratch returns a copy of a holding only contact, for previewing the
@@ -211,7 +247,7 @@ func (a *Account) scratch(contact string) *Account {
 	s := &Account{JID: a.JID, Policy: a.Policy, Exists: a.Exists, Version: a.Version, contacts: map[string]*Contact{}, removed: map[string]uint64{}}
 	if _, ok := a.contacts[contact]; ok {
 		cp := a.Contact(contact)
-		s.contacts[contact] = &cp
+		s.addContact(&cp)
 	}
 	return s
 }

@@ -64,9 +64,9 @@ func DecideBroadcast(a *Account, v *PresenceView, cmd PresenceBroadcast) (Decisi
 	// 4.2.2 / 4.4.2: to "all contacts that are subscribed to the user's
 	// presence ... with the 'subscription' attribute set to a value of
 	// 'from' or 'both'".
-	for _, c := range a.contactsWhere(func(c Contact) bool { return HasFrom(c.Subscription) }) {
-		d.add(SendPresence{From: from, To: mustBare(c.JID), Stanza: cmd.Stanza, Broadcast: true})
-	}
+	a.eachContact(func(c *Contact) bool { return HasFrom(c.Subscription) }, func(_ *Contact, to jid.JID) {
+		d.add(SendPresence{From: from, To: to, Stanza: cmd.Stanza, Broadcast: true})
+	})
 	// "to all of the user's available resources, including the resource
 	// that generated the presence notification".
 	others := slices.DeleteFunc(v.Available(), func(o Resource) bool { return o.Name == cmd.Resource })
@@ -83,9 +83,9 @@ func DecideBroadcast(a *Account, v *PresenceView, cmd PresenceBroadcast) (Decisi
 	}
 	// 4.2.2: "the user's server MUST also send presence probes to the
 	// user's contacts", those the user is subscribed to (4.3.1).
-	for _, c := range a.contactsWhere(func(c Contact) bool { return HasTo(c.Subscription) }) {
-		d.add(SendProbe{Contact: mustBare(c.JID)})
-	}
+	a.eachContact(func(c *Contact) bool { return HasTo(c.Subscription) }, func(_ *Contact, to jid.JID) {
+		d.add(SendProbe{Contact: to})
+	})
 	// 3.1.3 #4: "The contact's server MUST continue to deliver the
 	// subscription request whenever the contact creates an available
 	// resource, until the contact either approves or denies the request."
@@ -122,10 +122,10 @@ func unavailable(a *Account, v *PresenceView, resource, stanza string, self bool
 	d.Events = append(d.Events, events.PresenceUnavailable{Resource: resource, Stanza: stanza})
 	sent := map[string]bool{}
 	if r.Available {
-		for _, c := range a.contactsWhere(func(c Contact) bool { return HasFrom(c.Subscription) }) {
+		a.eachContact(func(c *Contact) bool { return HasFrom(c.Subscription) }, func(c *Contact, to jid.JID) {
 			sent[c.JID] = true
-			d.add(SendPresence{From: from, To: mustBare(c.JID), Type: "unavailable", Stanza: stanza})
-		}
+			d.add(SendPresence{From: from, To: to, Type: "unavailable", Stanza: stanza})
+		})
 	}
 	for _, to := range r.Directed {
 		if j, err := jid.Parse(to); err == nil && !sent[to] && !j.Bare().Equal(a.JID) {
@@ -264,21 +264,27 @@ func (v *PresenceView) UnavailableTo(user, contact jid.JID) []SendPresence {
 // clones its groups) was most of the time of a roster get and of a
 // broadcast's decision with a hundred contacts (issue 11).
 func (a *Account) contactsWhere(keep func(Contact) bool) []Contact {
-	keys := make([]string, 0, len(a.contacts))
-	for k, c := range a.contacts {
-		if keep(*c) {
-			keys = append(keys, k)
+	var out []Contact
+	for _, k := range a.order {
+		if c := a.contacts[k]; keep(*c) {
+			if out == nil {
+				out = make([]Contact, 0, len(a.order))
+			}
+			out = append(out, a.Contact(k))
 		}
 	}
-	if len(keys) == 0 {
-		return nil
-	}
-	slices.Sort(keys)
-	out := make([]Contact, len(keys))
-	for i, k := range keys {
-		out[i] = a.Contact(k)
-	}
 	return out
+}
+
+// eachContact calls fn, in the order of their JIDs, with the contacts
+// satisfying keep and their parsed JIDs, without copying them: fn must
+// not keep c.
+func (a *Account) eachContact(keep func(*Contact) bool, fn func(c *Contact, addr jid.JID)) {
+	for _, k := range a.order {
+		if c := a.contacts[k]; keep(c) {
+			fn(c, a.addr(k))
+		}
+	}
 }
 
 func fullJID(bare jid.JID, resource string) jid.JID {

@@ -42,16 +42,16 @@ func DecideRosterGet(a *Account, cmd RosterGet) (RosterResult, error) {
 	if err := authorise(a, op, cmd.From, cmd.To); err != nil {
 		return RosterResult{}, err
 	}
-	roster := a.Roster()
+	inRoster := func(c *Contact) bool { return c.InRoster }
 	if cmd.HasVer {
-		if pushes, ok := a.changesSince(cmd.Ver); ok && (len(pushes) == 0 || len(pushes) < len(roster)) {
+		n := 0
+		a.eachContact(inRoster, func(*Contact, jid.JID) { n++ })
+		if pushes, ok := a.changesSince(cmd.Ver); ok && (len(pushes) == 0 || len(pushes) < n) {
 			return RosterResult{Unchanged: true, Pushes: pushes, Ver: a.Ver()}, nil
 		}
 	}
-	res := RosterResult{Ver: a.Ver(), Items: []RosterItem{}}
-	for _, c := range roster {
-		res.Items = append(res.Items, c.Item())
-	}
+	res := RosterResult{Ver: a.Ver(), Items: make([]RosterItem, 0, len(a.order))}
+	a.eachContact(inRoster, func(c *Contact, _ jid.JID) { res.Items = append(res.Items, c.Item()) })
 	return res, nil
 }
 

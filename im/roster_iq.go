@@ -40,6 +40,7 @@ func (s *Core) rosterGet(_ context.Context, bare string, x *session, st stanza.S
 	reply := iqResult(st.El, st.To)
 	if !res.Unchanged {
 		query := stanza.New(stanza.NSRoster, "query", "ver", res.Ver)
+		query.Children = make([]stanza.Node, 0, len(res.Items))
 		for _, it := range res.Items {
 			query.AddChild(itemEl(it))
 		}

@@ -36,6 +36,10 @@ func (*Element) node() {}
 // attributes as name/value pairs (a trailing odd name is ignored).
 func New(space, local string, attrs ...string) *Element {
 	e := &Element{Name: xml.Name{Space: space, Local: local}}
+	// Room for two more: a stanza built here usually gets 'from' and 'to'
+	// (or an item its optional attributes) next, which would otherwise
+	// grow the slice twice.
+	e.Attrs = make([]xml.Attr, 0, len(attrs)/2+2)
 	for i := 0; i+1 < len(attrs); i += 2 {
 		e.SetAttr(attrs[i], attrs[i+1])
 	}
