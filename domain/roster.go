@@ -30,6 +30,19 @@ type RosterResult struct {
 	Ver       string
 }
 
+// PlanRosterGet says, before any item is built, whether the answer to a
+// roster get is the complete roster at version ver (full): a get without
+// 'ver' (2.1.3). A versioned get (2.6.3) is not full here: DecideRosterGet
+// decides between the interim pushes and the whole roster. The complete
+// roster at one version is always the same, so the core may answer a
+// full get from what it rendered for that version before.
+func PlanRosterGet(a *Account, cmd RosterGet) (full bool, ver string, err error) {
+	if err := authorise(a, "roster get", cmd.From, cmd.To); err != nil {
+		return false, "", err
+	}
+	return !cmd.HasVer, a.Ver(), nil
+}
+
 // DecideRosterGet answers a roster get (RFC 6121 2.1.3, 2.1.4) with roster
 // versioning (2.6.3). A client that sent a 'ver' this roster has had gets
 // an empty result and the interim pushes for what changed since, unless

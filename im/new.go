@@ -29,6 +29,7 @@ type Core struct {
 	reg      *router.Registry[*session]
 	ends     *pendingEnds // session ends the store refused (ends.go)
 	refusals *refusalBook // refused logins not yet recorded (authrefusals.go)
+	rosters  rosterCache  // complete rosters as rendered, by version (roster_cache.go)
 
 	stopping atomic.Bool // set when shutdown begins: Ended waits for the broadcasts
 

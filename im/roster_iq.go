@@ -28,9 +28,24 @@ func (s *Core) rosterGet(_ context.Context, bare string, x *session, st stanza.S
 	cmd := domain.RosterGet{From: st.From, To: st.To, Ver: ver, HasVer: hasVer}
 	var res domain.RosterResult
 	var err error
-	found := s.views.WithAccount(bare, func(a *domain.Account, _ *domain.PresenceView) { res, err = domain.DecideRosterGet(a, cmd) })
+	var cached stanza.Encoded // the whole roster at res.Ver, rendered before
+	var full bool
+	decide := func(a *domain.Account) {
+		var ver string
+		if full, ver, err = domain.PlanRosterGet(a, cmd); err != nil {
+			return
+		}
+		if full {
+			if q, ok := s.rosters.get(bare, ver); ok {
+				cached, res.Ver = q, ver
+				return
+			}
+		}
+		res, err = domain.DecideRosterGet(a, cmd)
+	}
+	found := s.views.WithAccount(bare, func(a *domain.Account, _ *domain.PresenceView) { decide(a) })
 	if !found {
-		res, err = domain.DecideRosterGet(domain.NewAccount(s.mustJID(bare), s.cfg.Policy), cmd)
+		decide(domain.NewAccount(s.mustJID(bare), s.cfg.Policy))
 	}
 	if err != nil {
 		s.replyErr(x, st, err)
@@ -38,13 +53,23 @@ func (s *Core) rosterGet(_ context.Context, bare string, x *session, st stanza.S
 	}
 	s.reg.SetInterested(x)
 	reply := iqResult(st.El, st.To)
-	if !res.Unchanged {
+	switch {
+	case cached != nil:
+		reply.Children = append(reply.Children, cached)
+	case !res.Unchanged:
 		query := stanza.New(stanza.NSRoster, "query", "ver", res.Ver)
 		query.Children = make([]stanza.Node, 0, len(res.Items))
 		for _, it := range res.Items {
 			query.AddChild(itemEl(it))
 		}
-		reply.AddChild(query)
+		if full {
+			// The same bytes answer every full get until the roster changes.
+			q := stanza.Encoded(query.AppendXML(nil, ""))
+			s.rosters.put(bare, res.Ver, q)
+			reply.Children = append(reply.Children, q)
+		} else {
+			reply.AddChild(query)
+		}
 	}
 	x.sess.Send(reply)
 	// 2.6.3: after the empty result, the interim pushes, in order.

@@ -69,6 +69,8 @@ func (e *Element) AppendXML(b []byte, parentNS string) []byte {
 			b = c.AppendXML(b, e.Name.Space)
 		case CharData:
 			b = appendEscaped(b, string(c), false)
+		case Encoded:
+			b = append(b, c...)
 		}
 	}
 	b = append(b, "</"...)

@@ -9,7 +9,7 @@ import (
 // appears in attributes with this space.
 const NSXML = "http://www.w3.org/XML/1998/namespace"
 
-// Node is a child of an Element: either *Element or CharData.
+// Node is a child of an Element: *Element, CharData or Encoded.
 type Node interface {
 	node()
 }
@@ -18,6 +18,15 @@ type Node interface {
 type CharData string
 
 func (CharData) node() {}
+
+// Encoded is a child element already encoded as standalone XML (its
+// namespace declared on it, as Element.Bytes writes it), which the
+// encoder copies as it is: for a large payload rendered once and sent
+// many times (a roster). It is immutable, invisible to Child, Elements
+// and Text, and must be well-formed: whoever builds one vouches for it.
+type Encoded []byte
+
+func (Encoded) node() {}
 
 // Element is one XML element with its attributes and children.
 //

@@ -140,3 +140,20 @@ func TestRefusesAmbiguousNames(t *testing.T) {
 		}
 	}
 }
+
+// An Encoded child is written as it is, inside its parent, and a copy
+// shares it (it is immutable).
+func TestEncodedChildWrittenAsIs(t *testing.T) {
+	q := stanza.New("jabber:iq:roster", "query", "ver", "3").AddChild(stanza.New("jabber:iq:roster", "item", "jid", "a@b"))
+	enc := stanza.Encoded(q.Bytes())
+	iq := stanza.New("jabber:client", "iq", "type", "result", "id", "1")
+	iq.Children = append(iq.Children, enc)
+	got := string(iq.Copy().AppendXML(nil, "jabber:client"))
+	want := `<iq type='result' id='1'><query xmlns='jabber:iq:roster' ver='3'><item jid='a@b'/></query></iq>`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	if _, err := stanza.ParseBytes([]byte(got), stanza.Limits{MaxDepth: 8, MaxNodes: 16}); err != nil {
+		t.Fatalf("not well-formed: %v", err)
+	}
+}
