@@ -57,7 +57,6 @@ type actorJob struct {
 type actor struct {
 	queue   []command
 	running bool
-	readers int // reads running in its place (readNow); commands wait for them
 }
 
 func newActors(log *slog.Logger) *actors {
@@ -75,7 +74,7 @@ func (as *actors) enqueue(bare string, fn command) {
 		as.m[bare] = a
 	}
 	a.queue = append(a.queue, fn)
-	if !a.running && a.readers == 0 {
+	if !a.running {
 		a.running = true
 		as.start(bare, a)
 	}
@@ -89,43 +88,6 @@ func (as *actors) start(bare string, a *actor) {
 	default:
 		go as.work(actorJob{bare, a})
 	}
-}
-
-// readNow runs fn on the calling goroutine in place of bare's actor, when
-// nothing is queued on it or running there but other reads, and reports
-// whether it did. fn must only read (the views) and not wait: reads run
-// beside each other, never beside a command. A command enqueued while
-// reads run waits for them, and one queued before makes readNow decline
-// (the caller enqueues fn instead), so fn is ordered with the account's
-// commands as if enqueued, and saves the hand-over to another goroutine
-// and back. The caller is usually a session's reader.
-func (as *actors) readNow(bare string, fn command) bool {
-	as.mu.Lock()
-	a := as.m[bare]
-	if a != nil && (a.running || len(a.queue) > 0) {
-		as.mu.Unlock()
-		return false
-	}
-	if a == nil {
-		a = &actor{}
-		as.m[bare] = a
-	}
-	a.readers++
-	as.inflight.Add(1)
-	as.mu.Unlock()
-	as.exec(bare, fn)
-	as.mu.Lock()
-	defer as.mu.Unlock()
-	a.readers--
-	switch {
-	case a.readers > 0:
-	case len(a.queue) > 0:
-		a.running = true
-		as.start(bare, a)
-	default:
-		delete(as.m, bare)
-	}
-	return true
 }
 
 // work runs actors, one at a time: the one it was started for, then any

@@ -112,18 +112,6 @@ func (s *Core) Stanza(ctx context.Context, sess router.Session, st stanza.Stanza
 		s.clientMessage(x, st, s.sessionMeta(x, st.ID), release)
 		return
 	}
-	if st.Kind == stanza.KindIQ && x.onActor.Load() == 0 && isRosterGet(st) &&
-		s.actors.readNow(x.bare, func(ctx context.Context) {
-			defer release()
-			if !s.reg.IsEnded(x) {
-				s.clientStanza(ctx, x, st)
-			}
-		}) {
-		// A roster get is a read of the views: with the account's actor
-		// idle it is answered here, in its place (actor.go readNow), and
-		// still sees everything the session sent before.
-		return
-	}
 	x.onActor.Add(1)
 	s.actors.enqueue(x.bare, func(ctx context.Context) {
 		defer release()

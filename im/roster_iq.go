@@ -10,16 +10,6 @@ import (
 	"xmppd/stanza"
 )
 
-// isRosterGet reports whether st is a roster get for the sender's own
-// account (RFC 6121 2.1.3: no 'to', or the user's bare JID).
-func isRosterGet(st stanza.Stanza) bool {
-	if st.Type != "get" || !(st.To.Equal(jid.JID{}) || st.To.Equal(st.From.Bare())) {
-		return false
-	}
-	els := st.El.Elements()
-	return len(els) == 1 && els[0].Name.Space == stanza.NSRoster && els[0].Name.Local == "query"
-}
-
 // rosterGet answers a roster get (RFC 6121 2.1.3, 2.2) with roster
 // versioning (2.6.3), and makes x an interested resource (2.1.6).
 // Reading the roster records nothing.
