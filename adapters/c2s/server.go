@@ -51,8 +51,11 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	addrs    *stanza.Addresses
-	secret   []byte // keys the made-up SCRAM salts of unknown accounts
-	features [numFeatureStages][]byte
+	// spareWriters hands a session that needs a writer to a writer
+	// goroutine that lingers after its own session's output ran out.
+	spareWriters chan *Session
+	secret       []byte // keys the made-up SCRAM salts of unknown accounts
+	features     [numFeatureStages][]byte
 
 	baseCtx context.Context
 	cancel  context.CancelFunc
@@ -93,8 +96,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		log:      deps.Logger,
 		now:      deps.Now,
 		addrs:    deps.Addresses,
-		conns:    make(map[*conn]*Session),
-		stopped:  make(chan struct{}),
+
+		spareWriters: make(chan *Session),
+		conns:        make(map[*conn]*Session),
+		stopped:      make(chan struct{}),
 	}
 	if s.addrs == nil {
 		s.addrs = new(stanza.Addresses)

@@ -323,4 +323,3 @@ func (t *MemoryThrottle) sweep(now time.Time) {
 		}
 	}
 }
-

@@ -27,7 +27,39 @@ func (s *Session) startWriterLocked() {
 		return
 	}
 	s.writing = true
-	go s.writeLoop()
+	select {
+	case s.srv.spareWriters <- s: // a writer that just finished takes it
+	default:
+		go s.srv.writer(s)
+	}
+}
+
+// writerLinger is how long a writer goroutine whose session ran out of
+// output waits for another session's. A burst that writes to many
+// sessions (a presence broadcast to a hundred contacts, several hundred
+// times a second) then reuses goroutines whose stacks have already grown
+// to what a TLS write needs, instead of starting a hundred new ones that
+// each grow theirs again; an idle server keeps none once it has passed.
+const writerLinger = 50 * time.Millisecond
+
+// writer runs s's writeLoop, then those of the sessions handed to it
+// while it lingers.
+func (srv *Server) writer(s *Session) {
+	var linger *time.Timer
+	for {
+		s.writeLoop()
+		if linger == nil {
+			linger = time.NewTimer(writerLinger)
+		} else {
+			linger.Reset(writerLinger)
+		}
+		select {
+		case s = <-srv.spareWriters:
+			linger.Stop()
+		case <-linger.C:
+			return
+		}
+	}
 }
 
 // startWriting hands the write side over from negotiation to the
