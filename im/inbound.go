@@ -51,6 +51,9 @@ func (s *Core) inboundAt(ctx context.Context, bare string, el *stanza.Element, m
 				x.sess.Send(el)
 			}
 		}
+		if in.Kind == domain.Message {
+			s.carbonReceived(bare, targets, el)
+		}
 		break
 	}
 	switch dec.Action {

@@ -29,6 +29,7 @@ func (s *Core) clientMessage(x *session, st stanza.Stanza, meta events.Meta, don
 		// messages addressed to itself.
 		s.reply(x, errorReply(st.El, errServiceUnavailable))
 	default:
+		s.carbonSent(x, st)
 		s.forwardThen(st.El, meta, done)
 		return
 	}

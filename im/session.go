@@ -32,6 +32,9 @@ type session struct {
 	ackMu sync.Mutex
 	ack   string
 	acked chan struct{}
+	// carbons: the session enabled XEP-0280 Message Carbons (carbons.go),
+	// a setting of this session only, never recorded.
+	carbons atomic.Bool
 }
 
 // Key files the session in the router's registry. Whether it requested

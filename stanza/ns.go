@@ -22,4 +22,5 @@ const (
 	NSHints        = "urn:xmpp:hints"                         // XEP-0334
 	NSStanzaID     = "urn:xmpp:sid:0"                         // XEP-0359
 	NSCarbons      = "urn:xmpp:carbons:2"                     // XEP-0280
+	NSForward      = "urn:xmpp:forward:0"                     // XEP-0297
 )
