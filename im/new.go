@@ -86,4 +86,6 @@ func (s *Core) Ready() <-chan struct{} { return s.ready }
 // the core provides, for the transport that answers disco#info to the
 // domain: XEP-0160 section 5's "msgoffline" (offline.go) and XEP-0030's
 // items (answered by clientIQ).
-func ServerFeatures() []string { return []string{stanza.NSMsgOffline, stanza.NSDiscoItems} }
+func ServerFeatures() []string {
+	return []string{stanza.NSMsgOffline, stanza.NSDiscoItems, stanza.NSBlocking}
+}

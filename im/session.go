@@ -32,6 +32,9 @@ type session struct {
 	ackMu sync.Mutex
 	ack   string
 	acked chan struct{}
+	// blocklist: the session has requested the XEP-0191 block list and
+	// gets block and unblock pushes (3.3, 3.4, 3.5).
+	blocklist atomic.Bool
 }
 
 // Key files the session in the router's registry. Whether it requested

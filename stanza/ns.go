@@ -23,3 +23,9 @@ const (
 	NSStanzaID     = "urn:xmpp:sid:0"                         // XEP-0359
 	NSCarbons      = "urn:xmpp:carbons:2"                     // XEP-0280
 )
+
+// XEP-0191 Blocking Command.
+const (
+	NSBlocking       = "urn:xmpp:blocking"        // XEP-0191 section 3
+	NSBlockingErrors = "urn:xmpp:blocking:errors" // XEP-0191 3.3, <blocked/>
+)
