@@ -21,7 +21,7 @@ func (s *Core) clientStanza(ctx context.Context, x *session, st stanza.Stanza) {
 		s.reply(x, errorReply(st.El, errRemoteServerNotFound))
 		return
 	}
-	if s.refuseBlocked(x, st) {
+	if st.Kind != stanza.KindMessage && s.refuseBlocked(x, st) { // messages: clientMessage
 		return
 	}
 	switch st.Kind {
