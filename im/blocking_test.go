@@ -104,6 +104,12 @@ func TestBlockingCommand(t *testing.T) {
 		t.Errorf("outbound iq to blocked JID: %s", res)
 	}
 	b.never(match{"message from alice", func(el *stanza.Element) bool { return el.Attr("id") == "m2" }}, b.messageFrom(c))
+	// Nor does alice's presence broadcast reach bob while he is blocked.
+	a.send(`<presence><show>away</show></presence>`)
+	a.expect(match{"alice's away", func(el *stanza.Element) bool {
+		return el.Name.Local == "presence" && el.Attr("from") == a.jid && el.Child("show", "") != nil
+	}})
+	b.never(anyPresenceFrom("alice@localhost"), b.messageFrom(c))
 
 	// Restart: the list is rebuilt from the log.
 	if err := e.stop(); err != nil {
