@@ -106,6 +106,8 @@ type Account struct {
 	// version (2.6.3).
 	removed map[string]uint64
 	reset   uint64
+	// blocked is the XEP-0191 block list, in the order blocked.
+	blocked []string
 }
 
 // NewAccount returns the empty state of the account bare, before any
@@ -151,6 +153,9 @@ func (a *Account) Apply(p events.Payload) {
 		a.removed = map[string]uint64{}
 	}
 	a.Exists = ExistsAfter(p, a.Exists)
+	if a.applyBlocking(p) {
+		return
+	}
 	switch e := p.(type) {
 	case events.AccountDeleted:
 		if len(a.Roster()) > 0 {

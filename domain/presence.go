@@ -65,6 +65,9 @@ func DecideBroadcast(a *Account, v *PresenceView, cmd PresenceBroadcast) (Decisi
 	// presence ... with the 'subscription' attribute set to a value of
 	// 'from' or 'both'".
 	a.eachContact(func(c *Contact) bool { return HasFrom(c.Subscription) }, func(_ *Contact, to jid.JID) {
+		if a.Blocks(to) {
+			return // XEP-0191 3.3: nothing is routed to a blocked JID
+		}
 		d.add(SendPresence{From: from, To: to, Stanza: cmd.Stanza, Broadcast: true})
 	})
 	// "to all of the user's available resources, including the resource
@@ -84,7 +87,9 @@ func DecideBroadcast(a *Account, v *PresenceView, cmd PresenceBroadcast) (Decisi
 	// 4.2.2: "the user's server MUST also send presence probes to the
 	// user's contacts", those the user is subscribed to (4.3.1).
 	a.eachContact(func(c *Contact) bool { return HasTo(c.Subscription) }, func(_ *Contact, to jid.JID) {
-		d.add(SendProbe{Contact: to})
+		if !a.Blocks(to) { // XEP-0191 3.3
+			d.add(SendProbe{Contact: to})
+		}
 	})
 	// 3.1.3 #4: "The contact's server MUST continue to deliver the
 	// subscription request whenever the contact creates an available
@@ -124,7 +129,9 @@ func unavailable(a *Account, v *PresenceView, resource, stanza string, self bool
 	if r.Available {
 		a.eachContact(func(c *Contact) bool { return HasFrom(c.Subscription) }, func(c *Contact, to jid.JID) {
 			sent[c.JID] = true
-			d.add(SendPresence{From: from, To: to, Type: "unavailable", Stanza: stanza})
+			if !a.Blocks(to) { // XEP-0191 3.3: it had unavailable presence at the block
+				d.add(SendPresence{From: from, To: to, Type: "unavailable", Stanza: stanza})
+			}
 		})
 	}
 	for _, to := range r.Directed {

@@ -103,6 +103,9 @@ type RouteInput struct {
 	// the broadcast, and the probe's answer carries the same stanza
 	// (4.3.2 #4; DecideProbe answers exactly those probes).
 	BroadcastAt uint64
+	// SenderBlocked: the account's block list blocks the sender (XEP-0191
+	// 3.3; Account.Blocks): nothing from it reaches the user (routeBlocked).
+	SenderBlocked bool
 }
 
 // RouteDecision is where a stanza goes. Rule names the RFC 6121 section
@@ -122,6 +125,9 @@ type RouteDecision struct {
 func Route(in RouteInput, v *PresenceView) RouteDecision {
 	if !in.AccountExists {
 		return routeNoSuchUser(in)
+	}
+	if in.SenderBlocked {
+		return routeBlocked(in)
 	}
 	if len(in.Gone) > 0 {
 		if in.Kind == Message && slices.Contains(in.Gone, in.To.Resourcepart()) {
@@ -350,4 +356,24 @@ func names(rs []Resource) []string {
 		out = append(out, r.Name)
 	}
 	return out
+}
+
+// routeBlocked is XEP-0191 3.3 for a stanza from a blocked JID: presence
+// of any type is dropped without an error; a message gets
+// service-unavailable (an error message is dropped, RFC 6120 8.3.1); an IQ
+// get or set gets service-unavailable and a result or error is dropped.
+func routeBlocked(in RouteInput) RouteDecision {
+	switch in.Kind {
+	case Presence:
+		return RouteDecision{Action: Ignore, Rule: "XEP-0191 3.3 presence from a blocked JID"}
+	case IQ:
+		if in.Type != "get" && in.Type != "set" {
+			return RouteDecision{Action: Ignore, Rule: "XEP-0191 3.3 iq " + in.Type + " from a blocked JID"}
+		}
+		return RouteDecision{Action: Bounce, Rule: "XEP-0191 3.3 iq from a blocked JID: service-unavailable"}
+	}
+	if messageType(in.Type) == "error" {
+		return RouteDecision{Action: Ignore, Rule: "XEP-0191 3.3 message error from a blocked JID"}
+	}
+	return RouteDecision{Action: Bounce, Rule: "XEP-0191 3.3 message from a blocked JID: service-unavailable"}
 }

@@ -131,6 +131,7 @@ func Catalogue() []Payload {
 		OfflineQueued{}, OfflineDelivered{},
 		ServerStarted{}, ServerStopped{}, AdminAction{},
 		AlteredLogAccepted{}, AuthRefusalsSummarised{},
+		BlockingBlocked{}, BlockingUnblocked{},
 	}
 }
 
@@ -160,6 +161,8 @@ func NewDefaultCodec() *Codec {
 	Register[AdminAction](c)
 	Register[AlteredLogAccepted](c)
 	Register[AuthRefusalsSummarised](c)
+	Register[BlockingBlocked](c)
+	Register[BlockingUnblocked](c)
 	registerUpcasters(c)
 	return c
 }

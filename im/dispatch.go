@@ -21,6 +21,9 @@ func (s *Core) clientStanza(ctx context.Context, x *session, st stanza.Stanza) {
 		s.reply(x, errorReply(st.El, errRemoteServerNotFound))
 		return
 	}
+	if st.Kind != stanza.KindMessage && s.refuseBlocked(x, st) { // messages: clientMessage
+		return
+	}
 	switch st.Kind {
 	case stanza.KindMessage:
 		s.clientMessage(x, st, meta, nil)

@@ -93,6 +93,7 @@ func (s *Core) route(bare string, in *domain.RouteInput, fromA *stanza.Address) 
 			k := domain.KnowSender(a, p, bare, fromA.JID, fromA.Bare)
 			in.SenderTrusted, in.SenderSharesPresence = k.Trusted, k.SharesPresence
 		}
+		in.SenderBlocked = a.Blocks(fromA.JID)
 		dec = domain.Route(*in, p)
 	})
 	if !found {

@@ -57,6 +57,8 @@ func (s *Core) accountIQ(ctx context.Context, bare string, x *session, st stanza
 		s.rosterGet(ctx, bare, x, st, q)
 	case q.Name.Space == stanza.NSRoster && q.Name.Local == "query":
 		s.rosterSet(ctx, bare, x, st, q, meta)
+	case q.Name.Space == stanza.NSBlocking:
+		s.blockingIQ(ctx, bare, x, st, q, meta)
 	case st.Type == "get" && (isQuery(q, stanza.NSDiscoInfo) || isQuery(q, stanza.NSDiscoItems)) && q.Attr("node") == "",
 		st.Type == "get" && q.Name.Space == stanza.NSPing && q.Name.Local == "ping":
 		s.accountDisco(bare, x, st, q)

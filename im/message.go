@@ -16,6 +16,12 @@ import (
 // (Stanza).
 func (s *Core) clientMessage(x *session, st stanza.Stanza, meta events.Meta, done func()) {
 	to := st.To
+	if s.refuseBlocked(x, st) { // XEP-0191 3.3
+		if done != nil {
+			done()
+		}
+		return
+	}
 	switch {
 	case domain.IsRemote(to, s.cfg.Domain):
 		s.reply(x, errorReply(st.El, errRemoteServerNotFound))

@@ -87,5 +87,5 @@ func (s *Core) Ready() <-chan struct{} { return s.ready }
 // domain: XEP-0160 section 5's "msgoffline" (offline.go) and XEP-0030's
 // items (answered by clientIQ).
 func ServerFeatures() []string {
-	return []string{stanza.NSMsgOffline, stanza.NSDiscoItems, stanza.NSCarbons}
+	return []string{stanza.NSMsgOffline, stanza.NSDiscoItems, stanza.NSCarbons, stanza.NSBlocking}
 }

@@ -35,6 +35,9 @@ type session struct {
 	// carbons: the session enabled XEP-0280 Message Carbons (carbons.go),
 	// a setting of this session only, never recorded.
 	carbons atomic.Bool
+	// blocklist: the session has requested the XEP-0191 block list and
+	// gets block and unblock pushes (3.3, 3.4, 3.5).
+	blocklist atomic.Bool
 }
 
 // Key files the session in the router's registry. Whether it requested

@@ -113,7 +113,8 @@ func folded(kind, typ string) bool {
 		switch typ {
 		case events.TypeRosterItemSet, events.TypeSubscriptionChanged,
 			events.TypeRosterItemRemoved, events.TypePreapprovalSet, events.TypePreapprovalCleared,
-			events.TypeAccountCreated, events.TypeAccountDeleted, events.TypeCredentialsSet:
+			events.TypeAccountCreated, events.TypeAccountDeleted, events.TypeCredentialsSet,
+			events.TypeBlockingBlocked, events.TypeBlockingUnblocked:
 			return true
 		}
 	case "presence":

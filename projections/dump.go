@@ -50,6 +50,8 @@ type accountDump struct {
 	Presence      presenceDump     `json:"presence"`
 	Sessions      []Session        `json:"sessions"`
 	Offline       []OfflineItem    `json:"offline"`
+	// Blocked is the XEP-0191 block list, in the order blocked.
+	Blocked []string `json:"blocked,omitempty"`
 }
 
 // accountFacts is Account without the SCRAM keys themselves: a dump may be
@@ -106,6 +108,7 @@ func (v *Views) dumpAccount(bare string) accountDump {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	d.RosterExists, d.RosterVersion = s.roster.Exists, s.roster.Version
+	d.Blocked = s.roster.BlockList()
 	seen := make(map[string]bool)
 	for _, x := range append(s.roster.Roster(), s.roster.PendingRequests()...) {
 		if !seen[x.JID] {

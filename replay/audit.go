@@ -15,7 +15,7 @@ import (
 
 // Categories returns the names Filter.Categories accepts.
 func Categories() []string {
-	return []string{"account", "offline", "presence", "roster", "session", "subscription"}
+	return []string{"account", "blocking", "offline", "presence", "roster", "session", "subscription"}
 }
 
 // categoryOf returns the category of an event type, or "other".
@@ -33,6 +33,8 @@ func categoryOf(typ string) string {
 		return "account"
 	case events.TypeOfflineQueued, events.TypeOfflineDelivered:
 		return "offline"
+	case events.TypeBlockingBlocked, events.TypeBlockingUnblocked:
+		return "blocking"
 	}
 	return "other"
 }
@@ -213,6 +215,19 @@ func entryOf(e *events.Envelope, cat string) (Entry, error) {
 		en.Text = "account deleted: " + p.Reason
 	case events.CredentialsSet:
 		en.Text = fmt.Sprintf("credentials set (%d SCRAM mechanisms)", len(p.Scram))
+	case events.BlockingBlocked:
+		if len(p.JIDs) == 1 {
+			en.Contact = bareOf(p.JIDs[0])
+		}
+		en.Text = "blocked " + strings.Join(p.JIDs, ", ") + " (XEP-0191 3.3)"
+	case events.BlockingUnblocked:
+		if len(p.JIDs) == 1 {
+			en.Contact = bareOf(p.JIDs[0])
+		}
+		en.Text = "unblocked " + strings.Join(p.JIDs, ", ") + " (XEP-0191 3.4)"
+		if p.All {
+			en.Text = "unblocked every JID (XEP-0191 3.5)"
+		}
 	default:
 		en.Text = e.Type
 	}

@@ -28,6 +28,8 @@ type State struct {
 	Preapproved   []string   `json:"preapproved"`
 	Resources     []Resource `json:"resources"`
 	Offline       int        `json:"offline_queued"`
+	// Blocked is the XEP-0191 block list, in the order blocked.
+	Blocked []string `json:"blocked"`
 }
 
 // Item is a roster item as a client sees it (RFC 6121 2.1.2), with the
@@ -135,6 +137,7 @@ func (f *folder) state() State {
 	s.Offline = len(f.views.Offline(f.bare))
 	f.views.WithAccount(f.bare, func(a *domain.Account, p *domain.PresenceView) {
 		s.RosterVersion = a.Version
+		s.Blocked = nonNil(a.BlockList())
 		for _, c := range a.Roster() {
 			it := c.Item()
 			s.Roster = append(s.Roster, Item{JID: it.JID, Name: it.Name, Groups: nonNil(it.Groups),

@@ -24,3 +24,9 @@ const (
 	NSCarbons      = "urn:xmpp:carbons:2"                     // XEP-0280
 	NSForward      = "urn:xmpp:forward:0"                     // XEP-0297
 )
+
+// XEP-0191 Blocking Command.
+const (
+	NSBlocking       = "urn:xmpp:blocking"        // XEP-0191 section 3
+	NSBlockingErrors = "urn:xmpp:blocking:errors" // XEP-0191 3.3, <blocked/>
+)
