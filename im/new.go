@@ -84,8 +84,9 @@ func (s *Core) Ready() <-chan struct{} { return s.ready }
 
 // ServerFeatures are the disco#info features of the server itself that
 // the core provides, for the transport that answers disco#info to the
-// domain: XEP-0160 section 5's "msgoffline" (offline.go) and XEP-0030's
-// items (answered by clientIQ).
+// domain: XEP-0160 section 5's "msgoffline" (offline.go), XEP-0030's
+// items (answered by clientIQ), XEP-0280 carbons (carbons.go) and XEP-0191
+// blocking (blocking.go).
 func ServerFeatures() []string {
 	return []string{stanza.NSMsgOffline, stanza.NSDiscoItems, stanza.NSCarbons, stanza.NSBlocking}
 }
