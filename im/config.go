@@ -66,6 +66,10 @@ type Config struct {
 	CommandTimeout time.Duration
 	// Version is the software version recorded in server.started.
 	Version string
+	// ReportOS adds the operating system (runtime.GOOS) to XEP-0092
+	// software version answers; off by default (XEP-0092 section 5: the
+	// OS can help an attacker).
+	ReportOS bool
 	// Refusals bounds what logins refused by the throttle write to the
 	// log (authrefusals.go); zero fields: the defaults.
 	Refusals RefusalLogConfig

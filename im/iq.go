@@ -27,6 +27,9 @@ func (s *Core) clientIQ(ctx context.Context, x *session, st stanza.Stanza, meta 
 			s.reply(x, iqResult(st.El, st.To).AddChild(stanza.New(stanza.NSDiscoItems, "query")))
 			return
 		}
+		if s.serverInfo(x, st) {
+			return
+		}
 		if st.Type == "get" || st.Type == "set" {
 			s.reply(x, errorReply(st.El, errServiceUnavailable))
 		}

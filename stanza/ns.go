@@ -22,4 +22,7 @@ const (
 	NSHints        = "urn:xmpp:hints"                         // XEP-0334
 	NSStanzaID     = "urn:xmpp:sid:0"                         // XEP-0359
 	NSCarbons      = "urn:xmpp:carbons:2"                     // XEP-0280
+	NSVersion      = "jabber:iq:version"                      // XEP-0092
+	NSTime         = "urn:xmpp:time"                          // XEP-0202
+	NSLast         = "jabber:iq:last"                         // XEP-0012
 )
