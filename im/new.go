@@ -35,7 +35,7 @@ type Core struct {
 
 	mu      sync.Mutex // guards started
 	started bool
-	upSince time.Time // when New made the core: XEP-0012 server uptime (serverinfo.go)
+	upSince time.Time     // when New made the core: XEP-0012 server uptime (serverinfo.go)
 	ready   chan struct{} // closed once Start has recovered
 	life    lifetime      // what Start started, for Stop
 }
