@@ -131,6 +131,7 @@ func Catalogue() []Payload {
 		OfflineQueued{}, OfflineDelivered{},
 		ServerStarted{}, ServerStopped{}, AdminAction{},
 		AlteredLogAccepted{}, AuthRefusalsSummarised{},
+		VCardSet{}, PrivateSet{},
 	}
 }
 
@@ -160,6 +161,8 @@ func NewDefaultCodec() *Codec {
 	Register[AdminAction](c)
 	Register[AlteredLogAccepted](c)
 	Register[AuthRefusalsSummarised](c)
+	Register[VCardSet](c)
+	Register[PrivateSet](c)
 	registerUpcasters(c)
 	return c
 }

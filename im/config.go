@@ -70,6 +70,9 @@ type Config struct {
 	// software version answers; off by default (XEP-0092 section 5: the
 	// OS can help an attacker).
 	ReportOS bool
+	// MaxStoredXML bounds one stored vCard or private XML element, in
+	// bytes serialised; zero: domain.DefaultMaxStoredXML (64 KiB).
+	MaxStoredXML int
 	// Refusals bounds what logins refused by the throttle write to the
 	// log (authrefusals.go); zero fields: the defaults.
 	Refusals RefusalLogConfig

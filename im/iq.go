@@ -63,6 +63,7 @@ func (s *Core) accountIQ(ctx context.Context, bare string, x *session, st stanza
 	case st.Type == "get" && (isQuery(q, stanza.NSDiscoInfo) || isQuery(q, stanza.NSDiscoItems)) && q.Attr("node") == "",
 		st.Type == "get" && q.Name.Space == stanza.NSPing && q.Name.Local == "ping":
 		s.accountDisco(bare, x, st, q)
+	case s.storageIQ(ctx, bare, x, st, q, meta):
 	default:
 		// RFC 6120 8.4: "a <service-unavailable/> error if the recipient
 		// does not support the namespace".

@@ -90,5 +90,5 @@ func (s *Core) Ready() <-chan struct{} { return s.ready }
 // domain: XEP-0160 section 5's "msgoffline" (offline.go) and XEP-0030's
 // items (answered by clientIQ).
 func ServerFeatures() []string {
-	return append([]string{stanza.NSMsgOffline, stanza.NSDiscoItems}, serverInfoFeatures...)
+	return append([]string{stanza.NSMsgOffline, stanza.NSDiscoItems}, append(serverInfoFeatures, storageFeatures...)...)
 }

@@ -88,6 +88,7 @@ func (v *Views) fold(e *events.Envelope, d decoded) error {
 		v.Accounts.applyDecoded(d.bare, e, d.p)
 		s.mu.Lock()
 		s.roster.Apply(d.p)
+		s.storage.apply(d.p)
 		if c := mayLeaveRoster(d.p); c != "" {
 			s.contacts[c] = struct{}{}
 		}
@@ -113,7 +114,8 @@ func folded(kind, typ string) bool {
 		switch typ {
 		case events.TypeRosterItemSet, events.TypeSubscriptionChanged,
 			events.TypeRosterItemRemoved, events.TypePreapprovalSet, events.TypePreapprovalCleared,
-			events.TypeAccountCreated, events.TypeAccountDeleted, events.TypeCredentialsSet:
+			events.TypeAccountCreated, events.TypeAccountDeleted, events.TypeCredentialsSet,
+			events.TypeVCardSet, events.TypePrivateSet:
 			return true
 		}
 	case "presence":

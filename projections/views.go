@@ -56,6 +56,7 @@ type accountState struct {
 	// unexported; Dump lists the roster, the pending requests, and asks
 	// the domain about each of these.
 	contacts map[string]struct{}
+	storage  userStorage // vCard and private XML (storage.go)
 }
 
 // NewViews returns empty views; policy is the roster policy every

@@ -25,4 +25,6 @@ const (
 	NSVersion      = "jabber:iq:version"                      // XEP-0092
 	NSTime         = "urn:xmpp:time"                          // XEP-0202
 	NSLast         = "jabber:iq:last"                         // XEP-0012
+	NSVCard        = "vcard-temp"                             // XEP-0054
+	NSPrivate      = "jabber:iq:private"                      // XEP-0049
 )
