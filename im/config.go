@@ -73,6 +73,10 @@ type Config struct {
 	// MaxStoredXML bounds one stored vCard or private XML element, in
 	// bytes serialised; zero: domain.DefaultMaxStoredXML (64 KiB).
 	MaxStoredXML int
+	// ScramIterations is the SCRAM iteration count of a password a user
+	// changes in band (XEP-0077 section 3.3); zero:
+	// domain.MinScramIterations.
+	ScramIterations int
 	// Refusals bounds what logins refused by the throttle write to the
 	// log (authrefusals.go); zero fields: the defaults.
 	Refusals RefusalLogConfig

@@ -17,6 +17,9 @@ import (
 // service-unavailable (RFC 6120 8.4); anything else goes to the addressed
 // account's actor.
 func (s *Core) clientIQ(ctx context.Context, x *session, st stanza.Stanza, meta events.Meta) {
+	if s.registerIQ(ctx, x, st, meta) {
+		return
+	}
 	switch {
 	case st.To.Equal(jid.JID{}) || st.To.Equal(x.full.Bare()):
 		s.accountIQ(ctx, x.bare, x, st, meta)

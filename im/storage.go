@@ -14,9 +14,10 @@ const (
 	nsPrivate = stanza.NSPrivate
 )
 
-// storageFeatures are the account features storage.go answers, for the
-// server's disco#info (XEP-0054 section 7, XEP-0049).
-var storageFeatures = []string{stanza.NSVCard, stanza.NSPrivate}
+// storageFeatures are the features storage.go and register.go (password
+// change only) answer, for the server's disco#info (XEP-0054 section 7,
+// XEP-0049, XEP-0077 section 10).
+var storageFeatures = []string{stanza.NSVCard, stanza.NSPrivate, stanza.NSRegister}
 
 // maxStoredXML is the configured bound on one stored element.
 func (s *Core) maxStoredXML() int {

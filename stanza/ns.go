@@ -27,4 +27,5 @@ const (
 	NSLast         = "jabber:iq:last"                         // XEP-0012
 	NSVCard        = "vcard-temp"                             // XEP-0054
 	NSPrivate      = "jabber:iq:private"                      // XEP-0049
+	NSRegister     = "jabber:iq:register"                     // XEP-0077
 )

@@ -124,6 +124,7 @@ func (a *app) serve(ctx context.Context) error {
 		Offline:           offlineLimit(c.Offline),
 		Logger:            log,
 		Version:           version,
+		ScramIterations:   c.Auth.ScramIterations,
 
 		Policy:       c.Limits.policy(),
 		MaxResources: c.Limits.maxResources(),
