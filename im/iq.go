@@ -67,6 +67,8 @@ func (s *Core) accountIQ(ctx context.Context, bare string, x *session, st stanza
 		st.Type == "get" && q.Name.Space == stanza.NSPing && q.Name.Local == "ping":
 		s.accountDisco(bare, x, st, q)
 	case s.storageIQ(ctx, bare, x, st, q, meta):
+	case isQuery(q, stanza.NSLast):
+		s.lastActivityIQ(bare, x, st)
 	default:
 		// RFC 6120 8.4: "a <service-unavailable/> error if the recipient
 		// does not support the namespace".

@@ -97,6 +97,7 @@ func (v *Views) fold(e *events.Envelope, d decoded) error {
 		s.mu.Lock()
 		s.presence.ApplyAt(d.p, e.Recorded, e.Position)
 		s.foldSession(e, d.p)
+		s.foldLast(e, d.p)
 		s.mu.Unlock()
 	case "offline":
 		s.mu.Lock()
