@@ -125,6 +125,8 @@ func (a *app) serve(ctx context.Context) error {
 		Logger:            log,
 		Version:           version,
 		ScramIterations:   c.Auth.ScramIterations,
+		ReportOS:          c.IM.ReportOS,
+		MaxStoredXML:      c.IM.MaxStoredXMLBytes,
 
 		Policy:       c.Limits.policy(),
 		MaxResources: c.Limits.maxResources(),
