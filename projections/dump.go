@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"time"
 
@@ -50,6 +51,10 @@ type accountDump struct {
 	Presence      presenceDump     `json:"presence"`
 	Sessions      []Session        `json:"sessions"`
 	Offline       []OfflineItem    `json:"offline"`
+	// VCard and Private are what the user stored (storage.go): the vCard
+	// XML and the private XML by "element namespace".
+	VCard   string            `json:"vcard,omitempty"`
+	Private map[string]string `json:"private,omitempty"`
 }
 
 // accountFacts is Account without the SCRAM keys themselves: a dump may be
@@ -138,6 +143,10 @@ func (v *Views) dumpAccount(bare string) accountDump {
 	for _, o := range s.offline {
 		o.Recorded = o.Recorded.UTC()
 		d.Offline = append(d.Offline, o)
+	}
+	d.VCard = s.storage.vcard
+	if len(s.storage.private) > 0 {
+		d.Private = maps.Clone(s.storage.private)
 	}
 	return d
 }
