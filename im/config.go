@@ -77,6 +77,9 @@ type Config struct {
 	// changes in band (XEP-0077 section 3.3); zero:
 	// domain.MinScramIterations.
 	ScramIterations int
+	// AllowAccountRemoval lets users cancel their own account in band
+	// (XEP-0077 section 3.2); off: not-allowed.
+	AllowAccountRemoval bool
 	// Refusals bounds what logins refused by the throttle write to the
 	// log (authrefusals.go); zero fields: the defaults.
 	Refusals RefusalLogConfig

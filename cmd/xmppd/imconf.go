@@ -15,12 +15,16 @@ type IMConf struct {
 	// MaxStoredXMLBytes bounds one stored vCard (XEP-0054) or private XML
 	// element (XEP-0049), serialised; over it a set is policy-violation.
 	MaxStoredXMLBytes int `mapstructure:"max_stored_xml_bytes"`
+	// AllowAccountRemoval lets users delete their own account with
+	// XEP-0077 <remove/>; off, they get not-allowed.
+	AllowAccountRemoval bool `mapstructure:"allow_account_removal"`
 }
 
 func imDefaults() map[string]any {
 	return map[string]any{
-		"im.report_os":            false,
-		"im.max_stored_xml_bytes": domain.DefaultMaxStoredXML,
+		"im.report_os":             false,
+		"im.allow_account_removal": false,
+		"im.max_stored_xml_bytes":  domain.DefaultMaxStoredXML,
 	}
 }
 

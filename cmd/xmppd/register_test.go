@@ -42,3 +42,30 @@ func TestInBandPasswordChangeWithTheBinary(t *testing.T) {
 		t.Errorf("audit shows %d password changes by alice's session, want 1:\n%s", changes, out)
 	}
 }
+
+// XEP-0077 section 3.2 with im.allow_account_removal on: alice cancels
+// her account in band: the result, then her stream closed with
+// <not-authorized/>; she can no longer log in, and the log records the
+// deletion by her session.
+func TestInBandAccountRemovalWhenAllowed(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "alice-pw")
+	srv := startServe(t, dir, "XMPPD_IM_ALLOW_ACCOUNT_REMOVAL=true")
+
+	alice := dialXMPP(t, srv.directTLS)
+	alice.login("alice", "alice-pw", "desk")
+	alice.send(`<iq type='set' id='rm1'><query xmlns='jabber:iq:register'><remove/></query></iq>`)
+	if n := alice.await("iq", "rm1"); n.attr("type") != "result" {
+		t.Fatalf("removal: %+v", n)
+	}
+	if n := alice.await("error", ""); !n.child("not-authorized") {
+		t.Errorf("stream error after removal: %+v", n)
+	}
+	if c := dialXMPP(t, srv.directTLS); c.plain("alice", "alice-pw") {
+		t.Error("login to the removed account succeeded")
+	}
+	out := mustRun(t, dir, "", "audit", "--user", "alice@localhost", "--type", "account").stdout
+	if !strings.Contains(out, "account deleted") {
+		t.Errorf("audit lacks the deletion:\n%s", out)
+	}
+}

@@ -128,6 +128,8 @@ func (a *app) serve(ctx context.Context) error {
 		ReportOS:          c.IM.ReportOS,
 		MaxStoredXML:      c.IM.MaxStoredXMLBytes,
 
+		AllowAccountRemoval: c.IM.AllowAccountRemoval,
+
 		Policy:       c.Limits.policy(),
 		MaxResources: c.Limits.maxResources(),
 		Refusals:     c.Auth.RefusalLog.server(),
