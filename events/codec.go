@@ -132,6 +132,7 @@ func Catalogue() []Payload {
 		ServerStarted{}, ServerStopped{}, AdminAction{},
 		AlteredLogAccepted{}, AuthRefusalsSummarised{},
 		BlockingBlocked{}, BlockingUnblocked{},
+		VCardSet{}, PrivateSet{},
 	}
 }
 
@@ -163,6 +164,8 @@ func NewDefaultCodec() *Codec {
 	Register[AuthRefusalsSummarised](c)
 	Register[BlockingBlocked](c)
 	Register[BlockingUnblocked](c)
+	Register[VCardSet](c)
+	Register[PrivateSet](c)
 	registerUpcasters(c)
 	return c
 }

@@ -219,6 +219,10 @@ func sampleOf(zero events.Payload) events.Payload {
 	case events.AuthFailed:
 		return events.AuthFailed{Username: "sample-Username-ñ", Mechanism: "PLAIN", ClientAddr: "192.0.2.7:50122",
 			Condition: "not-authorized", Throttle: events.ThrottleDelayed, DelayMillis: 4000}
+	case events.VCardSet:
+		return events.VCardSet{XML: `<vCard xmlns="vcard-temp"><FN>Alice ñ</FN></vCard>`}
+	case events.PrivateSet:
+		return events.PrivateSet{Local: "storage", Namespace: "storage:bookmarks", XML: `<storage xmlns="storage:bookmarks"><conference jid="room@muc.localhost"/></storage>`}
 	case events.AuthRefusalsSummarised:
 		return events.AuthRefusalsSummarised{ClientAddr: "2001:db8:7:1::/64", Count: 1499,
 			First: time.Date(2026, 11, 20, 10, 1, 2, 500000000, time.UTC), Last: time.Date(2026, 11, 20, 10, 2, 1, 999000000, time.UTC)}

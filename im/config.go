@@ -66,6 +66,20 @@ type Config struct {
 	CommandTimeout time.Duration
 	// Version is the software version recorded in server.started.
 	Version string
+	// ReportOS adds the operating system (runtime.GOOS) to XEP-0092
+	// software version answers; off by default (XEP-0092 section 5: the
+	// OS can help an attacker).
+	ReportOS bool
+	// MaxStoredXML bounds one stored vCard or private XML element, in
+	// bytes serialised; zero: domain.DefaultMaxStoredXML (64 KiB).
+	MaxStoredXML int
+	// ScramIterations is the SCRAM iteration count of a password a user
+	// changes in band (XEP-0077 section 3.3); zero:
+	// domain.MinScramIterations.
+	ScramIterations int
+	// AllowAccountRemoval lets users cancel their own account in band
+	// (XEP-0077 section 3.2); off: not-allowed.
+	AllowAccountRemoval bool
 	// Refusals bounds what logins refused by the throttle write to the
 	// log (authrefusals.go); zero fields: the defaults.
 	Refusals RefusalLogConfig

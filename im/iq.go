@@ -17,6 +17,9 @@ import (
 // service-unavailable (RFC 6120 8.4); anything else goes to the addressed
 // account's actor.
 func (s *Core) clientIQ(ctx context.Context, x *session, st stanza.Stanza, meta events.Meta) {
+	if s.registerIQ(ctx, x, st, meta) {
+		return
+	}
 	switch {
 	case st.To.Equal(jid.JID{}) || st.To.Equal(x.full.Bare()):
 		s.accountIQ(ctx, x.bare, x, st, meta)
@@ -25,6 +28,9 @@ func (s *Core) clientIQ(ctx context.Context, x *session, st stanza.Stanza, meta 
 			// XEP-0030 section 4: the server has no items to list (as
 			// Prosody answers with no components).
 			s.reply(x, iqResult(st.El, st.To).AddChild(stanza.New(stanza.NSDiscoItems, "query")))
+			return
+		}
+		if s.serverInfo(x, st) {
 			return
 		}
 		if st.Type == "get" || st.Type == "set" {
@@ -64,6 +70,9 @@ func (s *Core) accountIQ(ctx context.Context, bare string, x *session, st stanza
 		s.accountDisco(bare, x, st, q)
 	case q.Name.Space == stanza.NSCarbons:
 		s.carbonsIQ(bare, x, st, q)
+	case s.storageIQ(ctx, bare, x, st, q, meta):
+	case isQuery(q, stanza.NSLast):
+		s.lastActivityIQ(bare, x, st)
 	default:
 		// RFC 6120 8.4: "a <service-unavailable/> error if the recipient
 		// does not support the namespace".

@@ -35,6 +35,7 @@ type Core struct {
 
 	mu      sync.Mutex // guards started
 	started bool
+	upSince time.Time     // when New made the core: XEP-0012 server uptime (serverinfo.go)
 	ready   chan struct{} // closed once Start has recovered
 	life    lifetime      // what Start started, for Stop
 }
@@ -64,6 +65,8 @@ func New(cfg Config) (*Core, error) {
 		ends:  newPendingEnds(),
 		ready: make(chan struct{}),
 
+		upSince: cfg.Clock(),
+
 		refusals: newRefusalBook(cfg.Refusals),
 	}
 	if s.log == nil {
@@ -85,8 +88,9 @@ func (s *Core) Ready() <-chan struct{} { return s.ready }
 // ServerFeatures are the disco#info features of the server itself that
 // the core provides, for the transport that answers disco#info to the
 // domain: XEP-0160 section 5's "msgoffline" (offline.go), XEP-0030's
-// items (answered by clientIQ), XEP-0280 carbons (carbons.go) and XEP-0191
-// blocking (blocking.go).
+// items (answered by clientIQ), XEP-0280 carbons (carbons.go), XEP-0191
+// blocking (blocking.go), and the server information and storage IQs
+// (serverinfo.go, storage.go, register.go, lastactivity.go).
 func ServerFeatures() []string {
-	return []string{stanza.NSMsgOffline, stanza.NSDiscoItems, stanza.NSCarbons, stanza.NSBlocking}
+	return append([]string{stanza.NSMsgOffline, stanza.NSDiscoItems, stanza.NSCarbons, stanza.NSBlocking}, append(serverInfoFeatures, storageFeatures...)...)
 }

@@ -88,6 +88,7 @@ func (v *Views) fold(e *events.Envelope, d decoded) error {
 		v.Accounts.applyDecoded(d.bare, e, d.p)
 		s.mu.Lock()
 		s.roster.Apply(d.p)
+		s.storage.apply(d.p)
 		if c := mayLeaveRoster(d.p); c != "" {
 			s.contacts[c] = struct{}{}
 		}
@@ -96,6 +97,7 @@ func (v *Views) fold(e *events.Envelope, d decoded) error {
 		s.mu.Lock()
 		s.presence.ApplyAt(d.p, e.Recorded, e.Position)
 		s.foldSession(e, d.p)
+		s.foldLast(e, d.p)
 		s.mu.Unlock()
 	case "offline":
 		s.mu.Lock()
@@ -114,7 +116,8 @@ func folded(kind, typ string) bool {
 		case events.TypeRosterItemSet, events.TypeSubscriptionChanged,
 			events.TypeRosterItemRemoved, events.TypePreapprovalSet, events.TypePreapprovalCleared,
 			events.TypeAccountCreated, events.TypeAccountDeleted, events.TypeCredentialsSet,
-			events.TypeBlockingBlocked, events.TypeBlockingUnblocked:
+			events.TypeBlockingBlocked, events.TypeBlockingUnblocked,
+			events.TypeVCardSet, events.TypePrivateSet:
 			return true
 		}
 	case "presence":

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"time"
 
@@ -52,6 +53,10 @@ type accountDump struct {
 	Offline       []OfflineItem    `json:"offline"`
 	// Blocked is the XEP-0191 block list, in the order blocked.
 	Blocked []string `json:"blocked,omitempty"`
+	// VCard and Private are what the user stored (storage.go): the vCard
+	// XML and the private XML by "element namespace".
+	VCard   string            `json:"vcard,omitempty"`
+	Private map[string]string `json:"private,omitempty"`
 }
 
 // accountFacts is Account without the SCRAM keys themselves: a dump may be
@@ -141,6 +146,10 @@ func (v *Views) dumpAccount(bare string) accountDump {
 	for _, o := range s.offline {
 		o.Recorded = o.Recorded.UTC()
 		d.Offline = append(d.Offline, o)
+	}
+	d.VCard = s.storage.vcard
+	if len(s.storage.private) > 0 {
+		d.Private = maps.Clone(s.storage.private)
 	}
 	return d
 }

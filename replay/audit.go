@@ -29,7 +29,8 @@ func categoryOf(typ string) string {
 		return "session"
 	case events.TypePresenceAvailable, events.TypePresenceUnavailable, events.TypeDirectedPresence:
 		return "presence"
-	case events.TypeAccountCreated, events.TypeAccountDeleted, events.TypeCredentialsSet:
+	case events.TypeAccountCreated, events.TypeAccountDeleted, events.TypeCredentialsSet,
+		events.TypeVCardSet, events.TypePrivateSet:
 		return "account"
 	case events.TypeOfflineQueued, events.TypeOfflineDelivered:
 		return "offline"
@@ -228,6 +229,10 @@ func entryOf(e *events.Envelope, cat string) (Entry, error) {
 		if p.All {
 			en.Text = "unblocked every JID (XEP-0191 3.5)"
 		}
+	case events.VCardSet:
+		en.Text = fmt.Sprintf("vCard set (%d bytes)", len(p.XML))
+	case events.PrivateSet:
+		en.Text = fmt.Sprintf("private XML stored: <%s xmlns='%s'/> (%d bytes)", p.Local, p.Namespace, len(p.XML))
 	default:
 		en.Text = e.Type
 	}

@@ -30,6 +30,8 @@ type State struct {
 	Offline       int        `json:"offline_queued"`
 	// Blocked is the XEP-0191 block list, in the order blocked.
 	Blocked []string `json:"blocked"`
+	// VCard is the user's vCard XML (XEP-0054) as of the cutoff.
+	VCard string `json:"vcard,omitempty"`
 }
 
 // Item is a roster item as a client sees it (RFC 6121 2.1.2), with the
@@ -135,6 +137,7 @@ func (f *folder) state() State {
 		sessions[x.Resource] = x
 	}
 	s.Offline = len(f.views.Offline(f.bare))
+	s.VCard, _ = f.views.VCard(f.bare)
 	f.views.WithAccount(f.bare, func(a *domain.Account, p *domain.PresenceView) {
 		s.RosterVersion = a.Version
 		s.Blocked = nonNil(a.BlockList())

@@ -30,3 +30,13 @@ const (
 	NSBlocking       = "urn:xmpp:blocking"        // XEP-0191 section 3
 	NSBlockingErrors = "urn:xmpp:blocking:errors" // XEP-0191 3.3, <blocked/>
 )
+
+// Server information and user storage.
+const (
+	NSVersion  = "jabber:iq:version"  // XEP-0092
+	NSTime     = "urn:xmpp:time"      // XEP-0202
+	NSLast     = "jabber:iq:last"     // XEP-0012
+	NSVCard    = "vcard-temp"         // XEP-0054
+	NSPrivate  = "jabber:iq:private"  // XEP-0049
+	NSRegister = "jabber:iq:register" // XEP-0077
+)

@@ -31,6 +31,8 @@ type Config struct {
 	Offline OfflineConf `mapstructure:"offline"`
 	// Limits are the quotas of one account or session (limits.go).
 	Limits LimitsConfig `mapstructure:"limits"`
+	// IM tunes the core's small IQs and user storage (imconf.go).
+	IM IMConf `mapstructure:"im"`
 }
 
 // OfflineConf bounds each account's offline storage (XEP-0160); 0 is no
@@ -200,12 +202,16 @@ func defaults() map[string]any {
 	for k, v := range refusalLogDefaults() {
 		d[k] = v
 	}
+	for k, v := range imDefaults() {
+		d[k] = v
+	}
 	return d
 }
 
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
 	var errs []error
+	errs = append(errs, c.IM.validate()...)
 	if _, err := jid.Parse(c.Domain); err != nil || c.Domain == "" || strings.ContainsAny(c.Domain, "@/") {
 		errs = append(errs, fmt.Errorf("domain %q is not a valid XMPP domain", c.Domain))
 	}

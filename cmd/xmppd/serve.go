@@ -124,6 +124,11 @@ func (a *app) serve(ctx context.Context) error {
 		Offline:           offlineLimit(c.Offline),
 		Logger:            log,
 		Version:           version,
+		ScramIterations:   c.Auth.ScramIterations,
+		ReportOS:          c.IM.ReportOS,
+		MaxStoredXML:      c.IM.MaxStoredXMLBytes,
+
+		AllowAccountRemoval: c.IM.AllowAccountRemoval,
 
 		Policy:       c.Limits.policy(),
 		MaxResources: c.Limits.maxResources(),
