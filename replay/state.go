@@ -29,7 +29,7 @@ type State struct {
 	Resources     []Resource `json:"resources"`
 	Offline       int        `json:"offline_queued"`
 	// Blocked is the XEP-0191 block list, in the order blocked.
-	Blocked []string `json:"blocked"`
+	Blocked []string `json:"blocked,omitempty"`
 	// VCard is the user's vCard XML (XEP-0054) as of the cutoff.
 	VCard string `json:"vcard,omitempty"`
 }
