@@ -63,11 +63,11 @@ func (s *Core) carbonSent(x *session, st stanza.Stanza) {
 // keep accepts, if el is eligible for carbons at all (domain.CarbonEligible).
 func (s *Core) carbonTargets(bare string, el *stanza.Element, keep func(*session) bool) []*session {
 	var out []*session
-	for _, x := range s.reg.All(bare) {
+	s.reg.Each(bare, func(x *session) {
 		if x.carbons.Load() && !x.sess.Closing() && keep(x) {
 			out = append(out, x)
 		}
-	}
+	})
 	if len(out) == 0 || !domain.CarbonEligible(childNames(el), el.Attr("type")) {
 		return nil
 	}

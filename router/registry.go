@@ -101,6 +101,20 @@ func (r *Registry[E]) All(bare string) []E {
 	return out
 }
 
+// Each calls fn with every live session of bare, under the registry's
+// lock, without building a list: fn must be quick and must not call back
+// into the registry. It is for the hot paths that usually find nothing
+// (a message's carbon copies).
+func (r *Registry[E]) Each(bare string, fn func(E)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, x := range r.byBare[bare] {
+		if !x.ended {
+			fn(x.e)
+		}
+	}
+}
+
 // Interested returns the live sessions of bare that requested the roster.
 func (r *Registry[E]) Interested(bare string) []E {
 	r.mu.Lock()
