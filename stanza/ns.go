@@ -40,3 +40,6 @@ const (
 	NSPrivate  = "jabber:iq:private"  // XEP-0049
 	NSRegister = "jabber:iq:register" // XEP-0077
 )
+
+// NSCSI is XEP-0352 Client State Indication's stream feature and nonzas.
+const NSCSI = "urn:xmpp:csi:0"

@@ -116,6 +116,7 @@ func DefaultFeatures() []*stanza.Element {
 	return []*stanza.Element{
 		stanza.New(stanza.NSRosterVer, "ver"),
 		stanza.New(stanza.NSPreApproval, "sub"),
+		stanza.New(stanza.NSCSI, "csi"), // XEP-0352 (csi.go)
 	}
 }
 

@@ -45,6 +45,8 @@ type Session struct {
 	keepalive  *time.Timer  // AfterFunc(Config.Keepalive); nil if disabled
 	queued     atomic.Int32 // len(queue), for Stats without the lock
 	closed     atomic.Bool  // closing, readable without the lock (Closing)
+	// csiInactive is inactive, readable without the lock (Send's fast path).
+	csiInactive atomic.Bool
 
 	mu      sync.Mutex // guards everything below, and read deadlines
 	queue   []outItem  // waiting for the writer; nil when idle
@@ -53,6 +55,10 @@ type Session struct {
 	closing bool
 	final   []byte
 	why     router.End // why closing began
+	// inactive: the client said it is inactive (XEP-0352, csi.go); held
+	// is the presence kept back meanwhile.
+	inactive bool
+	held     []heldPresence
 
 	idleDeadline time.Time // the Config.ReadTimeout deadline last set; zero without one
 }
@@ -150,7 +156,17 @@ func (s *Session) SendReceipt(el *stanza.Element, r router.Receipt) error {
 		root.Name.Space = stanza.NSClient
 		el = &root
 	}
-	if err := s.enqueue(el.AppendXML(make([]byte, 0, sendBufSize), stanza.NSClient), r); err != nil {
+	b := el.AppendXML(make([]byte, 0, sendBufSize), stanza.NSClient)
+	if s.csiInactive.Load() {
+		// XEP-0352 (csi.go): presence waits while the client is
+		// inactive; anything else first sends what waits.
+		if r == nil && s.holdPresence(el, b) {
+			s.srv.metrics.StanzaOut(el.Name.Local)
+			return nil
+		}
+		s.flushHeld()
+	}
+	if err := s.enqueue(b, r); err != nil {
 		return err
 	}
 	s.srv.metrics.StanzaOut(el.Name.Local)

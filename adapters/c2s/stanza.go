@@ -11,6 +11,9 @@ import (
 // handle checks one top-level element from the client and delivers it.
 // A returned error ends the stream with it.
 func (s *Session) handle(el *stanza.Element) error {
+	if s.csiNonza(el) {
+		return nil
+	}
 	var kind stanza.Kind
 	switch el.Name.Local {
 	case "message", "presence", "iq":
