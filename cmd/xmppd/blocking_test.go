@@ -3,8 +3,6 @@ package main_test
 import (
 	"encoding/json"
 	"math"
-	"net"
-	"os/exec"
 	"slices"
 	"strings"
 	"syscall"
@@ -24,15 +22,7 @@ func TestSlixmppBlocking(t *testing.T) {
 	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "alice-pw")
 	mustRun(t, dir, "", "user", "add", "bob@localhost", "--password", "bob-pw")
 	srv := startServe(t, dir)
-	host, port, _ := net.SplitHostPort(srv.starttls)
-	out, err := exec.Command(python, "testdata/blocking_slixmpp.py", host, port, "alice@localhost", "alice-pw", "bob@localhost", "bob-pw").Output()
-	if err != nil {
-		stderr := ""
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = string(ee.Stderr)
-		}
-		t.Fatalf("slixmpp: %v\nstdout: %s\nstderr: %s\nserver:\n%s", err, out, stderr, srv.log())
-	}
+	out := runSlixmpp(t, srv, "blocking_slixmpp.py")
 	type msgErr struct {
 		ID, Condition string
 		Blocked       bool

@@ -2,8 +2,6 @@ package main_test
 
 import (
 	"encoding/json"
-	"net"
-	"os/exec"
 	"testing"
 )
 
@@ -18,16 +16,7 @@ func TestSlixmppCarbons(t *testing.T) {
 	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "alice-pw")
 	mustRun(t, dir, "", "user", "add", "bob@localhost", "--password", "bob-pw")
 	srv := startServe(t, dir)
-	host, port, _ := net.SplitHostPort(srv.starttls)
-	cmd := exec.Command(python, "testdata/carbons_slixmpp.py", host, port, "alice@localhost", "alice-pw", "bob@localhost", "bob-pw")
-	out, err := cmd.Output()
-	if err != nil {
-		stderr := ""
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = string(ee.Stderr)
-		}
-		t.Fatalf("slixmpp: %v\nstdout: %s\nstderr: %s\nserver:\n%s", err, out, stderr, srv.log())
-	}
+	out := runSlixmpp(t, srv, "carbons_slixmpp.py")
 	var res struct {
 		Phone []struct{ Kind, From, To, Body string }
 		Desk  int `json:"desk_carbons"`

@@ -24,6 +24,24 @@ func requireSlixmpp(t *testing.T) {
 	}
 }
 
+// runSlixmpp runs the slixmpp script in testdata against srv as
+// alice/alice-pw and bob/bob-pw (accounts the caller made) and returns
+// what it printed; a script that fails fails the test with its output
+// and the server's log.
+func runSlixmpp(t *testing.T, srv *serverProc, script string) []byte {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(srv.starttls)
+	out, err := exec.Command(python, "testdata/"+script, host, port, "alice@localhost", "alice-pw", "bob@localhost", "bob-pw").Output()
+	if err != nil {
+		stderr := ""
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("slixmpp %s: %v\nstdout: %s\nstderr: %s\nserver:\n%s", script, err, out, stderr, srv.log())
+	}
+	return out
+}
+
 // TestSlixmppInterop: two slixmpp clients log in over STARTTLS with SCRAM
 // (SHA-256 and SHA-1), subscribe to each other (RFC 6121 3.1), see each
 // other's presence (4.2), chat (5.1), and end with subscription='both' on
@@ -34,17 +52,7 @@ func TestSlixmppInterop(t *testing.T) {
 	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "alice-pw")
 	mustRun(t, dir, "", "user", "add", "bob@localhost", "--password", "bob-pw")
 	srv := startServe(t, dir)
-	host, port, _ := net.SplitHostPort(srv.starttls)
-
-	cmd := exec.Command(python, "testdata/interop_slixmpp.py", host, port, "alice@localhost", "alice-pw", "bob@localhost", "bob-pw")
-	out, err := cmd.Output()
-	if err != nil {
-		stderr := ""
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = string(ee.Stderr)
-		}
-		t.Fatalf("slixmpp: %v\nstdout: %s\nstderr: %s\nserver:\n%s", err, out, stderr, srv.log())
-	}
+	out := runSlixmpp(t, srv, "interop_slixmpp.py")
 	var res struct {
 		Rosters map[string]struct {
 			Subscription string `json:"subscription"`
