@@ -32,9 +32,13 @@ type actors struct {
 	mu sync.Mutex // guards m and each actor's queue and running
 	m  map[string]*actor
 	// inflight counts commands enqueued and not finished: drain waits for
-	// it. A command that enqueues another does so before it finishes, so
-	// the count cannot reach zero while work remains.
-	inflight sync.WaitGroup
+	// it to reach zero (drained, guarded by mu, holds the waiters). A
+	// command that enqueues another does so before it finishes, so the
+	// count cannot reach zero while work remains. (Not a WaitGroup: the
+	// count returns to zero and rises again while a drain may be waiting,
+	// which a WaitGroup forbids.)
+	inflight atomic.Int64
+	drained  []chan struct{}
 	ctx      context.Context // commands run with a context derived from it
 	timeout  time.Duration
 	// spare hands an account whose actor must start to a goroutine that
@@ -138,7 +142,7 @@ func (as *actors) run(bare string, a *actor) {
 // exec runs one command with its own deadline. A panic in one command is
 // logged and does not take the account's actor (or the process) down.
 func (as *actors) exec(bare string, fn command) {
-	defer as.inflight.Done()
+	defer as.done()
 	defer func() {
 		if r := recover(); r != nil {
 			as.log.Error("im: command panicked", "account", bare, "panic", r, "stack", string(debug.Stack()))
@@ -226,13 +230,32 @@ func (c *commandContext) AfterFunc(f func()) func() bool {
 
 func (c *commandContext) String() string { return "server.commandContext" }
 
+// done counts one command finished, and wakes the drains once none is
+// left.
+func (as *actors) done() {
+	if as.inflight.Add(-1) != 0 {
+		return
+	}
+	as.mu.Lock()
+	if as.inflight.Load() == 0 {
+		for _, ch := range as.drained {
+			close(ch)
+		}
+		as.drained = nil
+	}
+	as.mu.Unlock()
+}
+
 // drain waits until every queued command has finished, or ctx is done.
 func (as *actors) drain(ctx context.Context) error {
+	as.mu.Lock()
+	if as.inflight.Load() == 0 {
+		as.mu.Unlock()
+		return nil
+	}
 	done := make(chan struct{})
-	go func() {
-		as.inflight.Wait()
-		close(done)
-	}()
+	as.drained = append(as.drained, done)
+	as.mu.Unlock()
 	select {
 	case <-done:
 		return nil
