@@ -227,6 +227,9 @@ const (
 	// not complete in time, so the client was refused the resource and
 	// the session never carried a stanza.
 	EndBindFailed SessionEndCause = "bind_failed"
+	// EndResumptionExpired: the session was suspended (session.suspended,
+	// XEP-0198 section 5) and not resumed within the resumption timeout.
+	EndResumptionExpired SessionEndCause = "resumption_expired"
 	// EndUnknown is written by no xmppd: the upcaster gives it to a
 	// schema 1 reason it does not recognise, keeping the text in Detail.
 	EndUnknown SessionEndCause = "unknown"
@@ -236,7 +239,7 @@ const (
 func SessionEndCauses() []SessionEndCause {
 	return []SessionEndCause{
 		EndClientClosed, EndConflict, EndStreamError, EndConnectionLost, EndTimeout,
-		EndShutdown, EndRestart, EndAccountDeleted, EndServerClosed, EndBindFailed, EndUnknown,
+		EndShutdown, EndRestart, EndAccountDeleted, EndServerClosed, EndBindFailed, EndResumptionExpired, EndUnknown,
 	}
 }
 

@@ -133,6 +133,7 @@ func Catalogue() []Payload {
 		AlteredLogAccepted{}, AuthRefusalsSummarised{},
 		BlockingBlocked{}, BlockingUnblocked{},
 		VCardSet{}, PrivateSet{},
+		SessionSuspended{}, SessionResumed{},
 	}
 }
 
@@ -166,6 +167,8 @@ func NewDefaultCodec() *Codec {
 	Register[BlockingUnblocked](c)
 	Register[VCardSet](c)
 	Register[PrivateSet](c)
+	Register[SessionSuspended](c)
+	Register[SessionResumed](c)
 	registerUpcasters(c)
 	return c
 }

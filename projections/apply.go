@@ -123,7 +123,8 @@ func folded(kind, typ string) bool {
 	case "presence":
 		switch typ {
 		case events.TypePresenceAvailable, events.TypePresenceUnavailable,
-			events.TypeSessionStarted, events.TypeSessionEnded, events.TypeDirectedPresence:
+			events.TypeSessionStarted, events.TypeSessionEnded, events.TypeDirectedPresence,
+			events.TypeSessionSuspended, events.TypeSessionResumed:
 			return true
 		}
 	case "offline":

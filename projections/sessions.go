@@ -19,6 +19,9 @@ type Session struct {
 	TLS        string    `json:"tls,omitempty"`
 	Mechanism  string    `json:"mechanism,omitempty"`
 	Started    time.Time `json:"started"`
+	// Suspended is when the session lost its connection while resumable
+	// (session.suspended, XEP-0198); nil while it has one.
+	Suspended *time.Time `json:"suspended,omitempty"`
 }
 
 // foldSession applies a session event of s's presence stream, decoded
@@ -34,5 +37,18 @@ func (s *accountState) foldSession(e *events.Envelope, p events.Payload) {
 		}
 	case events.SessionEnded:
 		delete(s.sessions, p.Resource)
+	case events.SessionSuspended:
+		if x, ok := s.sessions[p.Resource]; ok {
+			at := e.Recorded
+			x.Suspended = &at
+			s.sessions[p.Resource] = x
+		}
+	case events.SessionResumed:
+		// On a new connection, perhaps from another network.
+		if x, ok := s.sessions[p.Resource]; ok {
+			x.Suspended = nil
+			x.ClientAddr, x.TLS, x.Mechanism = p.ClientAddr, p.TLS, p.Mechanism
+			s.sessions[p.Resource] = x
+		}
 	}
 }

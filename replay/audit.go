@@ -25,7 +25,8 @@ func categoryOf(typ string) string {
 		return "subscription"
 	case events.TypeRosterItemSet, events.TypeRosterItemRemoved:
 		return "roster"
-	case events.TypeSessionStarted, events.TypeSessionEnded, events.TypeAuthFailed, events.TypeAuthRefusalsSummarised:
+	case events.TypeSessionStarted, events.TypeSessionEnded, events.TypeAuthFailed, events.TypeAuthRefusalsSummarised,
+		events.TypeSessionSuspended, events.TypeSessionResumed:
 		return "session"
 	case events.TypePresenceAvailable, events.TypePresenceUnavailable, events.TypeDirectedPresence:
 		return "presence"
@@ -188,6 +189,14 @@ func entryOf(e *events.Envelope, cat string) (Entry, error) {
 	case events.SessionEnded:
 		en.Resource, en.Cause, en.Condition, en.Detail = p.Resource, string(p.Cause), p.Condition, p.Detail
 		en.Text = fmt.Sprintf("session ended: resource %s (%s)", p.Resource, endWords(p))
+	case events.SessionSuspended:
+		en.Resource, en.Cause, en.Detail = p.Resource, string(p.Cause), p.Detail
+		en.Text = fmt.Sprintf("session suspended: resource %s (%s), %d stanzas unacknowledged, resumable for %ds (XEP-0198)",
+			p.Resource, endWords(events.SessionEnded{Cause: p.Cause}), p.Unacked, p.ResumeWithinSeconds)
+	case events.SessionResumed:
+		en.Resource = p.Resource
+		en.Text = fmt.Sprintf("session resumed: resource %s from %s (%s, %s), %d stanzas sent again (XEP-0198)",
+			p.Resource, p.ClientAddr, p.Mechanism, p.TLS, p.Resent)
 	case events.AuthFailed:
 		en.Text = fmt.Sprintf("authentication failed: %s from %s (%s%s)", p.Mechanism, p.ClientAddr, p.Condition, throttleWords(p))
 	case events.AuthRefusalsSummarised:
@@ -241,17 +250,18 @@ func entryOf(e *events.Envelope, cat string) (Entry, error) {
 
 // endCauseWords says each cause of events.SessionEnded in words.
 var endCauseWords = map[events.SessionEndCause]string{
-	events.EndClientClosed:   "client closed the stream",
-	events.EndConflict:       "replaced by a new session with the same resource",
-	events.EndStreamError:    "stream error from the server",
-	events.EndConnectionLost: "connection lost",
-	events.EndTimeout:        "timed out, the client sent nothing",
-	events.EndShutdown:       "server shutdown",
-	events.EndRestart:        "ended at restart, its server process had stopped without ending it",
-	events.EndAccountDeleted: "account deleted",
-	events.EndServerClosed:   "closed by server",
-	events.EndBindFailed:     "bind not completed in time",
-	events.EndUnknown:        "cause unknown",
+	events.EndClientClosed:      "client closed the stream",
+	events.EndConflict:          "replaced by a new session with the same resource",
+	events.EndStreamError:       "stream error from the server",
+	events.EndConnectionLost:    "connection lost",
+	events.EndTimeout:           "timed out, the client sent nothing",
+	events.EndShutdown:          "server shutdown",
+	events.EndRestart:           "ended at restart, its server process had stopped without ending it",
+	events.EndAccountDeleted:    "account deleted",
+	events.EndServerClosed:      "closed by server",
+	events.EndBindFailed:        "bind not completed in time",
+	events.EndResumptionExpired: "suspended and not resumed in time (XEP-0198)",
+	events.EndUnknown:           "cause unknown",
 }
 
 // endWords says why a session ended: the cause in words, the stream error

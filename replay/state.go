@@ -68,7 +68,10 @@ type Resource struct {
 	ClientAddr string    `json:"addr"`
 	Node       string    `json:"node"`
 	Since      time.Time `json:"since"` // session start
-	Directed   []string  `json:"directed"`
+	// Suspended is when the session lost its connection while resumable
+	// (XEP-0198): still available, waiting to be resumed. Nil otherwise.
+	Suspended *time.Time `json:"suspended,omitempty"`
+	Directed  []string   `json:"directed"`
 }
 
 // folder folds one account's history into projections.Views, the
@@ -158,11 +161,19 @@ func (f *folder) state() State {
 			x := sessions[r.Name]
 			s.Resources = append(s.Resources, Resource{Name: r.Name, Available: r.Available, Show: r.Show,
 				Status: r.Status, Priority: r.Priority, SessionID: x.SessionID, ClientAddr: x.ClientAddr,
-				Node: x.Node, Since: x.Started.UTC(), Directed: nonNil(r.Directed)})
+				Node: x.Node, Since: x.Started.UTC(), Suspended: utcPtr(x.Suspended), Directed: nonNil(r.Directed)})
 		}
 	})
 	slices.Sort(s.Preapproved)
 	return s
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 func nonNil(s []string) []string {
