@@ -22,9 +22,11 @@ func (s *Core) Bound(ctx context.Context, sess router.Session) error {
 	if s.stopping.Load() {
 		return stanza.Error{Type: stanza.Cancel, Condition: stanza.ServiceUnavailable}
 	}
-	x := &session{sess: sess, origin: sess.Origin(), full: sess.JID(), fullStr: sess.JID().String(), bare: sess.JID().Bare().String(), resource: sess.JID().Resourcepart(),
+	x := &session{sess: sess, full: sess.JID(), fullStr: sess.JID().String(), bare: sess.JID().Bare().String(), resource: sess.JID().Resourcepart(),
 		pending: make(chan struct{}, maxPendingStanzas)}
 	x.release = func() { <-x.pending }
+	o := sess.Origin()
+	x.origin.Store(&o)
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.CommandTimeout)
 	defer cancel()
 	err := s.actors.do(ctx, x.bare, func(ctx context.Context) error { return s.startSession(ctx, x) })
@@ -61,9 +63,10 @@ func (s *Core) startSession(ctx context.Context, x *session) error {
 		old.sess.CloseWithError(stream.Conflict)
 	}
 	meta := s.sessionMeta(x, "")
+	o := x.origin.Load()
 	_, err := s.execute(ctx, x.bare, events.PresenceStream(x.bare), &meta, func(_ *domain.Account, _ *domain.PresenceView) (domain.Decision, error) {
 		return domain.Decision{Events: []events.Payload{events.SessionStarted{
-			Resource: x.resource, ClientAddr: x.origin.Addr, Node: s.cfg.Node, TLS: x.origin.TLS, Mechanism: x.origin.Mechanism,
+			Resource: x.resource, ClientAddr: o.Addr, Node: s.cfg.Node, TLS: o.TLS, Mechanism: o.Mechanism,
 		}}}, nil
 	})
 	if err != nil {
@@ -182,7 +185,7 @@ func (s *Core) recordEnd(ctx context.Context, bare string, end events.SessionEnd
 // session, client address and, if any, the stanza's id.
 func (s *Core) sessionMeta(x *session, stanzaID string) events.Meta {
 	return events.Meta{
-		Actor: x.fullStr, SessionID: x.sess.ID(), ClientAddr: x.origin.Addr,
+		Actor: x.fullStr, SessionID: x.sess.ID(), ClientAddr: x.origin.Load().Addr,
 		StanzaID: stanzaID, CorrelationID: NewCorrelationID(), Node: s.cfg.Node,
 	}
 }

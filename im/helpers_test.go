@@ -47,6 +47,8 @@ type env struct {
 	roots *x509.CertPool
 	srv   *server
 	stop  func() error
+	// tune, if set, adjusts the c2s configuration before start.
+	tune func(*c2s.Config)
 }
 
 // newEnv opens a store in a temporary directory and starts a server on it.
@@ -79,15 +81,19 @@ func (e *env) start() *server {
 	if os.Getenv("XMPPD_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	cc := c2s.Config{
+		StartTLSAddr: "127.0.0.1:0",
+		TLS:          &tls.Config{Certificates: []tls.Certificate{e.cert}},
+	}
+	if e.tune != nil {
+		e.tune(&cc)
+	}
 	srv, err := newServer(im.Config{
 		Domain: testDomain,
 		Node:   testNode,
 		Store:  e.store,
 		Logger: logger,
-	}, c2s.Config{
-		StartTLSAddr: "127.0.0.1:0",
-		TLS:          &tls.Config{Certificates: []tls.Certificate{e.cert}},
-	})
+	}, cc)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -207,7 +213,11 @@ type client struct {
 	jid  string // full JID after binding
 	conn net.Conn
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// smAck: answer the server's XEP-0198 <r/> with <a h/> counting the
+	// stanzas read (smIn), rather than keep the <r/> in the backlog.
+	smAck   bool
+	smIn    uint32
 	backlog []*stanza.Element // received, not yet matched
 	arrived []*stanza.Element // every element received, in order
 	closed  error             // why reading stopped
@@ -219,6 +229,20 @@ type client struct {
 func (e *env) login(name, resource string) *client {
 	e.t.Helper()
 	return e.connect(name, "pw-"+name, resource, nil)
+}
+
+// resume connects name and sends <resume/> (XEP-0198 section 5) instead
+// of binding. It returns the client, reading from then on, and the
+// server's answer (<resumed/> or <failed/>).
+func (e *env) resume(name, previd string, h uint32) (*client, *stanza.Element) {
+	e.t.Helper()
+	var answer *stanza.Element
+	c := e.open(name, "pw-"+name, "", nil, func(c *client, d *xml.Decoder) {
+		c.send(`<resume xmlns='urn:xmpp:sm:3' previd='%s' h='%d'/>`, previd, h)
+		answer = next(e.t, d)
+		c.smIn = h
+	})
+	return c, answer
 }
 
 // dialAuth authenticates with a password and returns the server's SASL
@@ -233,6 +257,12 @@ func (e *env) dialAuth(name, password string) *stanza.Element {
 // connect logs in; with authAnswer set it stops after SASL and stores
 // the answer there.
 func (e *env) connect(name, password, resource string, authAnswer **stanza.Element) *client {
+	e.t.Helper()
+	return e.open(name, password, resource, authAnswer, nil)
+}
+
+// open is connect, and with instead set, that runs in place of binding.
+func (e *env) open(name, password, resource string, authAnswer **stanza.Element, instead func(*client, *xml.Decoder)) *client {
 	e.t.Helper()
 	conn, err := net.DialTimeout("tcp", e.srv.StartTLSAddr().String(), wait)
 	if err != nil {
@@ -280,6 +310,13 @@ func (e *env) connect(name, password, resource string, authAnswer **stanza.Eleme
 	}
 	c.conn, d = tc, xml.NewDecoder(tc)
 	open()
+	if instead != nil {
+		instead(c, d)
+		c.jid = name + "@" + testDomain + "/" + resource
+		tc.SetDeadline(time.Time{})
+		go c.read(d)
+		return c
+	}
 	c.write(`<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>` + resource + `</resource></bind></iq>`)
 	el = next(e.t, d)
 	if el.Attr("type") != "result" {
@@ -332,6 +369,19 @@ func (c *client) read(d *xml.Decoder) {
 		if el, err = stanza.Parse(d, s, stanza.Limits{}); err != nil {
 			break
 		}
+		c.mu.Lock()
+		if el.Name.Space == "jabber:client" {
+			c.smIn++
+		}
+		if el.Name.Space == "urn:xmpp:sm:3" && el.Name.Local == "enabled" {
+			c.smIn = 0 // XEP-0198 counts from here
+		}
+		if c.smAck && el.Name.Space == "urn:xmpp:sm:3" && el.Name.Local == "r" {
+			fmt.Fprintf(c.conn, `<a xmlns='urn:xmpp:sm:3' h='%d'/>`, c.smIn)
+			c.mu.Unlock()
+			continue
+		}
+		c.mu.Unlock()
 		if el.Name.Local == "iq" && el.Attr("type") == "get" && el.Child("ping", "urn:xmpp:ping") != nil && !strings.Contains(el.Attr("from"), "@") {
 			// A ping from the server (offline delivery asks the client to
 			// answer for what it read): every client answers an IQ get

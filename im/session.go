@@ -11,8 +11,10 @@ import (
 // session is what the core keeps about one bound session, of any
 // transport.
 type session struct {
-	sess     router.Session
-	origin   router.Origin // sess.Origin()
+	sess router.Session
+	// origin is sess.Origin() as of the bind or the last resumption
+	// (XEP-0198), for the meta of the events the session causes.
+	origin   atomic.Pointer[router.Origin]
 	full     jid.JID
 	fullStr  string // full.String()
 	bare     string

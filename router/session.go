@@ -94,10 +94,20 @@ type End struct {
 //     couple of seconds late (the client is given time to close its side),
 //     i.e. after a replacing session with the same full JID was bound:
 //     key sessions by ID, not by JID.
+//   - Suspended and Resumed (XEP-0198 section 5) are called for a session
+//     whose client enabled stream resumption: Suspended when its
+//     connection was lost (why says how, as End would have), after which
+//     the session stays bound and keeps accepting stanzas, which wait for
+//     the client; Resumed when the client took it up again on a new
+//     connection, whose Origin the session now reports. A suspended session
+//     that is not resumed in time ends with Ended (cause
+//     events.EndResumptionExpired). Neither is called after Ended.
 type Core interface {
 	Bound(ctx context.Context, s Session) error
 	Stanza(ctx context.Context, s Session, st stanza.Stanza)
 	Ended(s Session, end End)
+	Suspended(s Session, why End, unacked int, resumeWithin time.Duration)
+	Resumed(s Session, resent int)
 }
 
 // AuthObserver hears of every failed authentication, for the event log.

@@ -79,10 +79,17 @@ func ErrorReply(req *Element, from string, e Error) *Element {
 // StreamError is a <stream:error/> with e's condition and texts (RFC 6120
 // section 4.9), written with the 'stream' prefix a stream header declares.
 // This is the one place stream errors are rendered.
-func StreamError(e stream.Error) []byte {
+func StreamError(e stream.Error) []byte { return StreamErrorWith(e, nil) }
+
+// StreamErrorWith is StreamError with an application-specific condition
+// element (RFC 6120 section 4.9.4), if app is not nil.
+func StreamErrorWith(e stream.Error, app *Element) []byte {
 	b := append([]byte("<stream:error>"), New(NSStreamErrors, e.Err).AppendXML(nil, "")...)
 	for _, t := range e.Text {
 		b = textElement(NSStreamErrors, t.Lang, t.Value).AppendXML(b, "")
+	}
+	if app != nil {
+		b = app.AppendXML(b, "")
 	}
 	return append(b, "</stream:error>"...)
 }

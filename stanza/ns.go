@@ -43,3 +43,6 @@ const (
 
 // NSCSI is XEP-0352 Client State Indication's stream feature and nonzas.
 const NSCSI = "urn:xmpp:csi:0"
+
+// NSSM is XEP-0198 Stream Management's stream feature and nonzas.
+const NSSM = "urn:xmpp:sm:3"

@@ -22,6 +22,7 @@ const (
 	DefaultWriteTimeout       = 30 * time.Second
 	DefaultStanzaTimeout      = 30 * time.Second
 	DefaultMaxAuthAttempts    = 3
+	DefaultResumeTimeout      = 600 * time.Second
 )
 
 // Identity is a XEP-0030 identity of the server.
@@ -95,6 +96,12 @@ type Config struct {
 	StanzaBurst  int
 	FloodTimeout time.Duration
 
+	// ResumeTimeout is how long a session whose client enabled XEP-0198
+	// stream resumption waits, once its connection is lost, for the
+	// client to resume it (a client asking for less gets less). Negative:
+	// stream management without resumption.
+	ResumeTimeout time.Duration
+
 	// Features are extra stream features advertised after authentication
 	// (beside bind), e.g. RFC 6121 roster versioning and pre-approval. Nil
 	// means DefaultFeatures(); an empty non-nil slice means none.
@@ -156,6 +163,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.FloodTimeout == 0 {
 		c.FloodTimeout = DefaultFloodTimeout
+	}
+	if c.ResumeTimeout == 0 {
+		c.ResumeTimeout = DefaultResumeTimeout
 	}
 	if c.Features == nil {
 		c.Features = DefaultFeatures()

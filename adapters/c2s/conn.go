@@ -181,6 +181,17 @@ func (c *conn) negotiateStage() (*Session, error) {
 			if err := c.saslFailure("aborted"); err != nil {
 				return nil, err
 			}
+		case c.user != "" && el.Name == xml.Name{Space: stanza.NSSM, Local: "resume"}:
+			// XEP-0198 section 5: resumption instead of binding.
+			sess, err := c.resume(el)
+			if err != nil || sess != nil {
+				return sess, err
+			}
+		case c.user != "" && el.Name.Space == stanza.NSSM:
+			// XEP-0198 section 4: <enable/> only after binding.
+			if err := c.write(smFailed("unexpected-request", nil)); err != nil {
+				return nil, err
+			}
 		case c.user != "" && isBindIQ(el):
 			sess, err := c.bind(el)
 			if err != nil || sess != nil {

@@ -50,6 +50,11 @@ func streamErrorFor(err error) (stream.Error, bool) {
 	switch {
 	case errors.As(err, &se):
 		return se, true
+	case errors.As(err, new(handledTooHigh)):
+		var e handledTooHigh
+		errors.As(err, &e)
+		se, _ := e.streamError()
+		return se, true
 	case errors.Is(err, errClientClosed), errors.As(err, new(peerStreamError)), errors.As(err, new(quietError)):
 		return stream.Error{}, false
 	case errors.Is(err, errTooBig):

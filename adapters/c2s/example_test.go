@@ -22,9 +22,11 @@ import (
 // client gets as far as authenticating.
 type noCore struct{}
 
-func (noCore) Bound(context.Context, router.Session) error           { return nil }
-func (noCore) Stanza(context.Context, router.Session, stanza.Stanza) {}
-func (noCore) Ended(router.Session, router.End)                      {}
+func (noCore) Bound(context.Context, router.Session) error              { return nil }
+func (noCore) Stanza(context.Context, router.Session, stanza.Stanza)    {}
+func (noCore) Suspended(router.Session, router.End, int, time.Duration) {}
+func (noCore) Resumed(router.Session, int)                              {}
+func (noCore) Ended(router.Session, router.End)                         {}
 
 type noAccounts struct{}
 

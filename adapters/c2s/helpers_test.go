@@ -91,6 +91,9 @@ func (e *echoCore) Stanza(_ context.Context, s router.Session, st stanza.Stanza)
 	e.stanzas <- st
 }
 
+func (e *echoCore) Suspended(router.Session, router.End, int, time.Duration) {}
+func (e *echoCore) Resumed(router.Session, int)                              {}
+
 func (e *echoCore) Ended(rs router.Session, why router.End) {
 	s := rs.(*c2s.Session)
 	e.mu.Lock()

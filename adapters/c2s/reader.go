@@ -2,11 +2,13 @@ package c2s
 
 import (
 	"errors"
+
 	"fmt"
 	"net"
 	"os"
 	"time"
 	"xmppd/router"
+	"xmppd/stanza"
 
 	"mellium.im/xmpp/stream"
 )
@@ -30,8 +32,18 @@ func (s *Session) run(c *conn) {
 //
 //go:noinline // not in run's frame (run)
 func (s *Session) stop(c *conn, err error) {
+	if s.suspend(c, err) {
+		// XEP-0198: resumable, and only the connection was lost (sm.go).
+		return
+	}
 	var why router.End
-	if se, ok := streamErrorFor(err); ok {
+	var tooHigh handledTooHigh
+	if errors.As(err, &tooHigh) {
+		// XEP-0198 section 6, with its application condition.
+		se, app := tooHigh.streamError()
+		s.beginClose(append(stanza.StreamErrorWith(se, app), closeTag...), sentEnd(se))
+		why = sentEnd(se)
+	} else if se, ok := streamErrorFor(err); ok {
 		// A protocol error of the client's, or an idle timeout: say why.
 		s.CloseWithError(se)
 		why = sentEnd(se)
@@ -45,13 +57,21 @@ func (s *Session) stop(c *conn, err error) {
 		why = w // if closing began earlier (conflict, shutdown...), that is why
 	}
 	s.srv.log.Debug("c2s: session ending", "session", s.id, "jid", s.jid.String(), "cause", why.Cause, "condition", why.Condition, "err", err)
+	s.forgetSM()
 	s.end(why)
 	<-s.writerDone
+	s.mu.Lock()
 	if s.keepalive != nil {
 		s.keepalive.Stop()
 	}
-	s.nc.Close()
+	done := s.readerDone
+	s.mu.Unlock()
+	c.nc.Close()
+	// XEP-0198 section 4: what the client did not acknowledge goes
+	// elsewhere, now that the core no longer routes to this session.
+	s.giveBack()
 	s.srv.unregister(c)
+	close(done)
 	close(s.done)
 }
 

@@ -21,9 +21,11 @@ func (emptyCredentials) Credentials(context.Context, string) (events.Credentials
 
 type nopCore struct{}
 
-func (nopCore) Bound(context.Context, router.Session) error           { return nil }
-func (nopCore) Stanza(context.Context, router.Session, stanza.Stanza) {}
-func (nopCore) Ended(router.Session, router.End)                      {}
+func (nopCore) Bound(context.Context, router.Session) error              { return nil }
+func (nopCore) Stanza(context.Context, router.Session, stanza.Stanza)    {}
+func (nopCore) Suspended(router.Session, router.End, int, time.Duration) {}
+func (nopCore) Resumed(router.Session, int)                              {}
+func (nopCore) Ended(router.Session, router.End)                         {}
 
 // FuzzScram feeds the SCRAM server (outside input, before authentication)
 // arbitrary client-first and client-final messages: it must never panic

@@ -54,7 +54,8 @@ type Server struct {
 	// spareWriters hands a session that needs a writer to a writer
 	// goroutine that lingers after its own session's output ran out.
 	spareWriters chan *Session
-	secret       []byte // keys the made-up SCRAM salts of unknown accounts
+	secret       []byte     // keys the made-up SCRAM salts of unknown accounts
+	sm           smRegistry // resumable sessions (XEP-0198, sm.go)
 	features     [numFeatureStages][]byte
 
 	baseCtx context.Context

@@ -60,6 +60,17 @@ type Session struct {
 	inactive bool
 	held     []heldPresence
 
+	// XEP-0198 stream management (sm.go); nil until the client enables it.
+	sm *smState
+	// detached: the connection was lost and the session waits to be
+	// resumed (suspended); no writer runs meanwhile. expiry ends it.
+	detached bool
+	expiry   *time.Timer
+	// readerDone is closed when the current connection's reader has
+	// stopped (suspended or ended the session), for a resumption that
+	// takes the session over from a connection not yet seen to be lost.
+	readerDone chan struct{}
+
 	idleDeadline time.Time // the Config.ReadTimeout deadline last set; zero without one
 }
 
@@ -68,6 +79,9 @@ type Session struct {
 type outItem struct {
 	b []byte
 	r router.Receipt
+	// untracked: not a stanza XEP-0198 counts (a nonza, a keepalive), or
+	// one queued before stream management was enabled.
+	untracked bool
 }
 
 // report tells each item's receipt (if any) whether it was written.
@@ -91,6 +105,7 @@ func newSession(c *conn, j jid.JID) *Session {
 		tls:        c.tlsInfo,
 		mech:       c.mech,
 		writerDone: make(chan struct{}),
+		readerDone: make(chan struct{}),
 		done:       make(chan struct{}),
 		begun:      make(chan struct{}),
 		// Until run, the negotiating goroutine writes (the bind result
@@ -105,18 +120,21 @@ func (s *Session) ID() string { return s.id }
 // JID is the session's full JID (localpart@domain/resource).
 func (s *Session) JID() jid.JID { return s.jid }
 
-// Addr is the client's address, ip:port.
-func (s *Session) Addr() string { return s.addr }
+// Addr is the client's address, ip:port (of the current connection: a
+// resumed session, XEP-0198, may have moved).
+func (s *Session) Addr() string { return s.Origin().Addr }
 
 // TLS describes the TLS version and cipher suite, e.g.
 // "TLS 1.3 TLS_AES_128_GCM_SHA256".
-func (s *Session) TLS() string { return s.tls }
+func (s *Session) TLS() string { return s.Origin().TLS }
 
 // Mechanism is the SASL mechanism the client authenticated with.
-func (s *Session) Mechanism() string { return s.mech }
+func (s *Session) Mechanism() string { return s.Origin().Mechanism }
 
 // Origin is Addr, TLS and Mechanism together (router.Session).
 func (s *Session) Origin() router.Origin {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return router.Origin{Addr: s.addr, TLS: s.tls, Mechanism: s.mech}
 }
 
@@ -191,7 +209,26 @@ func (s *Session) enqueue(b []byte, r router.Receipt) error {
 		}
 		return ErrClosed
 	}
-	if len(s.queue) >= s.srv.cfg.QueueLen || s.qbytes+len(b) > s.srv.cfg.QueueBytes {
+	n, bytes := len(s.queue), s.qbytes
+	if s.sm != nil {
+		// What the client has not acknowledged is held too (XEP-0198).
+		n, bytes = n+len(s.sm.unacked), bytes+s.sm.unackedBytes
+	}
+	if n >= s.srv.cfg.QueueLen || bytes+len(b) > s.srv.cfg.QueueBytes {
+		if s.detached {
+			// Suspended, and more waits than a session may hold: it ends
+			// now, and what waited is handed back (sm.go).
+			why := router.End{Cause: events.EndResumptionExpired, Detail: "more waited for the client than its queue holds"}
+			ok := s.beginExpireLocked(why)
+			s.mu.Unlock()
+			if r != nil {
+				r.Written(false)
+			}
+			if ok {
+				go s.finishExpire(why)
+			}
+			return ErrQueueFull
+		}
 		// The stanzas still queued are not written either: the stream
 		// error goes out at once, and their senders can route them
 		// elsewhere now rather than after a write timeout.
@@ -207,7 +244,7 @@ func (s *Session) enqueue(b []byte, r router.Receipt) error {
 		}
 		return ErrQueueFull
 	}
-	s.queue = append(s.queue, outItem{b, r})
+	s.queue = append(s.queue, outItem{b: b, r: r})
 	s.qbytes += len(b)
 	s.queued.Store(int32(len(s.queue)))
 	s.startWriterLocked()
@@ -226,7 +263,10 @@ func (s *Session) Close(ctx context.Context) error {
 	case <-s.done:
 		return nil
 	case <-ctx.Done():
-		s.nc.Close()
+		s.mu.Lock()
+		nc := s.nc
+		s.mu.Unlock()
+		nc.Close()
 		return ctx.Err()
 	}
 }
@@ -241,6 +281,17 @@ func (s *Session) CloseWithError(e stream.Error) {
 
 func (s *Session) beginClose(final []byte, end router.End) bool {
 	s.mu.Lock()
+	if s.detached {
+		// Suspended (XEP-0198): no connection to close; it ends here.
+		// (Off the caller's goroutine, which may be an account's actor
+		// that the core's Ended must wait for.)
+		ok := s.beginExpireLocked(end)
+		s.mu.Unlock()
+		if ok {
+			go s.finishExpire(end)
+		}
+		return ok
+	}
 	defer s.mu.Unlock()
 	return s.beginCloseLocked(final, end)
 }

@@ -36,6 +36,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, sess := range sessions {
 		sess.end(sentEnd(bye))
 	}
+	// Suspended sessions (XEP-0198) end too, and what waited for them is
+	// handed back (offline storage, most likely).
+	for _, sess := range s.sm.all() {
+		if why := sentEnd(bye); sess.beginExpire(why) {
+			sess.finishExpire(why)
+		}
+	}
 	for _, sess := range sessions {
 		sess.CloseWithError(bye)
 	}

@@ -14,6 +14,9 @@ func (s *Session) handle(el *stanza.Element) error {
 	if s.csiNonza(el) {
 		return nil
 	}
+	if ok, err := s.smNonza(el); ok {
+		return err
+	}
 	var kind stanza.Kind
 	switch el.Name.Local {
 	case "message", "presence", "iq":
@@ -28,6 +31,9 @@ func (s *Session) handle(el *stanza.Element) error {
 		return stream.UnsupportedStanzaType
 	}
 	s.srv.metrics.StanzaIn(string(kind))
+	// XEP-0198: handled once handle returns (given to the core, answered
+	// or refused).
+	defer s.countHandled()
 
 	// RFC 6120 section 8.1.2.1: the server stamps 'from' with the full
 	// JID of the session, overriding whatever the client wrote.

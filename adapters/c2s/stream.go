@@ -157,6 +157,8 @@ func encodeFeatures(extras []*stanza.Element) (out [numFeatureStages][]byte) {
 			// Legacy RFC 3921 session establishment, announced as optional
 			// (XEP-0206 era clients still send it).
 			f.AddChild(stanza.New(stanza.NSSession, "session").AddChild(stanza.New(stanza.NSSession, "optional")))
+			// XEP-0198 (sm.go), offered once stanzas may flow.
+			f.AddChild(stanza.New(stanza.NSSM, "sm"))
 			for _, extra := range extras {
 				f.AddChild(extra.Copy())
 			}

@@ -2,6 +2,7 @@ package c2s
 
 import (
 	"crypto/tls"
+	"net"
 	"sync"
 	"time"
 )
@@ -23,7 +24,7 @@ var batchBufs = sync.Pool{New: func() any {
 // startWriterLocked starts a writer goroutine unless one is running (or
 // the write side is finished). Called with s.mu held.
 func (s *Session) startWriterLocked() {
-	if s.writing {
+	if s.writing || s.detached {
 		return
 	}
 	s.writing = true
@@ -83,12 +84,12 @@ func (s *Session) startWriting() {
 // the stream is closing.
 func (s *Session) sendKeepalive() {
 	s.mu.Lock()
-	if s.writing || s.closing {
+	if s.writing || s.closing || s.detached {
 		s.mu.Unlock()
 		return
 	}
 	s.writing = true
-	s.queue = append(s.queue, outItem{b: []byte{' '}})
+	s.queue = append(s.queue, outItem{b: []byte{' '}, untracked: true})
 	s.mu.Unlock()
 	s.writeLoop()
 }
@@ -101,24 +102,49 @@ func (s *Session) sendKeepalive() {
 func (s *Session) writeLoop() {
 	for {
 		s.mu.Lock()
+		if s.detached {
+			// Suspended (XEP-0198, sm.go): what is queued waits for the
+			// client to resume.
+			s.writerIdleLocked()
+			s.mu.Unlock()
+			return
+		}
 		batch := s.queue
 		s.queue, s.qbytes = nil, 0
 		s.queued.Store(0)
 		closing := s.closing
 		if len(batch) == 0 && !closing {
-			s.writing = false
+			s.writerIdleLocked()
 			if s.keepalive != nil {
 				s.keepalive.Reset(s.srv.cfg.Keepalive)
 			}
 			s.mu.Unlock()
 			return
 		}
+		nc, sm := s.nc, s.sm
+		if sm != nil {
+			// From here the stanzas' receipts wait for the client's
+			// acknowledgement, not for the write.
+			batch = sm.track(batch)
+		}
 		s.mu.Unlock()
 		if closing {
-			s.finish(batch)
+			s.finish(nc, batch)
 			return
 		}
-		n, err := s.writeBatch(batch, true)
+		n, err := s.writeBatch(nc, batch, true)
+		if err != nil && sm != nil && sm.id != "" {
+			// Resumable: the stanzas are kept as unacknowledged; the
+			// reader, woken by the close, suspends the session, and a
+			// resumption sends them again.
+			s.srv.log.Debug("c2s: write failed", "session", s.id, "err", err)
+			nc.Close()
+			s.mu.Lock()
+			s.writerIdleLocked()
+			s.mu.Unlock()
+			report(batch, false) // only untracked items have receipts left
+			return
+		}
 		if err != nil {
 			s.srv.log.Debug("c2s: write failed", "session", s.id, "err", err)
 			s.mu.Lock()
@@ -127,7 +153,7 @@ func (s *Session) writeLoop() {
 			s.queue, s.qbytes = nil, 0
 			s.queued.Store(0)
 			s.mu.Unlock()
-			s.nc.Close() // wakes the reader
+			nc.Close() // wakes the reader
 			close(s.writerDone)
 			report(batch[:n], true)
 			report(batch[n:], false)
@@ -144,12 +170,12 @@ func (s *Session) writeLoop() {
 // otherwise the caller has set one deadline for all. It returns how many
 // of batch's items were written whole before an error (all of them when
 // err is nil).
-func (s *Session) writeBatch(batch []outItem, perWrite bool) (int, error) {
+func (s *Session) writeBatch(nc net.Conn, batch []outItem, perWrite bool) (int, error) {
 	write := func(b []byte) (int, error) {
 		if perWrite {
-			s.nc.SetWriteDeadline(s.srv.now().Add(s.srv.cfg.WriteTimeout))
+			nc.SetWriteDeadline(s.srv.now().Add(s.srv.cfg.WriteTimeout))
 		}
-		return s.nc.Write(b)
+		return nc.Write(b)
 	}
 	if len(batch) == 1 {
 		if _, err := write(batch[0].b); err != nil {
@@ -206,9 +232,9 @@ func (s *Session) writeBatch(batch []outItem, perWrite bool) (int, error) {
 // finish writes what is still queued and the final bytes, all under one
 // write deadline so a client that does not read cannot hold the
 // goroutine, then closes writerDone.
-func (s *Session) finish(batch []outItem) {
+func (s *Session) finish(nc net.Conn, batch []outItem) {
 	defer close(s.writerDone)
-	s.nc.SetWriteDeadline(s.srv.now().Add(s.srv.cfg.WriteTimeout))
+	nc.SetWriteDeadline(s.srv.now().Add(s.srv.cfg.WriteTimeout))
 	s.mu.Lock()
 	final := s.final
 	s.mu.Unlock()
@@ -218,19 +244,28 @@ func (s *Session) finish(batch []outItem) {
 	if final != nil {
 		batch = append(batch, outItem{b: final})
 	}
-	n, err := s.writeBatch(batch, false)
+	n, err := s.writeBatch(nc, batch, false)
 	n = min(n, stanzas)
 	report(batch[:n], true)
 	report(batch[n:stanzas], false)
 	if err != nil || final == nil {
-		s.nc.Close()
+		nc.Close()
 		return
 	}
-	if tc, ok := s.nc.(*tls.Conn); ok {
+	if tc, ok := nc.(*tls.Conn); ok {
 		// close_notify: nothing more comes from us.
 		tc.CloseWrite()
 	}
 	s.mu.Lock()
-	s.nc.SetReadDeadline(s.srv.now().Add(closeGrace))
+	nc.SetReadDeadline(s.srv.now().Add(closeGrace))
 	s.mu.Unlock()
+}
+
+// writerIdleLocked marks the write side free, for a resumption waiting to
+// take it over (sm.go). Called with s.mu held.
+func (s *Session) writerIdleLocked() {
+	s.writing = false
+	if s.sm != nil {
+		s.sm.idle.Broadcast()
+	}
 }

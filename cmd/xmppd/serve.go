@@ -99,6 +99,7 @@ func (a *app) serve(ctx context.Context) error {
 		Throttle:       c.Auth.Throttle.c2s(),
 		StanzaTimeout:  c2sTimeout(c.C2S.StanzaTimeout),
 		ReadTimeout:    c.C2S.IdleTimeout,
+		ResumeTimeout:  resumeTimeout(c.C2S.ResumeTimeout),
 		StanzaRate:     c.Limits.stanzaRate(),
 		StanzaBurst:    c.Limits.StanzaBurst,
 		FloodTimeout:   c.Limits.floodTimeout(),
@@ -363,6 +364,15 @@ func tuneGC(ctx context.Context, log *slog.Logger) {
 // c2sTimeout maps a configured timeout, where 0 means off, to c2s's
 // convention, where 0 means the default and a negative value off.
 func c2sTimeout(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
+// resumeTimeout is c2s.resume_timeout as c2s.Config takes it: 0 turns
+// resumption off (negative there).
+func resumeTimeout(d time.Duration) time.Duration {
 	if d == 0 {
 		return -1
 	}

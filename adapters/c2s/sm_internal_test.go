@@ -1,0 +1,54 @@
+package c2s
+
+import (
+	"errors"
+	"math"
+	"testing"
+)
+
+type countReceipt struct{ ok, failed int }
+
+func (r *countReceipt) Written(ok bool) {
+	if ok {
+		r.ok++
+	} else {
+		r.failed++
+	}
+}
+
+// XEP-0198 section 4: h counts modulo 2^32. Three stanzas sent across the
+// wrap (h 4294967295, 0, 1) are acknowledged by an h that has wrapped,
+// and an h beyond what was sent is refused, also across the wrap.
+func TestSMCountWraps_XEP0198_4(t *testing.T) {
+	r := &countReceipt{}
+	sm := &smState{acked: math.MaxUint32 - 1}
+	batch := sm.track([]outItem{{b: []byte("a"), r: r}, {b: []byte("b"), r: r}, {b: []byte("c"), r: r}})
+	if len(batch) != 4 || string(batch[3].b) != smRequest {
+		t.Fatalf("batch not followed by one <r/>: %d items", len(batch))
+	}
+	for _, it := range batch {
+		if it.r != nil {
+			t.Fatal("a tracked stanza's receipt is still in the batch")
+		}
+	}
+	if _, err := sm.ack(2); !errors.As(err, new(handledTooHigh)) {
+		t.Fatalf("h 2 (4 after 4294967294, 3 sent): err %v", err)
+	}
+	done, err := sm.ack(0) // 4294967295 and 0
+	if err != nil || len(done) != 2 {
+		t.Fatalf("ack 0: %d done, %v", len(done), err)
+	}
+	report(done, true)
+	done, err = sm.ack(1)
+	if err != nil || len(done) != 1 || len(sm.unacked) != 0 || sm.unackedBytes != 0 {
+		t.Fatalf("ack 1: %d done, %d left, %v", len(done), len(sm.unacked), err)
+	}
+	report(done, true)
+	if r.ok != 3 || r.failed != 0 {
+		t.Errorf("receipts: %+v", r)
+	}
+	// Acknowledging the same h again is no change.
+	if done, err := sm.ack(1); err != nil || len(done) != 0 {
+		t.Errorf("repeated ack: %d, %v", len(done), err)
+	}
+}
