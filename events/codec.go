@@ -133,6 +133,7 @@ func Catalogue() []Payload {
 		AlteredLogAccepted{}, AuthRefusalsSummarised{},
 		BlockingBlocked{}, BlockingUnblocked{},
 		VCardSet{}, PrivateSet{},
+		PEPNodeConfigured{}, PEPPublished{}, PEPRetracted{}, PEPNodeDeleted{},
 	}
 }
 
@@ -166,6 +167,10 @@ func NewDefaultCodec() *Codec {
 	Register[BlockingUnblocked](c)
 	Register[VCardSet](c)
 	Register[PrivateSet](c)
+	Register[PEPNodeConfigured](c)
+	Register[PEPPublished](c)
+	Register[PEPRetracted](c)
+	Register[PEPNodeDeleted](c)
 	registerUpcasters(c)
 	return c
 }
