@@ -19,19 +19,7 @@ func TestReplayAndAuditPEP(t *testing.T) {
 	ctx := context.Background()
 	const bare = "alice@localhost"
 	meta := events.Meta{Actor: "alice@localhost/phone", SessionID: "s1", ClientAddr: "192.0.2.7:5555", StanzaID: "p1"}
-	var version uint64
-	appendAt := func(at time.Time, p events.Payload) {
-		t.Helper()
-		env, err := events.New(p, meta)
-		if err != nil {
-			t.Fatal(err)
-		}
-		env.Recorded = at
-		if _, err := store.Append(ctx, events.AccountStream(bare), events.Exactly(version), env); err != nil {
-			t.Fatal(err)
-		}
-		version++
-	}
+	appendAt := accountAppender(t, store, bare, meta)
 	const node = "urn:xmpp:avatar:metadata"
 	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	appendAt(t0, events.AccountCreated{})
