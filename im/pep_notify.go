@@ -2,6 +2,7 @@ package im
 
 import (
 	"xmppd/domain"
+	"xmppd/events"
 	"xmppd/stanza"
 )
 
@@ -65,6 +66,24 @@ func (s *Core) pepSendLast(x *session) {
 	})
 	for _, owner := range owners {
 		s.pepSendLastOf(owner, x)
+	}
+}
+
+// pepSubscribed sends the user's available resources the last items of
+// contact's nodes when evs gave the user a subscription to contact's
+// presence (XEP-0163 4.3.2: the contact's approval is an implicit
+// subscription to its PEP nodes).
+func (s *Core) pepSubscribed(bare, contact string, evs []events.Payload) {
+	if !domain.IsLocalAccount(s.mustJID(contact), s.cfg.Domain) {
+		return
+	}
+	for _, e := range evs {
+		if c, ok := e.(events.SubscriptionChanged); ok && c.Contact == contact && domain.HasTo(c.After) && !domain.HasTo(c.Before) {
+			for _, x := range s.available(bare) {
+				s.pepSendLastOf(contact, x)
+			}
+			return
+		}
 	}
 }
 

@@ -425,3 +425,53 @@ func TestPEPDisco_XEP0163_6(t *testing.T) {
 		t.Errorf("alice sees nodes %q", got)
 	}
 }
+
+// XEP-0163 4.3.2: when the owner approves a subscription, the new
+// contact's resources that want the node get its last item.
+func TestPEPLastItemOnApproval_XEP0163_4_3_2(t *testing.T) {
+	w := newPEPWorld(t)
+	a, d := w.a, w.d
+	publish(a, "p1", nodeNick, "n1", `<nick xmlns='http://jabber.org/protocol/nick'>Alice</nick>`)
+	d.never(anyNotification(nodeNick), d.messageFrom(a))
+	d.send(`<presence to='alice@localhost' type='subscribe'/>`)
+	a.expect(presence("dave@localhost", "subscribe"))
+	a.send(`<presence to='dave@localhost' type='subscribed'/>`)
+	d.expect(notification(w.aliceBare, nodeNick, "n1"))
+}
+
+// The nodes clients use, end to end: XEP-0084 avatar data and metadata,
+// XEP-0384 OMEMO 2 device list, XEP-0223 private data (persistent,
+// whitelist) and XEP-0172 nick; each read back by whoever may.
+func TestPEPClientNodes_XEP0084_XEP0223_XEP0384(t *testing.T) {
+	w := newPEPWorld(t)
+	a, b := w.a, w.b
+	const hash = "111f4b3c50d7b0df729d299bc6f8e9ef9066971f"
+	steps := []struct {
+		node, id, payload string
+		options           []string
+	}{
+		{"urn:xmpp:avatar:data", hash, `<data xmlns='urn:xmpp:avatar:data'>` + strings.Repeat("qANQR1DBwU4DX7jmYZnncm", 500) + `</data>`, nil},
+		{nodeAvatar, hash, `<metadata xmlns='urn:xmpp:avatar:metadata'><info bytes='12345' width='64' height='64' id='` + hash + `' type='image/png'/></metadata>`, nil},
+		{"urn:xmpp:omemo:2:devices", "current", `<devices xmlns='urn:xmpp:omemo:2'><device id='12345'/></devices>`, []string{"pubsub#access_model", "open"}},
+		{"storage:bookmarks", "current", `<storage xmlns='storage:bookmarks'/>`, []string{"pubsub#persist_items", "true", "pubsub#access_model", "whitelist"}},
+	}
+	for i, st := range steps {
+		if res := publish(a, fmt.Sprint("p", i), st.node, st.id, st.payload, st.options...); res.Attr("type") != "result" {
+			t.Fatalf("publish %s: %s", st.node, res)
+		}
+	}
+	b.expect(notification(w.aliceBare, nodeAvatar, hash))
+	res := getItems(b, "i1", w.aliceBare, "urn:xmpp:avatar:data", "", "<item id='"+hash+"'/>")
+	if got := itemIDs(t, res); len(got) != 1 || !strings.Contains(res.String(), "qANQR1DBwU4DX7jmYZnncm") {
+		t.Errorf("XEP-0084 4.2 data: %s", res)
+	}
+	if got := itemIDs(t, getItems(w.d, "i2", w.aliceBare, "urn:xmpp:omemo:2:devices", "", "")); len(got) != 1 {
+		t.Errorf("OMEMO device list for a stranger: %v", got)
+	}
+	if got := pubsubErr(getItems(b, "i3", w.aliceBare, "storage:bookmarks", "", "")); got != "not-allowed/closed-node" {
+		t.Errorf("XEP-0223 private data read by a contact: %s", got)
+	}
+	if got := itemIDs(t, getItems(a, "i4", w.aliceBare, "storage:bookmarks", "", "")); len(got) != 1 {
+		t.Errorf("XEP-0223 private data read by the owner: %v", got)
+	}
+}
