@@ -46,8 +46,7 @@ func TestSlixmppPEP(t *testing.T) {
 	}
 	srv.stop(t, syscall.SIGTERM)
 
-	sec, frac := math.Modf(res.PublishedAt)
-	at := time.Unix(int64(sec), int64(frac*1e9)).UTC().Format(time.RFC3339Nano)
+	at := pyTime(res.PublishedAt)
 	var then struct {
 		PEP []struct {
 			Node  string
@@ -64,4 +63,10 @@ func TestSlixmppPEP(t *testing.T) {
 	if !strings.Contains(audit, "to PEP node http://jabber.org/protocol/nick") || !strings.Contains(audit, "to PEP node urn:xmpp:avatar:data") || !strings.Contains(audit, "alice@localhost/") {
 		t.Errorf("audit:\n%s", audit)
 	}
+}
+
+// pyTime is a Python time.time() as RFC 3339 for `replay --at`.
+func pyTime(t float64) string {
+	sec, frac := math.Modf(t)
+	return time.Unix(int64(sec), int64(frac*1e9)).UTC().Format(time.RFC3339Nano)
 }
