@@ -475,3 +475,32 @@ func TestPEPClientNodes_XEP0084_XEP0223_XEP0384(t *testing.T) {
 		t.Errorf("XEP-0223 private data read by the owner: %v", got)
 	}
 }
+
+// XEP-0115 5.4 and 9.3: an answer that does not hash to the 'ver' it was
+// asked for is used for that account's client only; another account
+// announcing the same 'ver' is asked again, while a verified 'ver' is
+// not asked twice.
+func TestPEPCapsNotSharedUnverified_XEP0115_5_4(t *testing.T) {
+	w := newPEPWorld(t)
+	query := match{"caps disco#info", func(el *stanza.Element) bool {
+		return el.Name.Local == "iq" && el.Attr("type") == "get" && el.Child("query", stanza.NSDiscoInfo) != nil
+	}}
+	announce := func(c *client, ver string) {
+		c.send(`<presence><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='https://xmppd.test/client' ver='%s'/></presence>`, ver)
+	}
+	// dave answers a forged ver with features that do not hash to it.
+	d2 := w.e.login("dave", "tablet")
+	announce(d2, "Zm9yZ2VkLXZlcg==")
+	q := d2.expect(query)
+	d2.send(`<iq type='result' id='%s' to='%s'><query xmlns='http://jabber.org/protocol/disco#info'><feature var='%s+notify'/></query></iq>`, q.Attr("id"), q.Attr("from"), nodeNick)
+	d2.pingSelf().run()
+	c2 := w.e.login("carol", "tablet")
+	announce(c2, "Zm9yZ2VkLXZlcg==")
+	c2.expect(query)
+
+	// bob's second client has the verified caps of his first: no query.
+	_, ver := capsInfo(t, nodeNick+"+notify", nodeAvatar+"+notify", nodeBookmark+"+notify")
+	b2 := w.e.login("bob", "tablet")
+	announce(b2, ver)
+	b2.never(query, b2.pingSelf())
+}
