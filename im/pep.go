@@ -79,6 +79,10 @@ func (s *Core) pepIQ(ctx context.Context, bare string, x *session, st stanza.Sta
 		})
 	case q.Name.Space == stanza.NSPubSubOwner && verb.Name.Local == "configure":
 		s.pepConfigure(ctx, bare, x, st, verb, meta)
+	case verb.Name.Local == "publish" || verb.Name.Local == "retract" || verb.Name.Local == "items" ||
+		verb.Name.Local == "delete" || verb.Name.Local == "configure":
+		// A request xmppd knows, in the wrong IQ type or namespace.
+		s.reply(x, errorReply(st.El, errBadRequest))
 	default:
 		// XEP-0060: a feature xmppd's PEP service does not offer
 		// (subscribe, purge, affiliations, ...) is feature-not-implemented

@@ -317,6 +317,9 @@ func TestPEPPublishOptionsConfigure_XEP0060_7_1_5(t *testing.T) {
 	if got := pubsubErr(a.iq("s1", `<iq type='set' id='s1'><pubsub xmlns='http://jabber.org/protocol/pubsub'><subscribe node='%s' jid='%s'/></pubsub></iq>`, node, a.jid)); got != "feature-not-implemented/unsupported" {
 		t.Errorf("unsupported subscribe: %s", got)
 	}
+	if got := pubsubErr(a.iq("g1", `<iq type='get' id='g1'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='%s'/></pubsub></iq>`, node)); got != "bad-request" {
+		t.Errorf("publish in an IQ get: %s", got)
+	}
 	_, ps := w.e.readStream(events.AccountStream(w.aliceBare))
 	if cfg := ofType[events.PEPNodeConfigured](ps); len(cfg) != 2 || cfg[0].MaxItems != 1000 || cfg[1].AccessModel != "open" {
 		t.Errorf("configure events %+v", cfg)
