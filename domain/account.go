@@ -108,6 +108,8 @@ type Account struct {
 	reset   uint64
 	// blocked is the XEP-0191 block list, in the order blocked.
 	blocked []string
+	// pep is the account's XEP-0163 service: its nodes by name (pep.go).
+	pep map[string]*PEPNode
 }
 
 // NewAccount returns the empty state of the account bare, before any
@@ -153,7 +155,7 @@ func (a *Account) Apply(p events.Payload) {
 		a.removed = map[string]uint64{}
 	}
 	a.Exists = ExistsAfter(p, a.Exists)
-	if a.applyBlocking(p) {
+	if a.applyBlocking(p) || a.applyPEP(p) {
 		return
 	}
 	switch e := p.(type) {

@@ -40,9 +40,13 @@ const (
 	// Conflict is a request that clashes with what exists (an account
 	// created twice): conflict (RFC 6120 8.3.3.2).
 	Conflict
+	// NotAuthorized is a request the sender may make only with some
+	// credential it lacks, such as a presence subscription to a PEP
+	// node's owner (XEP-0060 6.5.9.4): not-authorized.
+	NotAuthorized
 )
 
-var kindNames = [...]string{"internal", "bad-request", "not-acceptable", "not-allowed", "forbidden", "item-not-found", "service-unavailable", "jid-malformed", "policy-violation", "conflict"}
+var kindNames = [...]string{"internal", "bad-request", "not-acceptable", "not-allowed", "forbidden", "item-not-found", "service-unavailable", "jid-malformed", "policy-violation", "conflict", "not-authorized"}
 
 // String returns the RFC 6120 condition name the kind maps to.
 func (k ErrorKind) String() string {
@@ -60,6 +64,10 @@ type Error struct {
 	Kind   ErrorKind
 	Reason string
 	Err    error // an underlying cause, such as a JID parse error; may be nil
+	// App is an application-specific condition (RFC 6120 8.3.2) of
+	// XEP-0060 section 14 (namespace pubsub#errors), such as
+	// "precondition-not-met"; empty for none.
+	App string
 }
 
 func (e *Error) Error() string {

@@ -134,6 +134,7 @@ func Catalogue() []Payload {
 		BlockingBlocked{}, BlockingUnblocked{},
 		VCardSet{}, PrivateSet{},
 		SessionSuspended{}, SessionResumed{},
+		PEPNodeConfigured{}, PEPPublished{}, PEPRetracted{}, PEPNodeDeleted{},
 	}
 }
 
@@ -169,6 +170,10 @@ func NewDefaultCodec() *Codec {
 	Register[PrivateSet](c)
 	Register[SessionSuspended](c)
 	Register[SessionResumed](c)
+	Register[PEPNodeConfigured](c)
+	Register[PEPPublished](c)
+	Register[PEPRetracted](c)
+	Register[PEPNodeDeleted](c)
 	registerUpcasters(c)
 	return c
 }

@@ -75,6 +75,9 @@ func (x *session) answers(st stanza.Stanza) bool {
 	if st.Type != "result" && st.Type != "error" {
 		return false
 	}
+	if x.pep.answers(st) { // a caps disco#info answer (pep_caps.go)
+		return true
+	}
 	x.ackMu.Lock()
 	defer x.ackMu.Unlock()
 	if x.ack == "" || st.ID != x.ack {

@@ -73,6 +73,12 @@ type Config struct {
 	// MaxStoredXML bounds one stored vCard or private XML element, in
 	// bytes serialised; zero: domain.DefaultMaxStoredXML (64 KiB).
 	MaxStoredXML int
+	// PEPMaxNodes bounds an account's PEP nodes and PEPMaxItems the items
+	// one node keeps (what pubsub#max_items "max" means); zero: the
+	// domain.DefaultPEPMaxNodes and DefaultPEPMaxItems. A PEP item's
+	// payload is bounded by MaxStoredXML.
+	PEPMaxNodes int
+	PEPMaxItems int
 	// ScramIterations is the SCRAM iteration count of a password a user
 	// changes in band (XEP-0077 section 3.3); zero:
 	// domain.MinScramIterations.

@@ -37,6 +37,8 @@ func condition(err error) stanza.Error {
 		return stanza.Error{Type: stanza.Modify, Condition: stanza.JIDMalformed}
 	case domain.Conflict:
 		return stanza.Error{Type: stanza.Cancel, Condition: stanza.Conflict}
+	case domain.NotAuthorized:
+		return stanza.Error{Type: stanza.Auth, Condition: stanza.NotAuthorized}
 	case domain.PolicyViolation:
 		// RFC 6120 8.3.3.12: "modify or wait depending on the policy"; a
 		// full roster is fixed by removing an item, not by waiting.

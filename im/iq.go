@@ -68,6 +68,8 @@ func (s *Core) accountIQ(ctx context.Context, bare string, x *session, st stanza
 	case st.Type == "get" && (isQuery(q, stanza.NSDiscoInfo) || isQuery(q, stanza.NSDiscoItems)) && q.Attr("node") == "",
 		st.Type == "get" && q.Name.Space == stanza.NSPing && q.Name.Local == "ping":
 		s.accountDisco(bare, x, st, q)
+	case isPubSub(q):
+		s.pepIQ(ctx, bare, x, st, q, meta)
 	case q.Name.Space == stanza.NSCarbons:
 		s.carbonsIQ(bare, x, st, q)
 	case s.storageIQ(ctx, bare, x, st, q, meta):
@@ -102,10 +104,14 @@ func (s *Core) accountDisco(bare string, x *session, st stanza.Stanza, q *stanza
 	case stanza.NSDiscoInfo:
 		info := stanza.New(stanza.NSDiscoInfo, "query")
 		info.AddChild(stanza.New(stanza.NSDiscoInfo, "identity", "category", "account", "type", "registered"))
-		info.AddChild(stanza.New(stanza.NSDiscoInfo, "feature", "var", stanza.NSDiscoInfo))
+		// XEP-0163 section 6.1: the account is a PEP service.
+		info.AddChild(stanza.New(stanza.NSDiscoInfo, "identity", "category", "pubsub", "type", "pep"))
+		for _, f := range append([]string{stanza.NSDiscoInfo}, pepFeatures...) {
+			info.AddChild(stanza.New(stanza.NSDiscoInfo, "feature", "var", f))
+		}
 		reply.AddChild(info)
 	case stanza.NSDiscoItems:
-		reply.AddChild(stanza.New(stanza.NSDiscoItems, "query"))
+		reply.AddChild(s.pepDiscoItems(bare, from.String()))
 	}
 	s.reply(x, reply)
 }

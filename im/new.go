@@ -30,6 +30,7 @@ type Core struct {
 	ends     *pendingEnds // session ends the store refused (ends.go)
 	refusals *refusalBook // refused logins not yet recorded (authrefusals.go)
 	rosters  rosterCache  // complete rosters as rendered, by version (roster_cache.go)
+	caps     capsCache    // XEP-0115 features by caps hash (pep_caps.go)
 
 	stopping atomic.Bool // set when shutdown begins: Ended waits for the broadcasts
 
@@ -90,7 +91,9 @@ func (s *Core) Ready() <-chan struct{} { return s.ready }
 // domain: XEP-0160 section 5's "msgoffline" (offline.go), XEP-0030's
 // items (answered by clientIQ), XEP-0280 carbons (carbons.go), XEP-0191
 // blocking (blocking.go), and the server information and storage IQs
-// (serverinfo.go, storage.go, register.go, lastactivity.go).
+// (serverinfo.go, storage.go, register.go, lastactivity.go), and the
+// XEP-0060 features of every account's PEP service (pep.go).
 func ServerFeatures() []string {
-	return append([]string{stanza.NSMsgOffline, stanza.NSDiscoItems, stanza.NSCarbons, stanza.NSBlocking}, append(serverInfoFeatures, storageFeatures...)...)
+	fs := append([]string{stanza.NSMsgOffline, stanza.NSDiscoItems, stanza.NSCarbons, stanza.NSBlocking}, append(serverInfoFeatures, storageFeatures...)...)
+	return append(fs, pepFeatures...)
 }

@@ -54,10 +54,11 @@ func (s *Core) broadcast(ctx context.Context, x *session, st stanza.Stanza, meta
 		Resource: x.resource, Available: st.Type == "", Show: show, Status: status, Priority: priority,
 		Stanza: encode(st.El),
 	}
-	nowReachable := false
+	nowReachable, initial := false, false
 	d, err := s.execute(ctx, x.bare, events.PresenceStream(x.bare), &meta, func(a *domain.Account, p *domain.PresenceView) (domain.Decision, error) {
 		r, _ := p.Resource(x.resource)
 		nowReachable = cmd.Available && priority >= 0 && (!r.Available || r.Priority < 0)
+		initial = cmd.Available && !r.Available
 		return domain.DecideBroadcast(a, p, cmd)
 	})
 	if err != nil {
@@ -65,6 +66,11 @@ func (s *Core) broadcast(ctx context.Context, x *session, st stanza.Stanza, meta
 		return
 	}
 	s.perform(ctx, x.bare, meta, d.Effects)
+	if cmd.Available {
+		// XEP-0163 4.3.1 and 4.3.2: caps say which notifications the
+		// client wants; initial presence brings the last published items.
+		s.pepPresence(x, st.El, initial)
+	}
 	if nowReachable {
 		s.deliverOffline(ctx, x, meta)
 	}

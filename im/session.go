@@ -40,6 +40,7 @@ type session struct {
 	// blocklist: the session has requested the XEP-0191 block list and
 	// gets block and unblock pushes (3.3, 3.4, 3.5).
 	blocklist atomic.Bool
+	pep       pepSession // XEP-0115 caps and the PEP nodes it wants notifications of (pep_caps.go)
 }
 
 // Key files the session in the router's registry. Whether it requested

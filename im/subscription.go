@@ -42,4 +42,5 @@ func (s *Core) subscriptionIn(ctx context.Context, bare string, el *stanza.Eleme
 		return
 	}
 	s.perform(ctx, bare, meta, d.Effects)
+	s.pepSubscribed(bare, from.String(), d.Events)
 }

@@ -117,7 +117,8 @@ func folded(kind, typ string) bool {
 			events.TypeRosterItemRemoved, events.TypePreapprovalSet, events.TypePreapprovalCleared,
 			events.TypeAccountCreated, events.TypeAccountDeleted, events.TypeCredentialsSet,
 			events.TypeBlockingBlocked, events.TypeBlockingUnblocked,
-			events.TypeVCardSet, events.TypePrivateSet:
+			events.TypeVCardSet, events.TypePrivateSet,
+			events.TypePEPNodeConfigured, events.TypePEPPublished, events.TypePEPRetracted, events.TypePEPNodeDeleted:
 			return true
 		}
 	case "presence":

@@ -57,6 +57,31 @@ type accountDump struct {
 	// XML and the private XML by "element namespace".
 	VCard   string            `json:"vcard,omitempty"`
 	Private map[string]string `json:"private,omitempty"`
+	// PEP is the account's XEP-0163 nodes, by name, with their items.
+	PEP []PEPNode `json:"pep,omitempty"`
+}
+
+// PEPNode is one PEP node as dumps and replay show it: its configuration
+// and items, oldest first.
+type PEPNode struct {
+	Node         string           `json:"node"`
+	AccessModel  string           `json:"access_model"`
+	PersistItems bool             `json:"persist_items"`
+	MaxItems     int              `json:"max_items"`
+	Items        []domain.PEPItem `json:"items"`
+}
+
+// PEPNodesOf lists a's PEP nodes for a dump, nil if it has none.
+func PEPNodesOf(a *domain.Account) []PEPNode {
+	var out []PEPNode
+	for _, n := range a.PEPNodes() {
+		items := n.Items
+		if items == nil {
+			items = []domain.PEPItem{}
+		}
+		out = append(out, PEPNode{Node: n.Name, AccessModel: n.Config.AccessModel, PersistItems: n.Config.PersistItems, MaxItems: n.Config.MaxItems, Items: items})
+	}
+	return out
 }
 
 // accountFacts is Account without the SCRAM keys themselves: a dump may be
@@ -114,6 +139,7 @@ func (v *Views) dumpAccount(bare string) accountDump {
 	defer s.mu.RUnlock()
 	d.RosterExists, d.RosterVersion = s.roster.Exists, s.roster.Version
 	d.Blocked = s.roster.BlockList()
+	d.PEP = PEPNodesOf(s.roster)
 	seen := make(map[string]bool)
 	for _, x := range append(s.roster.Roster(), s.roster.PendingRequests()...) {
 		if !seen[x.JID] {

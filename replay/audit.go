@@ -15,7 +15,7 @@ import (
 
 // Categories returns the names Filter.Categories accepts.
 func Categories() []string {
-	return []string{"account", "blocking", "offline", "presence", "roster", "session", "subscription"}
+	return []string{"account", "blocking", "offline", "pep", "presence", "roster", "session", "subscription"}
 }
 
 // categoryOf returns the category of an event type, or "other".
@@ -37,6 +37,8 @@ func categoryOf(typ string) string {
 		return "offline"
 	case events.TypeBlockingBlocked, events.TypeBlockingUnblocked:
 		return "blocking"
+	case events.TypePEPNodeConfigured, events.TypePEPPublished, events.TypePEPRetracted, events.TypePEPNodeDeleted:
+		return "pep"
 	}
 	return "other"
 }
@@ -98,6 +100,9 @@ type Entry struct {
 	// ended by an xmppd writing session.ended schema 1, its reason).
 	Condition string `json:"condition,omitempty"`
 	Detail    string `json:"detail,omitempty"`
+	// PEPNode and Item name the XEP-0163 node and item of a pep event.
+	PEPNode string `json:"pep_node,omitempty"`
+	Item    string `json:"item,omitempty"`
 
 	Actor         string `json:"actor"`
 	SessionID     string `json:"session"`
@@ -242,6 +247,8 @@ func entryOf(e *events.Envelope, cat string) (Entry, error) {
 		en.Text = fmt.Sprintf("vCard set (%d bytes)", len(p.XML))
 	case events.PrivateSet:
 		en.Text = fmt.Sprintf("private XML stored: <%s xmlns='%s'/> (%d bytes)", p.Local, p.Namespace, len(p.XML))
+	case events.PEPNodeConfigured, events.PEPPublished, events.PEPRetracted, events.PEPNodeDeleted:
+		en.PEPNode, en.Item, en.Text = pepWords(p)
 	default:
 		en.Text = e.Type
 	}

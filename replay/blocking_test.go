@@ -19,21 +19,7 @@ func TestReplayAndAuditBlockList(t *testing.T) {
 	ctx := context.Background()
 	const bare = "alice@localhost"
 	meta := events.Meta{Actor: "session:s1", SessionID: "s1", ClientAddr: "192.0.2.7:5555", StanzaID: "b1"}
-	var version uint64
-	appendAt := func(at time.Time, p events.Payload) uint64 {
-		t.Helper()
-		env, err := events.New(p, meta)
-		if err != nil {
-			t.Fatal(err)
-		}
-		env.Recorded = at
-		out, err := store.Append(ctx, events.AccountStream(bare), events.Exactly(version), env)
-		if err != nil {
-			t.Fatal(err)
-		}
-		version++
-		return out[0].Position
-	}
+	appendAt := accountAppender(t, store, bare, meta)
 	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	appendAt(t0, events.AccountCreated{})
 	appendAt(t0.Add(time.Minute), events.BlockingBlocked{JIDs: []string{"bob@localhost", "spam.example"}})

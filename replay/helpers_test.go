@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"xmppd/adapters/store/sqlite"
 	"xmppd/events"
@@ -65,5 +66,26 @@ func commit(t testing.TB, store events.Store, log []events.Envelope, chunk int) 
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+}
+
+// accountAppender returns a function that appends one payload to bare's
+// account stream, recorded at the time given, with meta, and returns its
+// log position.
+func accountAppender(t *testing.T, store events.Store, bare string, meta events.Meta) func(time.Time, events.Payload) uint64 {
+	var version uint64
+	return func(at time.Time, p events.Payload) uint64 {
+		t.Helper()
+		env, err := events.New(p, meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.Recorded = at
+		out, err := store.Append(context.Background(), events.AccountStream(bare), events.Exactly(version), env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		version++
+		return out[0].Position
 	}
 }

@@ -32,6 +32,9 @@ type State struct {
 	Blocked []string `json:"blocked,omitempty"`
 	// VCard is the user's vCard XML (XEP-0054) as of the cutoff.
 	VCard string `json:"vcard,omitempty"`
+	// PEP is the account's XEP-0163 nodes with their configuration and
+	// items, by node name.
+	PEP []projections.PEPNode `json:"pep,omitempty"`
 }
 
 // Item is a roster item as a client sees it (RFC 6121 2.1.2), with the
@@ -144,6 +147,7 @@ func (f *folder) state() State {
 	f.views.WithAccount(f.bare, func(a *domain.Account, p *domain.PresenceView) {
 		s.RosterVersion = a.Version
 		s.Blocked = nonNil(a.BlockList())
+		s.PEP = projections.PEPNodesOf(a)
 		for _, c := range a.Roster() {
 			it := c.Item()
 			s.Roster = append(s.Roster, Item{JID: it.JID, Name: it.Name, Groups: nonNil(it.Groups),

@@ -46,3 +46,15 @@ const NSCSI = "urn:xmpp:csi:0"
 
 // NSSM is XEP-0198 Stream Management's stream feature and nonzas.
 const NSSM = "urn:xmpp:sm:3"
+// XEP-0060 Publish-Subscribe, as XEP-0163 (PEP) uses it, and XEP-0115
+// Entity Capabilities, through which a client asks for notifications.
+const (
+	NSPubSub       = "http://jabber.org/protocol/pubsub"        // XEP-0060 section 7
+	NSPubSubEvent  = "http://jabber.org/protocol/pubsub#event"  // XEP-0060 section 7.1.2.1
+	NSPubSubOwner  = "http://jabber.org/protocol/pubsub#owner"  // XEP-0060 section 8
+	NSPubSubErrors = "http://jabber.org/protocol/pubsub#errors" // XEP-0060 section 14
+	NSPubSubConfig = "http://jabber.org/protocol/pubsub#node_config"
+	NSPubSubPubOpt = "http://jabber.org/protocol/pubsub#publish-options"
+	NSDataForms    = "jabber:x:data"                   // XEP-0004
+	NSCaps         = "http://jabber.org/protocol/caps" // XEP-0115
+)

@@ -2,12 +2,10 @@ package main_test
 
 import (
 	"encoding/json"
-	"math"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // TestSlixmppBlocking: slixmpp's xep_0191 plugin against the real binary
@@ -57,8 +55,7 @@ func TestSlixmppBlocking(t *testing.T) {
 	}
 	srv.stop(t, syscall.SIGTERM)
 
-	sec, frac := math.Modf(res.BlockedAt)
-	at := time.Unix(int64(sec), int64(frac*1e9)).UTC().Format(time.RFC3339Nano)
+	at := pyTime(res.BlockedAt)
 	var then struct{ Blocked []string }
 	if err := json.Unmarshal([]byte(mustRun(t, dir, "", "replay", "--at", at, "--user", "alice@localhost", "--format", "json").stdout), &then); err != nil {
 		t.Fatal(err)

@@ -18,6 +18,11 @@ type IMConf struct {
 	// AllowAccountRemoval lets users delete their own account with
 	// XEP-0077 <remove/>; off, they get not-allowed.
 	AllowAccountRemoval bool `mapstructure:"allow_account_removal"`
+	// PEPMaxNodes bounds an account's XEP-0163 PEP nodes, and PEPMaxItems
+	// the items one node keeps (pubsub#max_items "max"). A PEP item's
+	// payload is bounded by MaxStoredXMLBytes.
+	PEPMaxNodes int `mapstructure:"pep_max_nodes"`
+	PEPMaxItems int `mapstructure:"pep_max_items"`
 }
 
 func imDefaults() map[string]any {
@@ -25,12 +30,20 @@ func imDefaults() map[string]any {
 		"im.report_os":             false,
 		"im.allow_account_removal": false,
 		"im.max_stored_xml_bytes":  domain.DefaultMaxStoredXML,
+		"im.pep_max_nodes":         domain.DefaultPEPMaxNodes,
+		"im.pep_max_items":         domain.DefaultPEPMaxItems,
 	}
 }
 
 func (c IMConf) validate() []error {
-	if c.MaxStoredXMLBytes < 1 {
-		return []error{fmt.Errorf("im.max_stored_xml_bytes %d must be at least 1", c.MaxStoredXMLBytes)}
+	var errs []error
+	for _, k := range []struct {
+		key string
+		v   int
+	}{{"im.max_stored_xml_bytes", c.MaxStoredXMLBytes}, {"im.pep_max_nodes", c.PEPMaxNodes}, {"im.pep_max_items", c.PEPMaxItems}} {
+		if k.v < 1 {
+			errs = append(errs, fmt.Errorf("%s %d must be at least 1", k.key, k.v))
+		}
 	}
-	return nil
+	return errs
 }

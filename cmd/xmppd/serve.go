@@ -128,6 +128,8 @@ func (a *app) serve(ctx context.Context) error {
 		ScramIterations:   c.Auth.ScramIterations,
 		ReportOS:          c.IM.ReportOS,
 		MaxStoredXML:      c.IM.MaxStoredXMLBytes,
+		PEPMaxNodes:       c.IM.PEPMaxNodes,
+		PEPMaxItems:       c.IM.PEPMaxItems,
 
 		AllowAccountRemoval: c.IM.AllowAccountRemoval,
 
