@@ -319,3 +319,31 @@ func TestSMResumeWhileOldOpen_XEP0198_5(t *testing.T) {
 		t.Error("an acknowledged message was sent again")
 	}
 }
+
+// XEP-0198 section 4 says an <r/> must be answered "as soon as possible"
+// and withheld only for a timeout: a client that leaves it unanswered
+// past c2s.ack_timeout is taken to be gone (a connection that died
+// silently); its connection is cut and the session suspended, with the
+// message kept for the resumption.
+func TestSMAckTimeoutSuspends_XEP0198_4(t *testing.T) {
+	e := newEnv(t)
+	e.tune = func(c *c2s.Config) { c.AckTimeout = time.Second }
+	e.addUser("alice")
+	e.addUser("bob")
+	e.start()
+	a, b := e.login("alice", "phone"), e.login("bob", "pc")
+	id := enableSM(t, a, "resume='true'").Attr("id")
+	b.send(`<message to='%s' type='chat'><body>unread</body></message>`, a.jid)
+	a.expect(message(b.jid, "unread"))
+	a.expect(smElement("r")) // and never answered
+	a.waitClosed()
+	e.eventually("session.suspended", func() bool {
+		_, ps := e.readStream(events.PresenceStream("alice@localhost"))
+		return len(ofType[events.SessionSuspended](ps)) == 1
+	})
+	a2, res := e.resume("alice", id, 0)
+	if res.Name.Local != "resumed" {
+		t.Fatalf("resume: %s", res)
+	}
+	a2.expect(message(b.jid, "unread"))
+}

@@ -46,6 +46,7 @@ const NSCSI = "urn:xmpp:csi:0"
 
 // NSSM is XEP-0198 Stream Management's stream feature and nonzas.
 const NSSM = "urn:xmpp:sm:3"
+
 // XEP-0060 Publish-Subscribe, as XEP-0163 (PEP) uses it, and XEP-0115
 // Entity Capabilities, through which a client asks for notifications.
 const (

@@ -23,6 +23,7 @@ const (
 	DefaultStanzaTimeout      = 30 * time.Second
 	DefaultMaxAuthAttempts    = 3
 	DefaultResumeTimeout      = 600 * time.Second
+	DefaultAckTimeout         = 60 * time.Second
 )
 
 // Identity is a XEP-0030 identity of the server.
@@ -101,6 +102,11 @@ type Config struct {
 	// client to resume it (a client asking for less gets less). Negative:
 	// stream management without resumption.
 	ResumeTimeout time.Duration
+	// AckTimeout is how long a client with stream management may leave
+	// the server's <r/> unanswered before its connection is taken to be
+	// dead and cut (the session is then suspended, or ends). Negative:
+	// never.
+	AckTimeout time.Duration
 
 	// Features are extra stream features advertised after authentication
 	// (beside bind), e.g. RFC 6121 roster versioning and pre-approval. Nil
@@ -166,6 +172,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ResumeTimeout == 0 {
 		c.ResumeTimeout = DefaultResumeTimeout
+	}
+	if c.AckTimeout == 0 {
+		c.AckTimeout = DefaultAckTimeout
 	}
 	if c.Features == nil {
 		c.Features = DefaultFeatures()

@@ -51,9 +51,13 @@ type smState struct {
 	acked        uint32
 	unacked      []outItem
 	unackedBytes int
-	// requested: an <r/> is unanswered; another is sent only after the
-	// client's <a/>, so a burst asks once.
+	// requested: an <r/> is unanswered (since askedAt); another is sent
+	// only after the client's <a/>, so a burst asks once.
 	requested bool
+	askedAt   time.Time
+	// ackTimer checks, every Config.AckTimeout, that an <r/> has not gone
+	// unanswered that long (checkAck).
+	ackTimer *time.Timer
 	// idle is signalled when the writer stops (Session.writing turns
 	// false), for a resumption waiting to take the write side over.
 	idle *sync.Cond
@@ -199,8 +203,34 @@ func (s *Session) enableSM(el *stanza.Element) {
 		s.queue[i].untracked = true
 	}
 	s.sm = sm
+	if d := s.srv.cfg.AckTimeout; d > 0 {
+		sm.ackTimer = time.AfterFunc(d, s.checkAck)
+	}
 	s.mu.Unlock()
 	s.sendNonza(enabled.AppendXML(nil, stanza.NSClient))
+}
+
+// checkAck runs every Config.AckTimeout while the session lasts: a client
+// that has left an <r/> unanswered that long is taken to be gone (a
+// connection that died without a word, which TCP may take many minutes
+// to notice), so its connection is cut: the reader then suspends the
+// session, or ends it, and in either case nothing unacknowledged is lost.
+func (s *Session) checkAck() {
+	d := s.srv.cfg.AckTimeout
+	s.mu.Lock()
+	sm := s.sm
+	if s.closing {
+		s.mu.Unlock()
+		return
+	}
+	late := !s.detached && sm.requested && s.srv.now().Sub(sm.askedAt) >= d
+	nc := s.nc
+	sm.ackTimer.Reset(d)
+	s.mu.Unlock()
+	if late {
+		s.srv.log.Debug("c2s: no acknowledgement in time; connection cut", "session", s.id, "jid", s.full, "ack_timeout", d)
+		nc.Close()
+	}
 }
 
 // wantsResume reads the xs:boolean 'resume' (section 5: "true" or "1").
@@ -228,7 +258,7 @@ func (s *Session) acknowledged(h uint32) error {
 	sm.requested = false
 	again := len(sm.unacked) > 0 && len(s.queue) == 0 && !s.closing
 	if again {
-		sm.requested = true
+		sm.requested, sm.askedAt = true, s.srv.now()
 	}
 	s.mu.Unlock()
 	report(done, true)
@@ -269,7 +299,7 @@ func (sm *smState) ack(h uint32) ([]outItem, error) {
 // to write: the stanzas in it are now unacknowledged, their receipts
 // kept in unacked (cleared in batch, so that reporting the batch leaves
 // them alone), and an <r/> is added if none is outstanding.
-func (sm *smState) track(batch []outItem) []outItem {
+func (sm *smState) track(batch []outItem, now time.Time) []outItem {
 	n := 0
 	for i := range batch {
 		if batch[i].untracked {
@@ -281,7 +311,7 @@ func (sm *smState) track(batch []outItem) []outItem {
 		n++
 	}
 	if n > 0 && !sm.requested {
-		sm.requested = true
+		sm.requested, sm.askedAt = true, now
 		batch = append(batch, outItem{b: []byte(smRequest), untracked: true})
 	}
 	return batch

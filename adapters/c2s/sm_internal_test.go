@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"testing"
+	"time"
 )
 
 type countReceipt struct{ ok, failed int }
@@ -22,7 +23,7 @@ func (r *countReceipt) Written(ok bool) {
 func TestSMCountWraps_XEP0198_4(t *testing.T) {
 	r := &countReceipt{}
 	sm := &smState{acked: math.MaxUint32 - 1}
-	batch := sm.track([]outItem{{b: []byte("a"), r: r}, {b: []byte("b"), r: r}, {b: []byte("c"), r: r}})
+	batch := sm.track([]outItem{{b: []byte("a"), r: r}, {b: []byte("b"), r: r}, {b: []byte("c"), r: r}}, time.Now())
 	if len(batch) != 4 || string(batch[3].b) != smRequest {
 		t.Fatalf("batch not followed by one <r/>: %d items", len(batch))
 	}

@@ -125,7 +125,7 @@ func (s *Session) writeLoop() {
 		if sm != nil {
 			// From here the stanzas' receipts wait for the client's
 			// acknowledgement, not for the write.
-			batch = sm.track(batch)
+			batch = sm.track(batch, s.srv.now())
 		}
 		s.mu.Unlock()
 		if closing {

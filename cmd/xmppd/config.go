@@ -76,6 +76,10 @@ type C2SConfig struct {
 	// resumption waits, once its connection is lost, to be resumed; 0:
 	// stream management without resumption.
 	ResumeTimeout time.Duration `mapstructure:"resume_timeout"`
+	// AckTimeout is how long a client with stream management may leave
+	// an <r/> unanswered before its connection is taken to be dead; 0:
+	// never.
+	AckTimeout time.Duration `mapstructure:"ack_timeout"`
 }
 
 // TLSConfig names the certificate; empty means a self-signed one kept in
@@ -181,6 +185,7 @@ func defaults() map[string]any {
 		"c2s.stanza_timeout":    "30s",
 		"c2s.idle_timeout":      "0s",
 		"c2s.resume_timeout":    "600s",
+		"c2s.ack_timeout":       "60s",
 		"tls.cert":              "",
 		"tls.key":               "",
 		"metrics.addr":          "127.0.0.1:9271",
@@ -275,7 +280,7 @@ func (c *Config) Validate() error {
 	for _, t := range []struct {
 		key string
 		d   time.Duration
-	}{{"c2s.stanza_timeout", c.C2S.StanzaTimeout}, {"c2s.idle_timeout", c.C2S.IdleTimeout}, {"c2s.resume_timeout", c.C2S.ResumeTimeout}} {
+	}{{"c2s.stanza_timeout", c.C2S.StanzaTimeout}, {"c2s.idle_timeout", c.C2S.IdleTimeout}, {"c2s.resume_timeout", c.C2S.ResumeTimeout}, {"c2s.ack_timeout", c.C2S.AckTimeout}} {
 		if key, d := t.key, t.d; d != 0 && d < time.Second {
 			// A bare number is nanoseconds to viper: "30" would cut every client.
 			errs = append(errs, fmt.Errorf("%s %v must be 0 (off) or at least 1s (write it with a unit: 30s, 5m)", key, d))

@@ -99,7 +99,8 @@ func (a *app) serve(ctx context.Context) error {
 		Throttle:       c.Auth.Throttle.c2s(),
 		StanzaTimeout:  c2sTimeout(c.C2S.StanzaTimeout),
 		ReadTimeout:    c.C2S.IdleTimeout,
-		ResumeTimeout:  resumeTimeout(c.C2S.ResumeTimeout),
+		ResumeTimeout:  offIfZero(c.C2S.ResumeTimeout),
+		AckTimeout:     offIfZero(c.C2S.AckTimeout),
 		StanzaRate:     c.Limits.stanzaRate(),
 		StanzaBurst:    c.Limits.StanzaBurst,
 		FloodTimeout:   c.Limits.floodTimeout(),
@@ -372,9 +373,9 @@ func c2sTimeout(d time.Duration) time.Duration {
 	return d
 }
 
-// resumeTimeout is c2s.resume_timeout as c2s.Config takes it: 0 turns
-// resumption off (negative there).
-func resumeTimeout(d time.Duration) time.Duration {
+// offIfZero is a c2s.* duration where 0 means off as c2s.Config takes
+// it (negative there; zero is its default).
+func offIfZero(d time.Duration) time.Duration {
 	if d == 0 {
 		return -1
 	}
