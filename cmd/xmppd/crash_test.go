@@ -12,6 +12,22 @@ import (
 	"time"
 )
 
+// startScript starts the python script testdata/script with args, killed
+// when the test ends, and returns it with a scanner of its stdout.
+func startScript(t *testing.T, script string, args ...string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	cmd := exec.Command(python, append([]string{"testdata/" + script}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd, bufio.NewScanner(stdout)
+}
+
 // TestKilledServerLosesNoAcknowledgedRosterChange kills `xmppd serve` with
 // SIGKILL while a client is adding roster items, restarts it on the same
 // log, and checks that every roster set the server had answered with a
@@ -26,17 +42,8 @@ func TestKilledServerLosesNoAcknowledgedRosterChange(t *testing.T) {
 	srv := startServe(t, dir)
 	host, port, _ := net.SplitHostPort(srv.starttls)
 
-	writer := exec.Command(python, "testdata/roster_writer.py", host, port, "carol@localhost", "carol-pw", "write", "100000")
-	stdout, err := writer.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := writer.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer writer.Process.Kill()
+	writer, sc := startScript(t, "roster_writer.py", host, port, "carol@localhost", "carol-pw", "write", "100000")
 	acked := -1
-	sc := bufio.NewScanner(stdout)
 	deadline := time.Now().Add(60 * time.Second)
 	for sc.Scan() && time.Now().Before(deadline) {
 		fmt.Sscanf(sc.Text(), "acked %d", &acked)
