@@ -2,6 +2,7 @@ package im_test
 
 import (
 	"testing"
+	"xmppd/domain"
 	"xmppd/stanza"
 )
 
@@ -65,5 +66,34 @@ func TestAccountDiscoItemsAndPing(t *testing.T) {
 		if res := c.iq(id, `<iq type='get' id='%s' to='alice@localhost'>%s</iq>`, id, q); stanzaErr(res) != "service-unavailable" {
 			t.Errorf("stranger %s: %s", id, res)
 		}
+	}
+}
+
+// XEP-0115 section 6.3: the server's stream features after
+// authentication carry its capabilities, whose 'ver' is the hash (section
+// 5.1) of what disco#info says, and a disco#info query for node#ver
+// answers the same, with the node (section 6.2). XEP-0198's <sm/> is
+// offered there too.
+func TestServerCapsInStreamFeatures_XEP0115_6_3(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice")
+	e.start()
+	a := e.login("alice", "phone")
+	c := a.features.Child("c", stanza.NSCaps)
+	if c == nil || c.Attr("hash") != "sha-1" || c.Attr("node") == "" || c.Attr("ver") == "" {
+		t.Fatalf("no caps in %s", a.features)
+	}
+	if a.features.Child("sm", stanza.NSSM) == nil {
+		t.Errorf("no XEP-0198 <sm/> in %s", a.features)
+	}
+	plain := a.iq("d1", `<iq type='get' id='d1' to='localhost'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`).Child("query", stanza.NSDiscoInfo)
+	if ver, ok := domain.CapsVer(plain, "sha-1"); !ok || ver != c.Attr("ver") {
+		t.Errorf("disco#info hashes to %q (ok %v), features say %q", ver, ok, c.Attr("ver"))
+	}
+	node := c.Attr("node") + "#" + c.Attr("ver")
+	res := a.iq("d2", `<iq type='get' id='d2' to='localhost'><query xmlns='http://jabber.org/protocol/disco#info' node='%s'/></iq>`, node)
+	q := res.Child("query", stanza.NSDiscoInfo)
+	if res.Attr("type") != "result" || q == nil || q.Attr("node") != node || len(q.Elements()) != len(plain.Elements()) {
+		t.Errorf("disco#info for %s: %s", node, res)
 	}
 }

@@ -216,12 +216,13 @@ type client struct {
 	mu sync.Mutex
 	// smAck: answer the server's XEP-0198 <r/> with <a h/> counting the
 	// stanzas read (smIn), rather than keep the <r/> in the backlog.
-	smAck   bool
-	smIn    uint32
-	backlog []*stanza.Element // received, not yet matched
-	arrived []*stanza.Element // every element received, in order
-	closed  error             // why reading stopped
-	signal  chan struct{}
+	smAck    bool
+	features *stanza.Element // the last <stream:features/> seen
+	smIn     uint32
+	backlog  []*stanza.Element // received, not yet matched
+	arrived  []*stanza.Element // every element received, in order
+	closed   error             // why reading stopped
+	signal   chan struct{}
 }
 
 // login connects name over STARTTLS, authenticates with SASL PLAIN and
@@ -283,9 +284,11 @@ func (e *env) open(name, password, resource string, authAnswer **stanza.Element,
 				break
 			}
 		}
-		if f := next(e.t, d); f.Name.Local != "features" {
+		f := next(e.t, d)
+		if f.Name.Local != "features" {
 			e.t.Fatalf("%s: want features, got %s", name, f)
 		}
+		c.features = f
 	}
 	open()
 	c.write(`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"time"
 	"xmppd/router"
@@ -57,6 +58,8 @@ type Server struct {
 	secret       []byte     // keys the made-up SCRAM salts of unknown accounts
 	sm           smRegistry // resumable sessions (XEP-0198, sm.go)
 	features     [numFeatureStages][]byte
+	disco        *stanza.Element // the server's disco#info <query/> (disco.go)
+	capsNodeVer  string          // XEP-0115 node#ver of disco
 
 	baseCtx context.Context
 	cancel  context.CancelFunc
@@ -133,7 +136,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		// RFC 9325 section 3.1.1: nothing older than TLS 1.2.
 		s.tls.MinVersion = tls.VersionTLS12
 	}
-	s.features = encodeFeatures(cfg.Features)
+	s.disco = discoQuery(&s.cfg)
+	caps, nodeVer := capsFeature(s.disco)
+	s.capsNodeVer = nodeVer
+	s.features = encodeFeatures(append(slices.Clip(s.cfg.Features), caps))
 	s.secret = make([]byte, 32)
 	rand.Read(s.secret)
 	s.baseCtx, s.cancel = context.WithCancel(context.Background())
