@@ -8,12 +8,12 @@ usage: blocking_slixmpp.py HOST PORT JID1 PW1 JID2 PW2
 """
 import asyncio
 import json
-import logging
 import ssl
-import sys
 import time
 
 import slixmpp
+
+import slixrun
 from slixmpp.exceptions import IqError
 
 
@@ -92,14 +92,8 @@ async def main(host, port, j1, p1, j2, p2):
         "bob_errors": b.errors, "alice_errors": a.errors, "alice_bodies": a.bodies,
         "blocked_at": blocked_at,
     }))
-    for c in (a, b):
-        c.disconnect()
-    await asyncio.sleep(0.5)
+    await slixrun.finish(a, b)
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    host, port, j1, p1, j2, p2 = sys.argv[1:7]
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    loop.run_until_complete(asyncio.wait_for(main(host, int(port), j1, p1, j2, p2), 60))
+    slixrun.run(main)

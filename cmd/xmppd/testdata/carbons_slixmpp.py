@@ -8,11 +8,11 @@ usage: carbons_slixmpp.py HOST PORT JID PW CONTACT CONTACT_PW
 """
 import asyncio
 import json
-import logging
 import ssl
-import sys
 
 import slixmpp
+
+import slixrun
 
 
 class Client(slixmpp.ClientXMPP):
@@ -56,14 +56,8 @@ async def main(host, port, j, pw, cj, cpw):
         kind, inner = await asyncio.wait_for(phone.carbons.get(), 10)
         seen.append({"kind": kind, "from": str(inner["from"]), "to": str(inner["to"]), "body": inner["body"]})
     print(json.dumps({"phone": seen, "desk_carbons": desk.carbons.qsize()}))
-    for c in (desk, phone, contact):
-        c.disconnect()
-    await asyncio.sleep(0.5)
+    await slixrun.finish(desk, phone, contact)
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    host, port, j, pw, cj, cpw = sys.argv[1:7]
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    loop.run_until_complete(asyncio.wait_for(main(host, int(port), j, pw, cj, cpw), 60))
+    slixrun.run(main)

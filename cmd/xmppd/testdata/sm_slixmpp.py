@@ -12,11 +12,11 @@ usage: sm_slixmpp.py HOST PORT JID PW CONTACT CONTACT_PW
 import asyncio
 import collections
 import json
-import logging
 import ssl
-import sys
 
 import slixmpp
+
+import slixrun
 
 
 class Client(slixmpp.ClientXMPP):
@@ -92,14 +92,8 @@ async def main(host, port, j, pw, cj, cpw):
         "bodies": dict(alice.bodies),
         "bob_saw_unavailable": [f for f in bob.unavailable_from if f.startswith(j)],
     }))
-    for c in (alice, bob):
-        c.disconnect()
-    await asyncio.sleep(0.5)
+    await slixrun.finish(alice, bob)
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    host, port, j, pw, cj, cpw = sys.argv[1:7]
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    loop.run_until_complete(asyncio.wait_for(main(host, int(port), j, pw, cj, cpw), 60))
+    slixrun.run(main)
