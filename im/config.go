@@ -86,6 +86,9 @@ type Config struct {
 	// AllowAccountRemoval lets users cancel their own account in band
 	// (XEP-0077 section 3.2); off: not-allowed.
 	AllowAccountRemoval bool
+	// AllowRegistration lets clients create accounts in band before
+	// authenticating (XEP-0077 section 3.1, Register); off by default.
+	AllowRegistration bool
 	// Refusals bounds what logins refused by the throttle write to the
 	// log (authrefusals.go); zero fields: the defaults.
 	Refusals RefusalLogConfig

@@ -47,8 +47,13 @@ type env struct {
 	roots *x509.CertPool
 	srv   *server
 	stop  func() error
-	// tune, if set, adjusts the c2s configuration before start.
-	tune func(*c2s.Config)
+	// tune and tuneIM, if set, adjust the c2s and core configuration
+	// before start.
+	tune   func(*c2s.Config)
+	tuneIM func(*im.Config)
+	// beforeAuth, if set, runs on each connection's TLS stream before
+	// SASL.
+	beforeAuth func(*client, *xml.Decoder)
 }
 
 // newEnv opens a store in a temporary directory and starts a server on it.
@@ -88,12 +93,16 @@ func (e *env) start() *server {
 	if e.tune != nil {
 		e.tune(&cc)
 	}
-	srv, err := newServer(im.Config{
+	ic := im.Config{
 		Domain: testDomain,
 		Node:   testNode,
 		Store:  e.store,
 		Logger: logger,
-	}, cc)
+	}
+	if e.tuneIM != nil {
+		e.tuneIM(&ic)
+	}
+	srv, err := newServer(ic, cc)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -301,6 +310,9 @@ func (e *env) open(name, password, resource string, authAnswer **stanza.Element,
 	}
 	c.conn, d = tc, xml.NewDecoder(tc)
 	open()
+	if e.beforeAuth != nil {
+		e.beforeAuth(c, d)
+	}
 	cred := base64.StdEncoding.EncodeToString([]byte("\x00" + name + "\x00" + password))
 	c.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>` + cred + `</auth>`)
 	el := next(e.t, d)

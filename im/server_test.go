@@ -29,7 +29,11 @@ func newServer(cfg im.Config, cc c2s.Config) (*server, error) {
 		cc.Domain = cfg.Domain
 	}
 	cc.ServerFeatures = append(cc.ServerFeatures, im.ServerFeatures()...)
-	clients, err := c2s.New(cc, c2s.Deps{Core: core, Credentials: core, Observer: core, Logger: cfg.Logger})
+	deps := c2s.Deps{Core: core, Credentials: core, Observer: core, Logger: cfg.Logger}
+	if core.RegistrationAllowed() {
+		deps.Registrar = core
+	}
+	clients, err := c2s.New(cc, deps)
 	if err != nil {
 		return nil, err
 	}

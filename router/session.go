@@ -130,3 +130,12 @@ type AuthFailure struct {
 	Throttle events.ThrottleDecision
 	Delay    time.Duration
 }
+
+// Registrar creates accounts for XEP-0077 in-band registration, which a
+// transport offers before authentication only when it has one.
+// Register returns a stanza.Error to refuse (e.g. <conflict/> when the
+// username is taken, <not-acceptable/> for a username the server will
+// not take); any other error is the server's own failure.
+type Registrar interface {
+	Register(ctx context.Context, username, password string, from Origin) error
+}

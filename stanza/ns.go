@@ -33,12 +33,13 @@ const (
 
 // Server information and user storage.
 const (
-	NSVersion  = "jabber:iq:version"  // XEP-0092
-	NSTime     = "urn:xmpp:time"      // XEP-0202
-	NSLast     = "jabber:iq:last"     // XEP-0012
-	NSVCard    = "vcard-temp"         // XEP-0054
-	NSPrivate  = "jabber:iq:private"  // XEP-0049
-	NSRegister = "jabber:iq:register" // XEP-0077
+	NSVersion         = "jabber:iq:version"                      // XEP-0092
+	NSTime            = "urn:xmpp:time"                          // XEP-0202
+	NSLast            = "jabber:iq:last"                         // XEP-0012
+	NSVCard           = "vcard-temp"                             // XEP-0054
+	NSPrivate         = "jabber:iq:private"                      // XEP-0049
+	NSRegister        = "jabber:iq:register"                     // XEP-0077
+	NSRegisterFeature = "http://jabber.org/features/iq-register" // XEP-0077 section 4
 )
 
 // NSCSI is XEP-0352 Client State Indication's stream feature and nonzas.

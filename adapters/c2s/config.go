@@ -13,17 +13,18 @@ import (
 
 // Defaults of Config's zero fields.
 const (
-	DefaultMaxStanzaBytes     = 256 << 10
-	DefaultMaxDepth           = 32
-	DefaultQueueLen           = 16384
-	DefaultQueueBytes         = 4 << 20
-	DefaultKeepalive          = 60 * time.Second
-	DefaultNegotiationTimeout = 60 * time.Second
-	DefaultWriteTimeout       = 30 * time.Second
-	DefaultStanzaTimeout      = 30 * time.Second
-	DefaultMaxAuthAttempts    = 3
-	DefaultResumeTimeout      = 600 * time.Second
-	DefaultAckTimeout         = 60 * time.Second
+	DefaultMaxStanzaBytes       = 256 << 10
+	DefaultMaxDepth             = 32
+	DefaultQueueLen             = 16384
+	DefaultQueueBytes           = 4 << 20
+	DefaultKeepalive            = 60 * time.Second
+	DefaultNegotiationTimeout   = 60 * time.Second
+	DefaultWriteTimeout         = 30 * time.Second
+	DefaultStanzaTimeout        = 30 * time.Second
+	DefaultMaxAuthAttempts      = 3
+	DefaultResumeTimeout        = 600 * time.Second
+	DefaultAckTimeout           = 60 * time.Second
+	DefaultRegistrationInterval = 5 * time.Minute
 )
 
 // Identity is a XEP-0030 identity of the server.
@@ -107,6 +108,10 @@ type Config struct {
 	// dead and cut (the session is then suspended, or ends). Negative:
 	// never.
 	AckTimeout time.Duration
+	// RegistrationInterval is how long one address (an IPv6 /64) must
+	// wait after registering an account in band before it may register
+	// another (register.go), when Deps.Registrar offers registration.
+	RegistrationInterval time.Duration
 
 	// Features are extra stream features advertised after authentication
 	// (beside bind), e.g. RFC 6121 roster versioning and pre-approval. Nil
@@ -175,6 +180,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.AckTimeout == 0 {
 		c.AckTimeout = DefaultAckTimeout
+	}
+	if c.RegistrationInterval == 0 {
+		c.RegistrationInterval = DefaultRegistrationInterval
 	}
 	if c.Features == nil {
 		c.Features = DefaultFeatures()

@@ -181,6 +181,11 @@ func (c *conn) negotiateStage() (*Session, error) {
 			if err := c.saslFailure("aborted"); err != nil {
 				return nil, err
 			}
+		case c.secure && c.user == "" && isRegisterIQ(el):
+			// XEP-0077 section 3.1.
+			if err := c.register(el); err != nil {
+				return nil, err
+			}
 		case c.user != "" && el.Name == xml.Name{Space: stanza.NSSM, Local: "resume"}:
 			// XEP-0198 section 5: resumption instead of binding.
 			sess, err := c.resume(el)

@@ -34,6 +34,9 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock for deadlines; nil: time.Now.
 	Now func() time.Time
+	// Registrar, if not nil, creates accounts by XEP-0077 in-band
+	// registration (register.go); nil: not offered.
+	Registrar router.Registrar
 	// Addresses parses the 'to' of every stanza; nil: a cache of its own.
 	// Give the core the same one, so an address is normalised once.
 	Addresses *stanza.Addresses
@@ -54,12 +57,14 @@ type Server struct {
 	addrs    *stanza.Addresses
 	// spareWriters hands a session that needs a writer to a writer
 	// goroutine that lingers after its own session's output ran out.
-	spareWriters chan *Session
-	secret       []byte     // keys the made-up SCRAM salts of unknown accounts
-	sm           smRegistry // resumable sessions (XEP-0198, sm.go)
-	features     [numFeatureStages][]byte
-	disco        *stanza.Element // the server's disco#info <query/> (disco.go)
-	capsNodeVer  string          // XEP-0115 node#ver of disco
+	spareWriters  chan *Session
+	secret        []byte     // keys the made-up SCRAM salts of unknown accounts
+	sm            smRegistry // resumable sessions (XEP-0198, sm.go)
+	registrar     router.Registrar
+	registrations registrationGate
+	features      [numFeatureStages][]byte
+	disco         *stanza.Element // the server's disco#info <query/> (disco.go)
+	capsNodeVer   string          // XEP-0115 node#ver of disco
 
 	baseCtx context.Context
 	cancel  context.CancelFunc
@@ -91,15 +96,16 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	cfg.setDefaults()
 	s := &Server{
-		cfg:      cfg,
-		core:     deps.Core,
-		creds:    deps.Credentials,
-		observer: deps.Observer,
-		metrics:  deps.Metrics,
-		throttle: deps.Throttle,
-		log:      deps.Logger,
-		now:      deps.Now,
-		addrs:    deps.Addresses,
+		cfg:       cfg,
+		core:      deps.Core,
+		creds:     deps.Credentials,
+		observer:  deps.Observer,
+		metrics:   deps.Metrics,
+		throttle:  deps.Throttle,
+		log:       deps.Logger,
+		now:       deps.Now,
+		addrs:     deps.Addresses,
+		registrar: deps.Registrar,
 
 		spareWriters: make(chan *Session),
 		conns:        make(map[*conn]*Session),
@@ -139,7 +145,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.disco = discoQuery(&s.cfg)
 	caps, nodeVer := capsFeature(s.disco)
 	s.capsNodeVer = nodeVer
-	s.features = encodeFeatures(append(slices.Clip(s.cfg.Features), caps))
+	s.features = encodeFeatures(append(slices.Clip(s.cfg.Features), caps), s.registrar != nil)
 	s.secret = make([]byte, 32)
 	rand.Read(s.secret)
 	s.baseCtx, s.cancel = context.WithCancel(context.Background())

@@ -140,7 +140,7 @@ const (
 )
 
 // encodeFeatures encodes the <stream:features/> of each stage.
-func encodeFeatures(extras []*stanza.Element) (out [numFeatureStages][]byte) {
+func encodeFeatures(extras []*stanza.Element, registration bool) (out [numFeatureStages][]byte) {
 	for stage := range out {
 		f := stanza.New(stanza.NSStreams, "features")
 		switch stage {
@@ -152,6 +152,10 @@ func encodeFeatures(extras []*stanza.Element) (out [numFeatureStages][]byte) {
 				m.AddChild(stanza.New(stanza.NSSASL, "mechanism").AddText(name))
 			}
 			f.AddChild(m)
+			if registration {
+				// XEP-0077 section 4 (register.go).
+				f.AddChild(stanza.New(stanza.NSRegisterFeature, "register"))
+			}
 		case featuresBind:
 			f.AddChild(stanza.New(stanza.NSBind, "bind"))
 			// Legacy RFC 3921 session establishment, announced as optional

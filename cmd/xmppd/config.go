@@ -80,6 +80,9 @@ type C2SConfig struct {
 	// an <r/> unanswered before its connection is taken to be dead; 0:
 	// never.
 	AckTimeout time.Duration `mapstructure:"ack_timeout"`
+	// RegistrationInterval is how long one address waits between two
+	// accounts registered in band (im.allow_registration).
+	RegistrationInterval time.Duration `mapstructure:"registration_interval"`
 }
 
 // TLSConfig names the certificate; empty means a self-signed one kept in
@@ -169,30 +172,31 @@ func defaults() map[string]any {
 		host = "node-1"
 	}
 	d := map[string]any{
-		"domain":                "localhost",
-		"node":                  host,
-		"data_dir":              "./data",
-		"store.kind":            "sqlite",
-		"store.path":            "",
-		"store.url":             "",
-		"c2s.starttls_addr":     ":5222",
-		"c2s.tls_addr":          ":5223",
-		"c2s.max_stanza_bytes":  262144,
-		"c2s.queue_len":         16384,
-		"c2s.queue_bytes":       4 << 20,
-		"c2s.write_timeout":     "30s",
-		"c2s.send_buffer":       0,
-		"c2s.stanza_timeout":    "30s",
-		"c2s.idle_timeout":      "0s",
-		"c2s.resume_timeout":    "600s",
-		"c2s.ack_timeout":       "60s",
-		"tls.cert":              "",
-		"tls.key":               "",
-		"metrics.addr":          "127.0.0.1:9271",
-		"metrics.pprof":         false,
-		"auth.scram_iterations": 4096,
-		"offline.max_messages":  5000,
-		"offline.max_bytes":     32 << 20,
+		"domain":                    "localhost",
+		"node":                      host,
+		"data_dir":                  "./data",
+		"store.kind":                "sqlite",
+		"store.path":                "",
+		"store.url":                 "",
+		"c2s.starttls_addr":         ":5222",
+		"c2s.tls_addr":              ":5223",
+		"c2s.max_stanza_bytes":      262144,
+		"c2s.queue_len":             16384,
+		"c2s.queue_bytes":           4 << 20,
+		"c2s.write_timeout":         "30s",
+		"c2s.send_buffer":           0,
+		"c2s.stanza_timeout":        "30s",
+		"c2s.idle_timeout":          "0s",
+		"c2s.resume_timeout":        "600s",
+		"c2s.ack_timeout":           "60s",
+		"c2s.registration_interval": "5m",
+		"tls.cert":                  "",
+		"tls.key":                   "",
+		"metrics.addr":              "127.0.0.1:9271",
+		"metrics.pprof":             false,
+		"auth.scram_iterations":     4096,
+		"offline.max_messages":      5000,
+		"offline.max_bytes":         32 << 20,
 
 		// serve refuses an altered log unless this is on (startup.go).
 		"store.accept_altered_log": false,
@@ -280,7 +284,7 @@ func (c *Config) Validate() error {
 	for _, t := range []struct {
 		key string
 		d   time.Duration
-	}{{"c2s.stanza_timeout", c.C2S.StanzaTimeout}, {"c2s.idle_timeout", c.C2S.IdleTimeout}, {"c2s.resume_timeout", c.C2S.ResumeTimeout}, {"c2s.ack_timeout", c.C2S.AckTimeout}} {
+	}{{"c2s.stanza_timeout", c.C2S.StanzaTimeout}, {"c2s.idle_timeout", c.C2S.IdleTimeout}, {"c2s.resume_timeout", c.C2S.ResumeTimeout}, {"c2s.ack_timeout", c.C2S.AckTimeout}, {"c2s.registration_interval", c.C2S.RegistrationInterval}} {
 		if key, d := t.key, t.d; d != 0 && d < time.Second {
 			// A bare number is nanoseconds to viper: "30" would cut every client.
 			errs = append(errs, fmt.Errorf("%s %v must be 0 (off) or at least 1s (write it with a unit: 30s, 5m)", key, d))

@@ -18,6 +18,9 @@ type IMConf struct {
 	// AllowAccountRemoval lets users delete their own account with
 	// XEP-0077 <remove/>; off, they get not-allowed.
 	AllowAccountRemoval bool `mapstructure:"allow_account_removal"`
+	// AllowRegistration lets anyone create an account in band (XEP-0077)
+	// before logging in; off, accounts are made with `xmppd user add`.
+	AllowRegistration bool `mapstructure:"allow_registration"`
 	// PEPMaxNodes bounds an account's XEP-0163 PEP nodes, and PEPMaxItems
 	// the items one node keeps (pubsub#max_items "max"). A PEP item's
 	// payload is bounded by MaxStoredXMLBytes.
@@ -29,6 +32,7 @@ func imDefaults() map[string]any {
 	return map[string]any{
 		"im.report_os":             false,
 		"im.allow_account_removal": false,
+		"im.allow_registration":    false,
 		"im.max_stored_xml_bytes":  domain.DefaultMaxStoredXML,
 		"im.pep_max_nodes":         domain.DefaultPEPMaxNodes,
 		"im.pep_max_items":         domain.DefaultPEPMaxItems,

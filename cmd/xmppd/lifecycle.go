@@ -64,6 +64,9 @@ func runServer(ctx context.Context, core *im.Core, t transport, ready func()) er
 func newC2S(cfg c2s.Config, core *im.Core, deps c2s.Deps) (*c2s.Server, error) {
 	cfg.ServerFeatures = append(cfg.ServerFeatures[:len(cfg.ServerFeatures):len(cfg.ServerFeatures)], im.ServerFeatures()...)
 	deps.Core, deps.Credentials, deps.Observer = core, core, core
+	if core.RegistrationAllowed() {
+		deps.Registrar = core
+	}
 	return c2s.New(cfg, deps)
 }
 

@@ -86,24 +86,25 @@ func (a *app) serve(ctx context.Context) error {
 		}
 	}
 	c2sCfg := c2s.Config{
-		Domain:         c.Domain,
-		StartTLSAddr:   c.C2S.StartTLSAddr,
-		DirectTLSAddr:  c.C2S.DirectTLSAddr,
-		TLS:            &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
-		Features:       streamFeatures(c.Limits.policy()),
-		MaxStanzaBytes: c.C2S.MaxStanzaBytes,
-		QueueLen:       c.C2S.QueueLen,
-		QueueBytes:     c.C2S.QueueBytes,
-		WriteTimeout:   c.C2S.WriteTimeout,
-		SendBuffer:     c.C2S.SendBuffer,
-		Throttle:       c.Auth.Throttle.c2s(),
-		StanzaTimeout:  c2sTimeout(c.C2S.StanzaTimeout),
-		ReadTimeout:    c.C2S.IdleTimeout,
-		ResumeTimeout:  offIfZero(c.C2S.ResumeTimeout),
-		AckTimeout:     offIfZero(c.C2S.AckTimeout),
-		StanzaRate:     c.Limits.stanzaRate(),
-		StanzaBurst:    c.Limits.StanzaBurst,
-		FloodTimeout:   c.Limits.floodTimeout(),
+		Domain:               c.Domain,
+		StartTLSAddr:         c.C2S.StartTLSAddr,
+		DirectTLSAddr:        c.C2S.DirectTLSAddr,
+		TLS:                  &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		Features:             streamFeatures(c.Limits.policy()),
+		MaxStanzaBytes:       c.C2S.MaxStanzaBytes,
+		QueueLen:             c.C2S.QueueLen,
+		QueueBytes:           c.C2S.QueueBytes,
+		WriteTimeout:         c.C2S.WriteTimeout,
+		SendBuffer:           c.C2S.SendBuffer,
+		Throttle:             c.Auth.Throttle.c2s(),
+		StanzaTimeout:        c2sTimeout(c.C2S.StanzaTimeout),
+		ReadTimeout:          c.C2S.IdleTimeout,
+		ResumeTimeout:        offIfZero(c.C2S.ResumeTimeout),
+		AckTimeout:           offIfZero(c.C2S.AckTimeout),
+		RegistrationInterval: offIfZero(c.C2S.RegistrationInterval),
+		StanzaRate:           c.Limits.stanzaRate(),
+		StanzaBurst:          c.Limits.StanzaBurst,
+		FloodTimeout:         c.Limits.floodTimeout(),
 	}
 	if err := c2sCfg.Validate(); err != nil {
 		return usageError{err}
@@ -133,6 +134,7 @@ func (a *app) serve(ctx context.Context) error {
 		PEPMaxItems:       c.IM.PEPMaxItems,
 
 		AllowAccountRemoval: c.IM.AllowAccountRemoval,
+		AllowRegistration:   c.IM.AllowRegistration,
 
 		Policy:       c.Limits.policy(),
 		MaxResources: c.Limits.maxResources(),
