@@ -154,6 +154,9 @@ func TestSMResumeAfterCut_XEP0198_5(t *testing.T) {
 		_, ps := e.readStream(events.PresenceStream("alice@localhost"))
 		return len(ofType[events.SessionSuspended](ps)) == 1
 	})
+	if st := e.srv.clients.Stats(); st.Suspended != 1 || st.Unacked != 2 {
+		t.Errorf("stats while suspended: %+v", st)
+	}
 	b.send(`<message to='%s' type='chat' id='m4'><body>m4</body></message>`, a.jid)
 	// Still available: a probe-free check is that bob got no unavailable.
 	roundTrip(b, "p1")
@@ -167,6 +170,9 @@ func TestSMResumeAfterCut_XEP0198_5(t *testing.T) {
 	}
 	if h := smH(t, res); h != 1 {
 		t.Errorf("resumed h = %d, want 1 (the message alice sent)", h)
+	}
+	if st := e.srv.clients.Stats(); st.Suspended != 0 || st.Resumed != 1 {
+		t.Errorf("stats after resuming: %+v", st)
 	}
 	// m2 and m3 again (never acknowledged), then m4, in order.
 	for _, body := range []string{"m2", "m3", "m4"} {
@@ -256,6 +262,9 @@ func TestSMResumptionExpires_XEP0198_4(t *testing.T) {
 	_, res := e.resume("alice", en.Attr("id"), 0)
 	if res.Name.Local != "failed" || res.Child("item-not-found", stanza.NSStanzas) == nil || res.Attr("h") != "1" {
 		t.Fatalf("resume after expiry: %s", res)
+	}
+	if st := e.srv.clients.Stats(); st.Expired != 1 || st.ResumeFailed != 1 || st.Suspended != 0 {
+		t.Errorf("stats after expiry: %+v", st)
 	}
 	a2 := e.login("alice", "desk")
 	a2.online(1)

@@ -1,5 +1,7 @@
 package c2s
 
+import "sync/atomic"
+
 // Metrics hears what the client streams count. Its methods are called on
 // every stanza, from the sessions' goroutines: they must be cheap, safe
 // for concurrent use and never block. Kinds are "message", "presence" and
@@ -46,13 +48,22 @@ type Stats struct {
 	Sessions int
 	// Queued is how many stanzas wait in the sessions' output queues.
 	Queued int
+	// Suspended is how many sessions lost their connection and wait to
+	// be resumed (XEP-0198); they are not in Sessions. Unacked is how
+	// many stanzas all sessions together hold until their clients
+	// acknowledge them.
+	Suspended, Unacked int
+	// Resumed and ResumeFailed count resumptions since start, and those
+	// refused (unknown or expired id, another user's); Expired counts
+	// suspended sessions that ended without being resumed.
+	Resumed, ResumeFailed, Expired uint64
 }
 
-// Stats counts the bound sessions and their queued output. It is meant
-// for a metrics scrape: it takes the server's lock once.
+// Stats counts the bound sessions and their queued output, and the
+// suspended ones. It is meant for a metrics scrape: it takes the
+// server's lock once, and each resumable session's once.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	var st Stats
 	for _, sess := range s.conns {
 		if sess != nil {
@@ -60,5 +71,23 @@ func (s *Server) Stats() Stats {
 			st.Queued += int(sess.queued.Load())
 		}
 	}
+	s.mu.Unlock()
+	for _, sess := range s.sm.all() {
+		sess.mu.Lock()
+		if sess.detached && !sess.closing {
+			st.Suspended++
+			st.Queued += len(sess.queue)
+		}
+		if sess.sm != nil {
+			st.Unacked += len(sess.sm.unacked)
+		}
+		sess.mu.Unlock()
+	}
+	st.Resumed, st.ResumeFailed, st.Expired = s.smCounts.resumed.Load(), s.smCounts.failed.Load(), s.smCounts.expired.Load()
 	return st
+}
+
+// smCounters count XEP-0198 outcomes for Stats.
+type smCounters struct {
+	resumed, failed, expired atomic.Uint64
 }

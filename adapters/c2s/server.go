@@ -60,6 +60,7 @@ type Server struct {
 	spareWriters  chan *Session
 	secret        []byte     // keys the made-up SCRAM salts of unknown accounts
 	sm            smRegistry // resumable sessions (XEP-0198, sm.go)
+	smCounts      smCounters
 	registrar     router.Registrar
 	registrations registrationGate
 	features      [numFeatureStages][]byte

@@ -450,6 +450,7 @@ func (s *Session) beginExpireLocked(why router.End) bool {
 // finishExpire ends a suspended session: the core hears it end, then
 // what it held is handed back.
 func (s *Session) finishExpire(why router.End) {
+	s.srv.smCounts.expired.Add(1)
 	s.srv.log.Debug("c2s: suspended session ends", "session", s.id, "jid", s.full, "cause", why.Cause)
 	s.forgetSM()
 	s.end(why)
@@ -578,6 +579,7 @@ func (c *conn) resume(el *stanza.Element) (*Session, error) {
 		if h, ok := c.srv.sm.expiredH(previd, c.user); ok {
 			hp = &h
 		}
+		c.srv.smCounts.failed.Add(1)
 		return nil, c.write(smFailed("item-not-found", hp))
 	}
 	if err := c.srv.register(c, s); err != nil {
@@ -586,12 +588,14 @@ func (c *conn) resume(el *stanza.Element) (*Session, error) {
 	in, resent, err := s.takeOver(c, h)
 	if err != nil {
 		c.srv.unregister(c)
+		c.srv.smCounts.failed.Add(1)
 		if e, ok := err.(handledTooHigh); ok {
 			se, _ := e.streamError()
 			return nil, se
 		}
 		return nil, c.write(smFailed("item-not-found", nil))
 	}
+	c.srv.smCounts.resumed.Add(1)
 	resumed := stanza.New(stanza.NSSM, "resumed", "previd", previd, "h", strconv.FormatUint(uint64(in), 10))
 	if err := c.write(resumed.AppendXML(nil, stanza.NSClient)); err != nil {
 		// Lost again already: suspended again, with what it held.

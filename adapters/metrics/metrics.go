@@ -17,6 +17,11 @@ type Status struct {
 	Sessions       int    // bound client streams
 	QueuedStanzas  int    // stanzas waiting in the sessions' output queues
 	QueuedCommands int    // commands waiting on account actors
+	// XEP-0198: sessions waiting to be resumed, stanzas not yet
+	// acknowledged, and resumptions, refused resumptions and suspensions
+	// that ran out, since start.
+	Suspended, Unacked             int
+	Resumed, ResumeFailed, Expired uint64
 
 	// Store is the event store's write health; nil when the store does
 	// not report it.

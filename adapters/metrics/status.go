@@ -19,6 +19,12 @@ var (
 		"Stanzas waiting in the sessions' output queues, all sessions together.", nil, nil)
 	descQueuedCommands = prometheus.NewDesc("xmppd_actor_queued_commands",
 		"Commands waiting on account actors, all accounts together.", nil, nil)
+	descSuspended = prometheus.NewDesc("xmppd_c2s_sessions_suspended",
+		"Sessions whose connection was lost and that wait to be resumed (XEP-0198); not counted in xmppd_c2s_sessions.", nil, nil)
+	descUnacked = prometheus.NewDesc("xmppd_c2s_unacked_stanzas",
+		"Stanzas written to clients with stream management and not yet acknowledged, all sessions together.", nil, nil)
+	descResumptions = prometheus.NewDesc("xmppd_c2s_resumptions_total",
+		"XEP-0198 resumptions by outcome: resumed, failed (unknown, expired or another user's id), expired (a suspended session not resumed in time).", []string{"outcome"}, nil)
 	descApplied = prometheus.NewDesc("xmppd_views_applied_position",
 		"Log position the views have applied.", nil, nil)
 	descWritable = prometheus.NewDesc("xmppd_store_writable",
@@ -34,7 +40,7 @@ type statusCollector struct {
 }
 
 func (c *statusCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descUp, descSessions, descQueuedStanzas, descQueuedCommands, descApplied} {
+	for _, d := range []*prometheus.Desc{descUp, descSessions, descQueuedStanzas, descQueuedCommands, descApplied, descSuspended, descUnacked, descResumptions} {
 		ch <- d
 	}
 	ch <- descWritable
@@ -57,6 +63,11 @@ func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descQueuedStanzas, float64(st.QueuedStanzas))
 	gauge(descQueuedCommands, float64(st.QueuedCommands))
 	gauge(descApplied, float64(st.Applied))
+	gauge(descSuspended, float64(st.Suspended))
+	gauge(descUnacked, float64(st.Unacked))
+	for outcome, n := range map[string]uint64{"resumed": st.Resumed, "failed": st.ResumeFailed, "expired": st.Expired} {
+		ch <- prometheus.MustNewConstMetric(descResumptions, prometheus.CounterValue, float64(n), outcome)
+	}
 	if st.Store != nil {
 		writable := 0.0
 		if st.Store.Writable {

@@ -239,6 +239,7 @@ func serveMetrics(c *Config, m *metrics.Metrics, core *im.Core, clients *c2s.Ser
 		return metrics.Status{
 			Running: st.Running, ViewsAlive: st.ViewsAlive, Applied: st.Applied, Sessions: cs.Sessions,
 			QueuedStanzas: cs.Queued, QueuedCommands: st.QueuedCommands,
+			Suspended: cs.Suspended, Unacked: cs.Unacked, Resumed: cs.Resumed, ResumeFailed: cs.ResumeFailed, Expired: cs.Expired,
 			Store: storeHealth(store),
 		}
 	}
