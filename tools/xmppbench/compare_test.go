@@ -200,6 +200,9 @@ func checkTinyRun(t *testing.T, r *compareServerResult, z compareSizes) {
 			t.Errorf("%s %s: %+v", r.Server, sc, res)
 		}
 	}
+	if rs := r.Results["sm-resume"]; rs != nil && (rs.Figures["sessions_at_end"] != float64(z.ResumeSessions) || rs.Figures["resume_failed"] != 0) {
+		t.Errorf("%s sm-resume: every session cut must be resumed: %v", r.Server, rs.Figures)
+	}
 	if cs := r.Results["chat-sm"]; cs != nil && (cs.Figures["carbons"] != 2*cs.Figures["sent"] || cs.Figures["delivered"] != cs.Figures["sent"]) {
 		t.Errorf("%s chat-sm: %v", r.Server, cs.Figures)
 	}

@@ -17,7 +17,9 @@ import (
 // network failure would (no </stream:stream>, no TLS close_notify),
 // connect again, authenticate and send <resume/>. One operation is one
 // <resumed/>, its latency from the new TCP connect to <resumed/>; a
-// <failed/> is an error and the session is dropped. After each
+// <failed/> is an error and the session is dropped. A resumption under
+// way when --duration ends is finished (and counted), so every session
+// that was cut is resumed and then closed politely. After each
 // resumption the worker sends <r/> and waits for its <a/>, so a session
 // that says it resumed but does not work is caught too.
 //
@@ -75,7 +77,10 @@ func runSMResume(ctx context.Context, c *config, log io.Writer) (*result, error)
 				old.raw.Close() // the cut: TCP gone, no stream or TLS close
 				t0 := time.Now()
 				a := acct(i)
-				s, err := resumeSession(runCtx, cc, a.user, a.password, old)
+				// Not runCtx: a session cut must be resumed even when the
+				// measured phase ends meanwhile, or it would wait out the
+				// server's resumption timeout.
+				s, err := resumeSession(ctx, cc, a.user, a.password, old)
 				if err == nil {
 					lats[w].add(time.Since(t0))
 					err = s.ackRoundTrip(time.Now().Add(c.timeout))
@@ -84,10 +89,8 @@ func runSMResume(ctx context.Context, c *config, log io.Writer) (*result, error)
 				ss[i] = s // nil when it failed: closed, nothing more to do with it
 				mu.Unlock()
 				if err != nil {
-					if time.Now().Before(end) { // cut short by the end of the run is no error
-						errs.add(err)
-						failedN.Add(1)
-					}
+					errs.add(err)
+					failedN.Add(1)
 					if s != nil {
 						s.conn.Close()
 						mu.Lock()

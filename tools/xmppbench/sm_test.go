@@ -170,10 +170,10 @@ func TestClassifyCarbon(t *testing.T) {
     <message xmlns='jabber:client' to='juliet@capulet.example/balcony' from='romeo@montague.example/home' type='chat'><body>Neither, fair saint</body></message>
   </forwarded></sent>
 </message>`, carbonSent},
-		"no from is the account's own": {`<message to='romeo@montague.example/garden'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message from='romeo@montague.example/home' to='juliet@capulet.example'><body>1</body></message></forwarded></sent></message>`, carbonSent},
+		"no from is the account's own":     {`<message to='romeo@montague.example/garden'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message from='romeo@montague.example/home' to='juliet@capulet.example'><body>1</body></message></forwarded></sent></message>`, carbonSent},
 		"forged by a contact (section 11)": {`<message from='tybalt@capulet.example/home' to='romeo@montague.example/garden'><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message from='juliet@capulet.example/balcony' to='romeo@montague.example'><body>1</body></message></forwarded></received></message>`, carbonForged},
-		"other namespace is not a carbon": {`<message from='juliet@capulet.example/balcony' to='romeo@montague.example/garden'><received xmlns='urn:xmpp:receipts' id='x'/></message>`, deliveredDirect},
-		"a body that quotes a carbon": {`<message from='juliet@capulet.example/balcony' to='romeo@montague.example/garden'><body>&lt;sent xmlns='urn:xmpp:carbons:2'&gt;</body></message>`, deliveredDirect},
+		"other namespace is not a carbon":  {`<message from='juliet@capulet.example/balcony' to='romeo@montague.example/garden'><received xmlns='urn:xmpp:receipts' id='x'/></message>`, deliveredDirect},
+		"a body that quotes a carbon":      {`<message from='juliet@capulet.example/balcony' to='romeo@montague.example/garden'><body>&lt;sent xmlns='urn:xmpp:carbons:2'&gt;</body></message>`, deliveredDirect},
 	} {
 		if got := classifyCarbon(mustElem(t, tc.x), own); got != tc.want {
 			t.Errorf("%s: %v, want %v", name, got, tc.want)
