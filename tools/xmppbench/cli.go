@@ -64,6 +64,21 @@ latency of each login, and in more_latency the latency of each step
 			`--users/2 pairs send chat messages to each other's bare JID, --window in
 flight per sender, or paced to --rate in total. Reports messages/s delivered
 and end-to-end latency.`},
+		"chat-sm": {runChatSM, "chat between two resources per account with XEP-0198 acks and XEP-0280 carbons",
+			`--users accounts bind two resources each (sm-a, sm-b); every session enables
+XEP-0198 stream management with resumption and XEP-0280 carbons after its
+initial presence. Pairs of accounts chat resource to resource (full JIDs),
+--window in flight per sender, so each message is delivered to the addressed
+resource and carbon-copied to both accounts' other resources. Clients answer
+the server's <r/> and send their own every 50 stanzas. Reports messages/s
+(direct deliveries), carbons/s, the latency of both, and checks every
+resource's counts: nothing lost, nothing twice.`},
+		"sm-resume": {runSMResume, "cut SM sessions' connections and resume them; resumptions/s and resume latency",
+			`--sessions sessions (0: one per account) enable XEP-0198 with resumption;
+then --concurrency workers in turn cut a session's TCP connection (no
+</stream:stream>), reconnect, authenticate and send <resume/>. Reports
+resumptions/s and the latency from TCP connect to <resumed/>; <failed/> is an
+error. After each resumption an <r/> must be answered.`},
 		"fanout": {runFanout, "the hub changes presence; time until each subscribed contact has it",
 			`The --hub account changes presence in rounds; every other account is a
 subscribed contact (run subscribe first). Reports the latency per contact and

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -43,6 +44,9 @@ type loginSteps struct {
 	// phases, if not nil, receives when each step of the login ended,
 	// for a breakdown of its latency.
 	phases *loginPhases
+	// sm enables XEP-0198 after the steps above, with resumption if
+	// resume; carbons then enables XEP-0280 carbons.
+	sm, resume, carbons bool
 }
 
 // loginPhases is when each step of one login ended. A step that did not
@@ -56,9 +60,13 @@ type loginPhases struct {
 // from several goroutines and are serialized by wmu.
 type session struct {
 	conn net.Conn
+	raw  net.Conn // the TCP connection under TLS, to cut it the way a network fails
 	r    *elemReader
 	jid  string // full JID the server bound
-	wmu  sync.Mutex
+	// sm is the stream management state once enabled (see sm.go); set
+	// before the scenario's goroutines start, never changed after.
+	sm  *smState
+	wmu sync.Mutex
 	// closing is set when the benchmark ends the session, so the read
 	// loop takes the failed read that follows for the end it is.
 	closing atomic.Bool
@@ -101,7 +109,7 @@ func login(ctx context.Context, cfg *clientConfig, user, password, resource stri
 	if err != nil {
 		return nil, failed("dial", err)
 	}
-	s := &session{conn: conn, r: newElemReader(conn)}
+	s := &session{conn: conn, raw: conn, r: newElemReader(conn)}
 	if err := s.negotiate(dctx, cfg, deadline, user, password, resource, steps); err != nil {
 		conn.Close()
 		return nil, err
@@ -110,35 +118,14 @@ func login(ctx context.Context, cfg *clientConfig, user, password, resource stri
 }
 
 func (s *session) negotiate(ctx context.Context, cfg *clientConfig, deadline time.Time, user, password, resource string, steps loginSteps) error {
-	if err := s.conn.SetDeadline(deadline); err != nil {
-		return failed("dial", err)
-	}
-	feats, err := s.openStream(cfg.domain)
+	feats, err := s.authenticated(ctx, cfg, deadline, user, password, steps.phases)
 	if err != nil {
 		return err
 	}
-	if cfg.startTLS {
-		if !feats.hasChild("starttls") {
-			return failed("tls", errors.New("server does not offer STARTTLS"))
-		}
-		if feats, err = s.startTLS(ctx, cfg); err != nil {
-			return err
-		}
-	}
 	ph := steps.phases
-	if ph != nil {
-		ph.tls = time.Now()
-	}
-	if err := s.authenticate(cfg, feats, user, password); err != nil {
-		return err
-	}
-	s.r.restart(s.conn)
-	if ph != nil {
-		ph.auth = time.Now()
-	}
-	if feats, err = s.openStream(cfg.domain); err != nil {
-		return err
-	}
+	// feats aliases the reader's buffer: what it says must be read before
+	// the next element.
+	smOffered := feats.hasChild("sm") && bytes.Contains(feats.raw, []byte(nsSM))
 	if err := s.bind(feats, resource); err != nil {
 		return err
 	}
@@ -167,7 +154,49 @@ func (s *session) negotiate(ctx context.Context, cfg *clientConfig, deadline tim
 			return failed("presence", err)
 		}
 	}
+	if steps.sm {
+		if err := s.enableSM(smOffered, steps.resume); err != nil {
+			return err
+		}
+	}
+	if steps.carbons {
+		if err := s.enableCarbons(); err != nil {
+			return err
+		}
+	}
 	return s.conn.SetDeadline(time.Time{})
+}
+
+// authenticated takes a new connection through STARTTLS (if configured)
+// and SASL to the restarted stream, and returns its features: what comes
+// next is binding a resource, or resuming a session.
+func (s *session) authenticated(ctx context.Context, cfg *clientConfig, deadline time.Time, user, password string, ph *loginPhases) (elem, error) {
+	if err := s.conn.SetDeadline(deadline); err != nil {
+		return elem{}, failed("dial", err)
+	}
+	feats, err := s.openStream(cfg.domain)
+	if err != nil {
+		return elem{}, err
+	}
+	if cfg.startTLS {
+		if !feats.hasChild("starttls") {
+			return elem{}, failed("tls", errors.New("server does not offer STARTTLS"))
+		}
+		if feats, err = s.startTLS(ctx, cfg); err != nil {
+			return elem{}, err
+		}
+	}
+	if ph != nil {
+		ph.tls = time.Now()
+	}
+	if err := s.authenticate(cfg, feats, user, password); err != nil {
+		return elem{}, err
+	}
+	s.r.restart(s.conn)
+	if ph != nil {
+		ph.auth = time.Now()
+	}
+	return s.openStream(cfg.domain)
 }
 
 // openStream sends a stream header and returns the server's features.

@@ -33,8 +33,10 @@ type compareSizes struct {
 	ChatWindow     int           `json:"chat_window"`
 	FanoutContacts int           `json:"fanout_contacts"`
 	RosterItems    int           `json:"roster_items"`
-	IdleSessions   int           `json:"idle_sessions"`
+	IdleSessions   int           `json:"idle_sessions"` // idle, and idle-sm with XEP-0198 on
 	IdleHold       time.Duration `json:"idle_hold_ns"`
+	ResumeSessions int           `json:"resume_sessions"` // sm-resume: sessions cut and resumed in turn
+	ResumeConc     int           `json:"resume_concurrency"`
 	TsungSeconds   int           `json:"tsung_seconds"` // arrival phase
 	TsungRate      int           `json:"tsung_rate"`    // new tsung users per second
 	TsungMessages  int           `json:"tsung_messages"`
@@ -44,11 +46,11 @@ func compareSizesFor(quick bool) compareSizes {
 	if quick {
 		return compareSizes{Users: 202, Duration: 3 * time.Second, LoginConc: 10, ChatUsers: 20, ChatWindow: 10,
 			FanoutContacts: 100, RosterItems: 100, IdleSessions: 1000, IdleHold: 2 * time.Second,
-			TsungSeconds: 10, TsungRate: 20, TsungMessages: 5}
+			ResumeSessions: 200, ResumeConc: 10, TsungSeconds: 10, TsungRate: 20, TsungMessages: 5}
 	}
 	return compareSizes{Users: 1002, Duration: 10 * time.Second, LoginConc: 20, ChatUsers: 100, ChatWindow: 10,
 		FanoutContacts: 1000, RosterItems: 1000, IdleSessions: 10000, IdleHold: 5 * time.Second,
-		TsungSeconds: 30, TsungRate: 50, TsungMessages: 10}
+		ResumeSessions: 1000, ResumeConc: 20, TsungSeconds: 30, TsungRate: 50, TsungMessages: 10}
 }
 
 // compareServerResult is what one server yielded.
@@ -84,8 +86,8 @@ func compareCommand(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "compare --xmppd bin/xmppd [--quick] [--servers xmppd,prosody,ejabberd] [--json]",
 		Short: "run every scenario against xmppd, Prosody and ejabberd and print one table",
-		Long: `Runs the same scenarios (login, chat, subscribe, fanout, fill-roster, roster,
-idle; and tsung unless --no-tsung) against each of --servers in turn, each
+		Long: `Runs the same scenarios (login, chat, chat-sm, subscribe, fanout,
+fill-roster, roster, sm-resume, idle, idle --sm; and tsung unless --no-tsung) against each of --servers in turn, each
 started fresh in its own temporary directory on a free loopback port with
 identical sizes, and prints one table with xmppd's ratio to each.
 
@@ -345,12 +347,16 @@ func runCompareServer(ctx context.Context, kind, xmppdBin string, z compareSizes
 	}{
 		{"login", []string{"login", "--users", strconv.Itoa(z.Users), "--concurrency", strconv.Itoa(z.LoginConc), "--duration", d}},
 		{"chat", []string{"chat", "--users", strconv.Itoa(z.ChatUsers), "--window", strconv.Itoa(z.ChatWindow), "--duration", d}},
+		// The same accounts, two resources each, with XEP-0198 and carbons.
+		{"chat-sm", []string{"chat-sm", "--users", strconv.Itoa(z.ChatUsers), "--window", strconv.Itoa(z.ChatWindow), "--duration", d}},
 		// Mutual subscriptions with a thousand contacts take Prosody and
 		// ejabberd well over the default 20 s per operation.
 		{"subscribe", []string{"subscribe", "--users", strconv.Itoa(fanUsers), "--timeout", "240s"}},
 		{"fanout", []string{"fanout", "--users", strconv.Itoa(fanUsers), "--duration", d, "--timeout", "30s"}},
 		{"fill-roster", []string{"fill-roster", "--users", strconv.Itoa(z.Users), "--hub", rosterHub, "--items", strconv.Itoa(z.RosterItems), "--window", "20"}},
 		{"roster", []string{"roster", "--users", strconv.Itoa(z.Users), "--hub", rosterHub, "--items", strconv.Itoa(z.RosterItems), "--concurrency", "4", "--duration", d}},
+		{"sm-resume", []string{"sm-resume", "--users", strconv.Itoa(z.Users), "--sessions", strconv.Itoa(z.ResumeSessions),
+			"--concurrency", strconv.Itoa(z.ResumeConc), "--duration", d}},
 	}
 	for _, st := range steps {
 		if ctx.Err() != nil {
@@ -373,22 +379,29 @@ func runCompareServer(ctx context.Context, kind, xmppdBin string, z compareSizes
 			problem(fmt.Errorf("tsung: %w", err))
 		}
 	}
-	// Idle memory on a freshly started server: a garbage-collected heap
-	// keeps what the earlier scenarios freed.
-	if ctx.Err() == nil {
+	// Idle memory on a freshly started server each time: a
+	// garbage-collected heap keeps what the earlier scenarios freed.
+	for _, idle := range []struct {
+		key   string
+		extra []string
+	}{{"idle", nil}, {"idle-sm", []string{"--sm"}}} {
+		if ctx.Err() != nil {
+			break
+		}
 		s.stop()
 		if err := s.start(ctx); err != nil {
 			problem(err)
 			return r
 		}
 		time.Sleep(time.Second)
-		res, err := compareStep(ctx, s, []string{"idle", "--users", strconv.Itoa(z.Users), "--sessions", strconv.Itoa(z.IdleSessions),
-			"--concurrency", "50", "--duration", z.IdleHold.String()}, log)
+		args := append([]string{"idle", "--users", strconv.Itoa(z.Users), "--sessions", strconv.Itoa(z.IdleSessions),
+			"--concurrency", "50", "--duration", z.IdleHold.String()}, idle.extra...)
+		res, err := compareStep(ctx, s, args, log)
 		if res != nil {
-			r.Results["idle"] = res
+			r.Results[idle.key] = res
 		}
 		if err != nil {
-			problem(fmt.Errorf("idle: %w", err))
+			problem(fmt.Errorf("%s: %w", idle.key, err))
 		}
 	}
 	return r

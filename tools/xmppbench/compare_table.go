@@ -47,6 +47,7 @@ func fromTsung(f func(*tsungSummary) float64) func(*compareServerResult) (float6
 
 func compareFigures() []compareFigure {
 	ops := func(r *result) float64 { return r.OpsPerSec }
+	p50 := func(r *result) float64 { return r.Latency.P50MS }
 	p99 := func(r *result) float64 { return r.Latency.P99MS }
 	errs := func(r *result) float64 { return float64(r.Errors) }
 	more := func(name string) func(*result) float64 {
@@ -60,6 +61,12 @@ func compareFigures() []compareFigure {
 		{"chat msg/s", "higher", fromResult("chat", ops)},
 		{"chat p99 ms", "lower", fromResult("chat", p99)},
 		{"chat server CPU s", "lower", fromResult("chat", fig("server_cpu_s"))},
+		{"chat-sm msg/s", "higher", fromResult("chat-sm", ops)},
+		{"chat-sm carbons/s", "higher", fromResult("chat-sm", fig("carbons_per_s"))},
+		{"chat-sm p50 ms", "lower", fromResult("chat-sm", p50)},
+		{"chat-sm p99 ms", "lower", fromResult("chat-sm", p99)},
+		{"chat-sm carbon p99 ms", "lower", fromResult("chat-sm", more("carbon"))},
+		{"chat-sm server CPU s", "lower", fromResult("chat-sm", fig("server_cpu_s"))},
 		{"subscribe setup s", "lower", fromResult("subscribe", func(r *result) float64 { return r.ElapsedS })},
 		{"fanout deliveries/s", "higher", fromResult("fanout", ops)},
 		{"fanout p99 ms per contact", "lower", fromResult("fanout", p99)},
@@ -67,10 +74,16 @@ func compareFigures() []compareFigure {
 		{"roster fill sets/s", "higher", fromResult("fill-roster", ops)},
 		{"roster get/s", "higher", fromResult("roster", ops)},
 		{"roster get p99 ms", "lower", fromResult("roster", p99)},
+		{"sm-resume resumptions/s", "higher", fromResult("sm-resume", ops)},
+		{"sm-resume p50 ms", "lower", fromResult("sm-resume", p50)},
+		{"sm-resume p99 ms", "lower", fromResult("sm-resume", p99)},
 		{"idle sessions open", "higher", fromResult("idle", func(r *result) float64 { return r.Figures["sessions_open"] })},
 		{"idle logins/s", "higher", fromResult("idle", ops)},
 		{"idle KiB per session", "lower", fromResult("idle", func(r *result) float64 { return roundTo(r.Figures["server_rss_per_session_bytes"]/1024, 1) })},
 		{"idle server RSS MiB", "lower", fromResult("idle", func(r *result) float64 { return roundTo(r.Figures["server_rss_end_bytes"]/(1<<20), 1) })},
+		{"idle-sm sessions open", "higher", fromResult("idle-sm", func(r *result) float64 { return r.Figures["sessions_open"] })},
+		{"idle-sm KiB per session", "lower", fromResult("idle-sm", func(r *result) float64 { return roundTo(r.Figures["server_rss_per_session_bytes"]/1024, 1) })},
+		{"idle-sm server RSS MiB", "lower", fromResult("idle-sm", func(r *result) float64 { return roundTo(r.Figures["server_rss_end_bytes"]/(1<<20), 1) })},
 		{"xmppbench errors (all)", "lower", func(r *compareServerResult) (float64, bool) {
 			var n float64
 			for _, res := range r.Results {
@@ -117,9 +130,9 @@ func buildCompareTable(servers []*compareServerResult) []compareRow {
 // server, then xmppd's ratio to each), and any problems.
 func writeCompareTable(w io.Writer, rep *compareReport) {
 	z := rep.Sizes
-	fmt.Fprintf(w, "xmppbench compare, %s: %d accounts; login %d connectors; chat %d pairs window %d; fan-out to %d contacts; roster of %d items; %d idle sessions; %v per scenario; SCRAM-SHA-1 over STARTTLS everywhere (tsung: SASL PLAIN over STARTTLS, %ds at %d users/s)\n\n",
+	fmt.Fprintf(w, "xmppbench compare, %s: %d accounts; login %d connectors; chat %d pairs window %d (chat-sm: the same pairs, 2 resources each, XEP-0198 and carbons); fan-out to %d contacts; roster of %d items; sm-resume %d sessions by %d workers; %d idle sessions (idle-sm: with XEP-0198 resumption); %v per scenario; SCRAM-SHA-1 over STARTTLS everywhere (tsung: SASL PLAIN over STARTTLS, %ds at %d users/s)\n\n",
 		rep.Started.Format(time.RFC3339), z.Users, z.LoginConc, z.ChatUsers/2, z.ChatWindow, z.FanoutContacts, z.RosterItems,
-		z.IdleSessions, z.Duration, z.TsungSeconds, z.TsungRate)
+		z.ResumeSessions, z.ResumeConc, z.IdleSessions, z.Duration, z.TsungSeconds, z.TsungRate)
 	var names []string
 	for _, s := range rep.Servers {
 		names = append(names, s.Server)

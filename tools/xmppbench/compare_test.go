@@ -116,9 +116,9 @@ func TestParseTsungLog(t *testing.T) {
 func TestCompareTemplatesRender(t *testing.T) {
 	set := compareSettings{Dir: "/tmp/x", Domain: "localhost", Port: 15222, TLSPort: 15223, AdminPort: 15280, Root: true}
 	for name, wants := range map[string][]string{
-		"xmppd.yaml":      {`starttls_addr: "127.0.0.1:15222"`, `addr: "127.0.0.1:15280"`, "scram_iterations: 4096", "cert: /tmp/x/cert.pem"},
-		"prosody.cfg.lua": {"c2s_ports = { 15222 }", `c2s_interfaces = { "127.0.0.1" }`, "nagle = false", `"epoll"`, "c2s_require_encryption = true", `"limits"`, "run_as_root = true", `"offline"`},
-		"ejabberd.yml":    {"port: 15222", `ip: "127.0.0.1"`, "starttls_required: true", "backlog: 4096", "shaper: none", "auth_scram_hash: sha", "versioning: true", "mod_offline", "port: 15280"},
+		"xmppd.yaml":      {`starttls_addr: "127.0.0.1:15222"`, `addr: "127.0.0.1:15280"`, "scram_iterations: 4096", "cert: /tmp/x/cert.pem", "resume_timeout: 600s"},
+		"prosody.cfg.lua": {"c2s_ports = { 15222 }", `c2s_interfaces = { "127.0.0.1" }`, "nagle = false", `"epoll"`, "c2s_require_encryption = true", `"limits"`, "run_as_root = true", `"offline"`, `"smacks"`, `"carbons"`, "smacks_hibernation_time = 600"},
+		"ejabberd.yml":    {"port: 15222", `ip: "127.0.0.1"`, "starttls_required: true", "backlog: 4096", "shaper: none", "auth_scram_hash: sha", "versioning: true", "mod_offline", "port: 15280", "mod_stream_mgmt: {resume_timeout: 600}", "mod_carboncopy: {}"},
 	} {
 		out, err := renderCompareTemplate(name, set)
 		if err != nil {
@@ -176,7 +176,7 @@ func TestCompareRefusesBadCommandLines(t *testing.T) {
 func tinySizes() compareSizes {
 	return compareSizes{Users: 12, Duration: 500 * time.Millisecond, LoginConc: 2, ChatUsers: 4, ChatWindow: 4,
 		FanoutContacts: 5, RosterItems: 5, IdleSessions: 20, IdleHold: 200 * time.Millisecond,
-		TsungSeconds: 2, TsungRate: 2, TsungMessages: 1}
+		ResumeSessions: 6, ResumeConc: 2, TsungSeconds: 2, TsungRate: 2, TsungMessages: 1}
 }
 
 // checkTinyRun asserts that every scenario ran without errors, and that
@@ -186,7 +186,7 @@ func checkTinyRun(t *testing.T, r *compareServerResult, z compareSizes) {
 	if len(r.Problems) > 0 {
 		t.Fatalf("%s: problems %q", r.Server, r.Problems)
 	}
-	for _, sc := range []string{"login", "chat", "subscribe", "fanout", "fill-roster", "roster", "idle"} {
+	for _, sc := range []string{"login", "chat", "chat-sm", "subscribe", "fanout", "fill-roster", "roster", "sm-resume", "idle", "idle-sm"} {
 		res := r.Results[sc]
 		if res == nil || res.Ops == 0 || res.Errors != 0 || res.Label != r.Server || res.Mechanism != "SCRAM-SHA-1" {
 			t.Errorf("%s %s: %+v", r.Server, sc, res)
@@ -195,8 +195,16 @@ func checkTinyRun(t *testing.T, r *compareServerResult, z compareSizes) {
 	if got := r.Results["roster"].Figures["roster_items"]; got != float64(z.RosterItems) {
 		t.Errorf("%s roster: %v items, want %d", r.Server, got, z.RosterItems)
 	}
-	if got := r.Results["idle"].Figures["sessions_open"]; got != float64(z.IdleSessions) || r.Results["idle"].Figures["server_rss_end_bytes"] <= 0 {
-		t.Errorf("%s idle: %v", r.Server, r.Results["idle"].Figures)
+	for _, sc := range []string{"idle", "idle-sm"} {
+		if res := r.Results[sc]; res == nil || res.Figures["sessions_open"] != float64(z.IdleSessions) || res.Figures["server_rss_end_bytes"] <= 0 {
+			t.Errorf("%s %s: %+v", r.Server, sc, res)
+		}
+	}
+	if rs := r.Results["sm-resume"]; rs != nil && (rs.Figures["sessions_at_end"] != float64(z.ResumeSessions) || rs.Figures["resume_failed"] != 0) {
+		t.Errorf("%s sm-resume: every session cut must be resumed: %v", r.Server, rs.Figures)
+	}
+	if cs := r.Results["chat-sm"]; cs != nil && (cs.Figures["carbons"] != 2*cs.Figures["sent"] || cs.Figures["delivered"] != cs.Figures["sent"]) {
+		t.Errorf("%s chat-sm: %v", r.Server, cs.Figures)
 	}
 	if _, err := os.Stat(r.Dir); !os.IsNotExist(err) {
 		t.Errorf("%s: temporary directory %s left behind (%v)", r.Server, r.Dir, err)

@@ -40,6 +40,7 @@ type config struct {
 	sessions                   int
 	serverPID                  int
 	presence                   bool
+	sm                         bool
 
 	json       bool
 	label      string
@@ -76,6 +77,7 @@ func (c *config) register(fs *pflag.FlagSet) {
 	fs.IntVar(&c.sessions, "sessions", 0, "idle: sessions to hold open (0: one per account)")
 	fs.IntVar(&c.serverPID, "server-pid", 0, "server process: its CPU time (every scenario) and VmRSS (idle) are reported")
 	fs.BoolVar(&c.presence, "presence", true, "idle: send initial presence on each session")
+	fs.BoolVar(&c.sm, "sm", false, "idle: enable XEP-0198 stream management with resumption on each session")
 	fs.BoolVar(&c.json, "json", false, "print the result as JSON")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of xmppbench itself to this file (where the load generator spends its time)")
 	fs.StringVar(&c.label, "label", "", "name of the server under test, copied into the result (e.g. xmppd, prosody)")
@@ -126,7 +128,7 @@ func (c *config) validate() error {
 		bad("--hub must be an index below --users")
 	}
 	switch c.scenario {
-	case "chat":
+	case "chat", "chat-sm":
 		if c.users < 2 || c.users%2 != 0 {
 			bad("chat pairs accounts: --users must be even and at least 2")
 		}

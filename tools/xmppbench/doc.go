@@ -15,10 +15,24 @@
 //	chat      --users/2 pairs send chat messages to each other's bare JID,
 //	          --window in flight per sender, or paced to --rate in total;
 //	          messages/s delivered and end-to-end latency
+//	chat-sm   chat with XEP-0198 and XEP-0280: --users accounts bind two
+//	          resources each, every session enables stream management
+//	          with resumption and carbons; pairs chat resource to
+//	          resource (full JIDs), so each message is delivered once and
+//	          carbon-copied to both accounts' other resources. Clients
+//	          answer <r/> and send their own every 50 stanzas, checking
+//	          the server's <a h/> (modulo 2^32). messages/s of direct
+//	          deliveries, carbons/s apart, latency of both, every
+//	          resource's counts checked (nothing lost, nothing twice)
+//	sm-resume --sessions sessions enable XEP-0198 with resumption; workers
+//	          cut each one's TCP connection (no </stream:stream>),
+//	          reconnect, authenticate and <resume/>; resumptions/s and
+//	          latency from TCP connect to <resumed/> (<failed/> is an error)
 //	fanout    the --hub account changes presence in rounds; latency per
 //	          contact and per round (until every contact has it)
 //	idle      --sessions sessions held for --duration; the server's VmRSS
-//	          per session (--server-pid)
+//	          per session (--server-pid); with --sm each session enables
+//	          XEP-0198 with resumption
 //	roster    --concurrency sessions of the --hub account fetch its roster
 //
 // Setup steps, which only speak XMPP and so work on any server:

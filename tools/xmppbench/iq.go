@@ -13,6 +13,8 @@ func (s *session) bind(feats elem, resource string) error {
 	if !feats.hasChild("bind") {
 		return failed("bind", errors.New("server offers no resource binding"))
 	}
+	// feats aliases the reader's buffer, which the bind result reuses.
+	sessFeat, sessOffered := feats.childText("session")
 	if err := s.send("<iq type='set' id='b0'><bind xmlns='" + nsBind + "'><resource>" +
 		escapeXML(resource) + "</resource></bind></iq>"); err != nil {
 		return failed("bind", err)
@@ -26,7 +28,7 @@ func (s *session) bind(feats elem, resource string) error {
 	}
 	// RFC 3921 sessions: only old servers still require one; RFC 6121
 	// servers mark it optional or omit it.
-	if sessFeat, ok := feats.childText("session"); ok && !strings.Contains(sessFeat, "optional") {
+	if sessOffered && !strings.Contains(sessFeat, "optional") {
 		if err := s.send("<iq type='set' id='s0'><session xmlns='" + nsSession + "'/></iq>"); err != nil {
 			return failed("bind", err)
 		}
@@ -57,7 +59,7 @@ var errIQReply = errors.New("error reply")
 // its own read loop instead). An error reply is an error.
 func (s *session) awaitIQ(id string) (elem, error) {
 	for {
-		e, err := s.r.next()
+		e, err := s.read()
 		if err != nil {
 			return elem{}, err
 		}
@@ -93,14 +95,14 @@ func (s *session) answerIQ(e elem) bool {
 	}
 	if typ == "set" && e.hasChild("query") && bytes.Contains(e.raw, []byte(nsRoster)) {
 		// A roster push: RFC 6121 §2.1.6 asks the client to acknowledge it.
-		s.send("<iq type='result' id='" + id + "'" + to + "/>")
+		s.sendStanza("<iq type='result' id='" + id + "'" + to + "/>")
 		return true
 	}
 	if e.hasChild("ping") {
-		s.send("<iq type='result' id='" + id + "'" + to + "/>")
+		s.sendStanza("<iq type='result' id='" + id + "'" + to + "/>")
 		return true
 	}
-	s.send("<iq type='error' id='" + id + "'" + to + "><error type='cancel'>" +
+	s.sendStanza("<iq type='error' id='" + id + "'" + to + "><error type='cancel'>" +
 		"<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>")
 	return true
 }

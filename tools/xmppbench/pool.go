@@ -55,7 +55,7 @@ func loginAll(ctx context.Context, cc *clientConfig, n, conc int, who func(i int
 // nil: a server that ends the stream mid-run has failed the session.
 func (s *session) readLoop(handle func(e elem)) error {
 	for {
-		e, err := s.r.next()
+		e, err := s.read()
 		if err != nil {
 			if s.closing.Load() {
 				return nil // the end the benchmark asked for

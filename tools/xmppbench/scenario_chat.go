@@ -108,7 +108,7 @@ func runChat(ctx context.Context, c *config, log io.Writer) (*result, error) {
 	})
 	for i, u := range users {
 		to := escapeXML(c.bare(i ^ 1))
-		senders.Go(func() { u.sent = chatSend(runCtx, u, to, base, interval, c.count > 0, &budget, errs) })
+		senders.Go(func() { u.sent = chatSend(runCtx, u.s, u.inflight, to, base, interval, c.count > 0, &budget, errs) })
 	}
 	senders.Wait()
 	stop()
@@ -150,9 +150,11 @@ func runChat(ctx context.Context, c *config, log io.Writer) (*result, error) {
 	return res, nil
 }
 
-// chatSend sends messages from u until ctx ends, returning how many. With
-// limited set it also stops when budget (shared by all senders) runs out.
-func chatSend(ctx context.Context, u *chatUser, to string, base time.Time, interval time.Duration,
+// chatSend sends chat messages from s to the JID to until ctx ends, one
+// inflight token each, and returns how many. With limited set it also
+// stops when budget (shared by all senders) runs out. With stream
+// management on, each counts and every smRequestEvery-th asks for an ack.
+func chatSend(ctx context.Context, s *session, inflight chan struct{}, to string, base time.Time, interval time.Duration,
 	limited bool, budget *atomic.Int64, errs *errCounter) int64 {
 	var sent int64
 	prefix := "<message type='chat' to='" + to + "'><body>"
@@ -160,7 +162,7 @@ func chatSend(ctx context.Context, u *chatUser, to string, base time.Time, inter
 	var timer *time.Timer
 	for {
 		select {
-		case u.inflight <- struct{}{}:
+		case inflight <- struct{}{}:
 		case <-ctx.Done():
 			return sent
 		}
@@ -185,7 +187,7 @@ func chatSend(ctx context.Context, u *chatUser, to string, base time.Time, inter
 			}
 		}
 		stamp := strconv.FormatInt(int64(time.Since(base)), 10)
-		if err := u.s.send(prefix + stamp + "</body></message>"); err != nil {
+		if err := s.sendStanza(prefix + stamp + "</body></message>"); err != nil {
 			errs.add(failed("send", err))
 			return sent
 		}

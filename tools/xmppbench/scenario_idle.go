@@ -33,7 +33,7 @@ func runIdle(ctx context.Context, c *config, log io.Writer) (*result, error) {
 	start := time.Now()
 	ss, lat := loginAll(ctx, cc, n, c.concurrency, func(i int) (account, string) {
 		return c.account(i % c.users), fmt.Sprintf("idle-%d", i)
-	}, loginSteps{roster: c.presence, presence: c.presence, sync: true}, errs, log)
+	}, loginSteps{roster: c.presence, presence: c.presence, sync: true, sm: c.sm, resume: c.sm}, errs, log)
 	loginTime := time.Since(start)
 	defer closeAll(ss)
 	var open []*session
@@ -54,6 +54,9 @@ func runIdle(ctx context.Context, c *config, log io.Writer) (*result, error) {
 	res.Latency = lat.summarize()
 	res.Figures["sessions_wanted"] = float64(n)
 	res.Figures["sessions_open"] = float64(len(open))
+	if c.sm {
+		res.Figures["sm_resumable"] = 1
+	}
 
 	var afterLogin int64
 	if c.serverPID > 0 {
