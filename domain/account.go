@@ -110,6 +110,9 @@ type Account struct {
 	blocked []string
 	// pep is the account's XEP-0163 service: its nodes by name (pep.go).
 	pep map[string]*PEPNode
+	// avatar is the XEP-0153/XEP-0398 avatar, folded from the vCard and
+	// the XEP-0084 nodes (avatar.go).
+	avatar avatar
 }
 
 // NewAccount returns the empty state of the account bare, before any
@@ -155,6 +158,7 @@ func (a *Account) Apply(p events.Payload) {
 		a.removed = map[string]uint64{}
 	}
 	a.Exists = ExistsAfter(p, a.Exists)
+	defer a.applyAvatar(p) // after the PEP nodes it reads are folded
 	if a.applyBlocking(p) || a.applyPEP(p) {
 		return
 	}

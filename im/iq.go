@@ -106,7 +106,7 @@ func (s *Core) accountDisco(bare string, x *session, st stanza.Stanza, q *stanza
 		info.AddChild(stanza.New(stanza.NSDiscoInfo, "identity", "category", "account", "type", "registered"))
 		// XEP-0163 section 6.1: the account is a PEP service.
 		info.AddChild(stanza.New(stanza.NSDiscoInfo, "identity", "category", "pubsub", "type", "pep"))
-		for _, f := range append([]string{stanza.NSDiscoInfo}, pepFeatures...) {
+		for _, f := range append(append([]string{stanza.NSDiscoInfo}, pepFeatures...), avatarFeatures...) {
 			info.AddChild(stanza.New(stanza.NSDiscoInfo, "feature", "var", f))
 		}
 		reply.AddChild(info)

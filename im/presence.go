@@ -52,10 +52,12 @@ func (s *Core) broadcast(ctx context.Context, x *session, st stanza.Stanza, meta
 	show, status, priority := presenceFields(st.El)
 	cmd := domain.PresenceBroadcast{
 		Resource: x.resource, Available: st.Type == "", Show: show, Status: status, Priority: priority,
-		Stanza: encode(st.El),
 	}
+	keep := clientKeepsPhoto(st.El)
 	nowReachable, initial := false, false
 	d, err := s.execute(ctx, x.bare, events.PresenceStream(x.bare), &meta, func(a *domain.Account, p *domain.PresenceView) (domain.Decision, error) {
+		// XEP-0398 section 4, for the subscribers it goes to (avatar.go).
+		cmd.Stanza = userPresenceXML(st.El, cmd.Available, keep, a.SubscriberAvatarHash)
 		r, _ := p.Resource(x.resource)
 		nowReachable = cmd.Available && priority >= 0 && (!r.Available || r.Priority < 0)
 		initial = cmd.Available && !r.Available
@@ -78,8 +80,12 @@ func (s *Core) broadcast(ctx context.Context, x *session, st stanza.Stanza, meta
 
 // directed decides directed presence (4.6).
 func (s *Core) directed(ctx context.Context, x *session, st stanza.Stanza, meta events.Meta) {
-	cmd := domain.DirectedPresence{Resource: x.resource, To: st.To, Available: st.Type == "", Stanza: encode(st.El)}
+	cmd := domain.DirectedPresence{Resource: x.resource, To: st.To, Available: st.Type == ""}
+	keep, to := clientKeepsPhoto(st.El), st.To.Bare().String()
 	d, err := s.execute(ctx, x.bare, events.PresenceStream(x.bare), &meta, func(a *domain.Account, p *domain.PresenceView) (domain.Decision, error) {
+		// XEP-0398 section 4: "The hash MUST also be injected into
+		// directed presences", the hash of what the addressee may see.
+		cmd.Stanza = userPresenceXML(st.El, cmd.Available, keep, func() string { return a.AvatarHash(to) })
 		return domain.DecideDirected(a, p, cmd)
 	})
 	if err != nil {

@@ -53,16 +53,27 @@ func (s *Core) storageIQ(ctx context.Context, bare string, x *session, st stanza
 // anyone may read a user's vCard; an account with none answers an empty
 // <vCard/>; an account that does not exist is service-unavailable (RFC
 // 6121 8.5.1).
+//
+// XEP-0398 5.2: a requester who may read both of the user's avatar nodes
+// (section 7) is given the PEP avatar as the vCard's PHOTO (avatar.go).
 func (s *Core) vcardGet(bare string, x *session, st stanza.Stanza) {
 	stored, exists := s.views.VCard(bare)
 	if !exists {
 		s.reply(x, errorReply(st.El, errServiceUnavailable))
 		return
 	}
+	var typ, binval string
+	pep := false
+	s.views.WithAccount(bare, func(a *domain.Account, _ *domain.PresenceView) {
+		typ, binval, pep = a.VCardPhoto(st.From.Bare().String())
+	})
 	res := iqResult(st.El, st.To)
-	if stored == "" {
+	switch {
+	case pep:
+		res.AddChild(vcardWithPhoto(stored, typ, binval))
+	case stored == "":
 		res.AddChild(stanza.New(nsVCard, "vCard"))
-	} else {
+	default:
 		res.Children = append(res.Children, stanza.Encoded(stored))
 	}
 	s.reply(x, res)

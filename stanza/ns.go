@@ -42,6 +42,15 @@ const (
 	NSRegisterFeature = "http://jabber.org/features/iq-register" // XEP-0077 section 4
 )
 
+// Avatars: XEP-0084 User Avatar (PEP nodes), XEP-0153 vCard-Based
+// Avatars (the hash in presence) and XEP-0398, which joins the two.
+const (
+	NSAvatarData         = "urn:xmpp:avatar:data"            // XEP-0084 section 4.1, node and payload
+	NSAvatarMetadata     = "urn:xmpp:avatar:metadata"        // XEP-0084 section 4.2, node and payload
+	NSVCardUpdate        = "vcard-temp:x:update"             // XEP-0153 section 3.1
+	NSPEPVCardConversion = "urn:xmpp:pep-vcard-conversion:0" // XEP-0398 section 2
+)
+
 // NSCSI is XEP-0352 Client State Indication's stream feature and nonzas.
 const NSCSI = "urn:xmpp:csi:0"
 

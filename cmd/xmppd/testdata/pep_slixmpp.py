@@ -18,6 +18,8 @@ import time
 
 import slixmpp
 
+import slixrun
+
 AVATAR = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 
 
@@ -67,12 +69,7 @@ async def main(host, port, j1, p1, j2, p2):
         c.connect((host, port), force_starttls=True)
     await asyncio.wait_for(asyncio.gather(a.started.wait(), b.started.wait()), 20)
 
-    # Mutual subscription: slixmpp approves and subscribes back by default.
-    a.send_presence_subscription(pto=j2)
-    for _ in range(100):
-        if a.client_roster[j2]["subscription"] == "both" and b.client_roster[j1]["subscription"] == "both":
-            break
-        await asyncio.sleep(0.1)
+    await slixrun.subscribe_both(a, b)
 
     info = await b["xep_0030"].get_info(jid=j1)
     identities = [list(i[:2]) for i in info["disco_info"]["identities"]]

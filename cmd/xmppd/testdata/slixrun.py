@@ -13,6 +13,17 @@ async def finish(*clients):
     await asyncio.sleep(0.5)
 
 
+async def subscribe_both(a, b):
+    """Make a and b subscribed to each other: a asks, and slixmpp's
+    defaults approve and ask back. Waits until both rosters say both."""
+    a.send_presence_subscription(pto=b.boundjid.bare)
+    for _ in range(100):
+        if a.client_roster[b.boundjid.bare]["subscription"] == "both" and \
+                b.client_roster[a.boundjid.bare]["subscription"] == "both":
+            return
+        await asyncio.sleep(0.1)
+
+
 def run(main, timeout=60):
     """Run main(host, port, jid, pw, contact, contact_pw) from argv."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
