@@ -97,3 +97,18 @@ func TestServerCapsInStreamFeatures_XEP0115_6_3(t *testing.T) {
 		t.Errorf("disco#info for %s: %s", node, res)
 	}
 }
+
+// XEP-0050 section 2.2 through XEP-0030: asked for its ad-hoc commands,
+// the server lists none (an empty result, not an error: Gajim shows an
+// error window for one).
+func TestServerCommandsListEmpty_XEP0050_2_2(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice")
+	e.start()
+	a := e.login("alice", "phone")
+	res := a.iq("c1", `<iq type='get' id='c1' to='localhost'><query xmlns='http://jabber.org/protocol/disco#items' node='http://jabber.org/protocol/commands'/></iq>`)
+	q := res.Child("query", stanza.NSDiscoItems)
+	if res.Attr("type") != "result" || q == nil || q.Attr("node") != "http://jabber.org/protocol/commands" || len(q.Elements()) != 0 {
+		t.Fatalf("commands list: %s", res)
+	}
+}

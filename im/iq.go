@@ -16,6 +16,9 @@ import (
 // the user"); IQs to the domain that c2s did not answer (ping, disco) are
 // service-unavailable (RFC 6120 8.4); anything else goes to the addressed
 // account's actor.
+// nsCommands is XEP-0050's node of the ad-hoc command list.
+const nsCommands = "http://jabber.org/protocol/commands"
+
 func (s *Core) clientIQ(ctx context.Context, x *session, st stanza.Stanza, meta events.Meta) {
 	if s.registerIQ(ctx, x, st, meta) {
 		return
@@ -24,10 +27,16 @@ func (s *Core) clientIQ(ctx context.Context, x *session, st stanza.Stanza, meta 
 	case st.To.Equal(jid.JID{}) || st.To.Equal(x.full.Bare()):
 		s.accountIQ(ctx, x.bare, x, st, meta)
 	case s.toServer(st.To):
-		if q := st.El.Elements(); st.Type == "get" && len(q) == 1 && isQuery(q[0], stanza.NSDiscoItems) && q[0].Attr("node") == "" {
+		if q := st.El.Elements(); st.Type == "get" && len(q) == 1 && isQuery(q[0], stanza.NSDiscoItems) && (q[0].Attr("node") == "" || q[0].Attr("node") == nsCommands) {
 			// XEP-0030 section 4: the server has no items to list (as
-			// Prosody answers with no components).
-			s.reply(x, iqResult(st.El, st.To).AddChild(stanza.New(stanza.NSDiscoItems, "query")))
+			// Prosody answers with no components); XEP-0050 section 2.2:
+			// nor ad-hoc commands (Gajim's "Execute Command" asks, and
+			// shows an error for anything but a list).
+			res := stanza.New(stanza.NSDiscoItems, "query")
+			if n := q[0].Attr("node"); n != "" {
+				res.SetAttr("node", n)
+			}
+			s.reply(x, iqResult(st.El, st.To).AddChild(res))
 			return
 		}
 		if s.serverInfo(x, st) {

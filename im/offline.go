@@ -8,6 +8,8 @@ import (
 
 	"xmppd/domain"
 	"xmppd/events"
+	"xmppd/projections"
+	"xmppd/router"
 	"xmppd/stanza"
 )
 
@@ -51,7 +53,8 @@ func (s *Core) storeOffline(ctx context.Context, bare, kind string, el *stanza.E
 // section 3; XEP-0203 section 3: "from" is the server that delayed it),
 // and records offline.delivered through the last one the client is known
 // to have read: each window of stanzas is written to x's connection
-// (router.Receipt) and then answered for by the client (clientack.go); what
+// (router.Receipt) and then answered for by the client (clientack.go), or,
+// with XEP-0198, acknowledged by it (router.Acknowledging); what
 // a slow or vanished client did not get stays queued for its next
 // session. The stanzas go in windows that
 // fit well within the session's output queue, each written before the
@@ -64,7 +67,17 @@ func (s *Core) deliverOffline(ctx context.Context, x *session, meta events.Meta)
 	maxBytes, maxLen := s.offlineWindow()
 	waitEach := true   // wait for the client's answer after each window
 	var unacked uint64 // written through this version, not yet answered for
+	acking, _ := x.sess.(router.Acknowledging)
 	for len(items) > 0 && !x.sess.Closing() {
+		// With XEP-0198 the receipts are the client's own
+		// acknowledgements: no ping is needed, and the wait ends when the
+		// connection is lost (the session is suspended), not only when it
+		// closes; what was not acknowledged stays queued.
+		sm := acking != nil && acking.AcksReceipts()
+		ends := x.sess.ClosingBegun()
+		if sm {
+			ends = acking.LinkLost()
+		}
 		var w offlineWindow
 		var els []*stanza.Element
 		n, size := 0, 0
@@ -86,10 +99,12 @@ func (s *Core) deliverOffline(ctx context.Context, x *session, meta events.Meta)
 			}
 			x.sess.SendReceipt(withDelay(el, s.cfg.Domain, items[i].Recorded), offlineReceipt{&w, i})
 		}
-		written := w.wait(s.offlineWait(), x.sess.ClosingBegun())
+		written := w.wait(s.offlineWait(), ends)
 		if written > 0 {
 			through := items[written-1].Version
-			if !waitEach {
+			if sm {
+				s.recordOfflineDelivered(ctx, x, meta, through)
+			} else if !waitEach {
 				unacked = through
 			} else {
 				switch s.awaitClientAck(x, s.clientAckWait()) {
@@ -110,6 +125,11 @@ func (s *Core) deliverOffline(ctx context.Context, x *session, meta events.Meta)
 		}
 		if written < n {
 			s.log.Info("im: offline delivery stopped; the rest stays queued", "account", x.bare, "resource", x.resource, "left", len(items)-written)
+			if sm {
+				// Suspended: a resumption sends the window again, and the
+				// client's acknowledgements then still count.
+				s.recordWhenAcknowledged(x, meta, &w, items[:n])
+			}
 			break
 		}
 		items = items[n:]
@@ -122,6 +142,34 @@ func (s *Core) deliverOffline(ctx context.Context, x *session, meta events.Meta)
 		s.log.Warn("im: client never answered for offline stanzas; they stay queued for its next session", "jid", x.fullStr)
 	}
 }
+
+// recordWhenAcknowledged waits, off the actor, for the rest of window w's
+// receipts (c2s reports each exactly once: acknowledged after a
+// resumption, or not when the session ends) and records offline.delivered
+// through what the client acknowledged, so that a window resent on
+// resumption is not delivered a second time at the next login.
+func (s *Core) recordWhenAcknowledged(x *session, meta events.Meta, w *offlineWindow, items []projections.OfflineItem) {
+	go func() {
+		t := time.NewTimer(smReceiptWait)
+		defer t.Stop()
+		select {
+		case <-w.done:
+		case <-t.C:
+		}
+		n := w.written()
+		if n == 0 {
+			return
+		}
+		through := items[n-1].Version
+		s.actors.enqueue(x.bare, func(ctx context.Context) {
+			s.recordOfflineDelivered(ctx, x, meta, through)
+		})
+	}()
+}
+
+// smReceiptWait bounds recordWhenAcknowledged's wait: longer than any
+// resumption timeout a deployment would set.
+const smReceiptWait = 2 * time.Hour
 
 // recordOfflineDelivered records offline.delivered through version. The
 // wait for the client may have outlived the command's deadline, so it
@@ -217,6 +265,12 @@ func (w *offlineWindow) wait(limit time.Duration, closing <-chan struct{}) int {
 	case <-closing:
 	case <-t.C:
 	}
+	return w.written()
+}
+
+// written is how many stanzas from the window's start were written (or
+// acknowledged) so far.
+func (w *offlineWindow) written() int {
 	n := 0
 	for n < len(w.ok) && w.ok[n].Load() {
 		n++

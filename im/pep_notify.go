@@ -1,6 +1,8 @@
 package im
 
 import (
+	"mellium.im/xmpp/jid"
+
 	"xmppd/domain"
 	"xmppd/events"
 	"xmppd/stanza"
@@ -27,8 +29,12 @@ func (s *Core) pepEffects(bare string, effects []domain.Effect) {
 func (s *Core) pepNotify(bare string, n domain.PEPNotify) {
 	ev := pepEvent(n)
 	from := bare
+	// XEP-0163 4 #3: the owner's resources, subject to notification
+	// filtering like anyone's.
 	for _, x := range s.reg.All(bare) {
-		x.sess.Send(pepMessage(from, x.fullStr, ev))
+		if x.pep.wants(n.Node) {
+			x.sess.Send(pepMessage(from, x.fullStr, ev))
+		}
 	}
 	if n.Access == domain.AccessWhitelist {
 		return
@@ -43,11 +49,20 @@ func (s *Core) pepNotify(bare string, n domain.PEPNotify) {
 	})
 	for _, c := range contacts {
 		for _, x := range s.available(c) {
-			if x.pep.wants(n.Node) {
+			if x.pep.wants(n.Node) && !s.blockedBy(bare, x.full) {
 				x.sess.Send(pepMessage(from, x.fullStr, ev))
 			}
 		}
 	}
+}
+
+// blockedBy reports whether owner's block list covers addr (XEP-0191
+// 3.3: nothing of owner's reaches a blocked address, PEP notifications
+// included).
+func (s *Core) blockedBy(owner string, addr jid.JID) bool {
+	blocked := false
+	s.views.WithAccount(owner, func(a *domain.Account, _ *domain.PresenceView) { blocked = a.Blocks(addr) })
+	return blocked
 }
 
 // pepSendLast sends x the last published item of each node it wants
@@ -92,6 +107,9 @@ func (s *Core) pepSubscribed(bare, contact string, evs []events.Payload) {
 func (s *Core) pepSendLastOf(owner string, x *session) {
 	var last []domain.PEPNotify
 	s.views.WithAccount(owner, func(a *domain.Account, _ *domain.PresenceView) {
+		if owner != x.bare && a.Blocks(x.full) {
+			return // XEP-0191 3.3
+		}
 		for _, n := range a.PEPVisible(x.bare) {
 			if it, ok := n.Last(); ok && x.pep.wants(n.Name) {
 				last = append(last, domain.PEPNotify{Node: n.Name, Access: n.Config.AccessModel, Items: []domain.PEPItem{it}})

@@ -191,7 +191,7 @@ func newPEPWorld(t *testing.T) *pepWorld {
 
 // XEP-0163 section 4 (XEP-0060 7.1, 7.1.4 auto-create, 7.1.2.1): the
 // first publish creates the node; the owner's resources and the contacts
-// whose caps carry NODE+notify get the notification; a contact without
+// whose caps carry NODE+notify get the notification; an owner's resource or a contact without
 // +notify and an entity without a subscription get nothing. The publish
 // is an event with the session as actor.
 func TestPEPPublishAutoCreate_XEP0163_4(t *testing.T) {
@@ -208,7 +208,9 @@ func TestPEPPublishAutoCreate_XEP0163_4(t *testing.T) {
 		t.Errorf("the payload travels: %s", el)
 	}
 	a.expect(notification(w.aliceBare, nodeNick, id))
-	w.a2.expect(notification(w.aliceBare, nodeNick, id))
+	// 4 #3: the owner's own resources are subject to notification
+	// filtering too: alice's desk announces no caps.
+	w.a2.never(anyNotification(nodeNick), w.a2.messageFrom(a))
 	c.never(anyNotification(nodeNick), c.messageFrom(a))
 	d.never(anyNotification(nodeNick), d.messageFrom(a))
 
@@ -506,4 +508,30 @@ func TestPEPCapsNotSharedUnverified_XEP0115_5_4(t *testing.T) {
 	b2 := w.e.login("bob", "tablet")
 	announce(b2, ver)
 	b2.never(query, b2.pingSelf())
+}
+
+// XEP-0191 3.3 with XEP-0163: nothing of the owner's reaches a contact
+// the owner blocked, PEP notifications and last items included (found
+// with Dino: a blocked contact kept getting avatar and OMEMO updates).
+func TestPEPNothingToBlockedContact_XEP0191_3_3(t *testing.T) {
+	w := newPEPWorld(t)
+	a, b := w.a, w.b
+	if res := a.iq("blk", `<iq type='set' id='blk'><block xmlns='urn:xmpp:blocking'><item jid='%s'/></block></iq>`, w.bobBare); res.Attr("type") != "result" {
+		t.Fatalf("block: %s", res)
+	}
+	publish(a, "p1", nodeNick, "n1", `<nick xmlns='http://jabber.org/protocol/nick'>Alice</nick>`)
+	a.expect(notification(w.aliceBare, nodeNick, "n1"))
+	b.never(anyNotification(nodeNick), b.messageFrom(w.c))
+	// A new session of bob's, sending initial presence, gets no last item.
+	b2 := w.e.login("bob", "tablet")
+	capsOnline(b2, nodeNick+"+notify")
+	b2.never(anyNotification(nodeNick), b2.messageFrom(w.c))
+	// And bob cannot read the node (blocked: service-unavailable).
+	if res := getItems(b, "g1", w.aliceBare, nodeNick, "", ""); res.Attr("type") != "error" {
+		t.Errorf("a blocked contact read the node: %s", res)
+	}
+	// Unblocked, bob hears the next publish.
+	a.iq("ublk", `<iq type='set' id='ublk'><unblock xmlns='urn:xmpp:blocking'><item jid='%s'/></unblock></iq>`, w.bobBare)
+	publish(a, "p2", nodeNick, "n2", `<nick xmlns='http://jabber.org/protocol/nick'>Alice2</nick>`)
+	b.expect(notification(w.aliceBare, nodeNick, "n2"))
 }

@@ -356,3 +356,63 @@ func TestSMAckTimeoutSuspends_XEP0198_4(t *testing.T) {
 	}
 	a2.expect(message(b.jid, "unread"))
 }
+
+// XEP-0198 section 4 with offline storage (XEP-0160): a client with
+// stream management that is sent its offline messages is asked to
+// acknowledge them (<r/>), and they are recorded as delivered only when it
+// does. A client that loses its connection before acknowledging does not
+// hold its account up (another resource binds and is served at once), and
+// when it resumes and acknowledges, the delivery is recorded then.
+func TestSMOfflineDeliveryWaitsForAcks_XEP0198_4(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice")
+	e.addUser("bob")
+	e.start()
+	b := e.login("bob", "pc")
+	for i := 1; i <= 3; i++ {
+		b.send(`<message to='alice@localhost' type='chat'><body>o%d</body></message>`, i)
+	}
+	e.eventually("three offline", func() bool { return len(e.srv.Views().Offline("alice@localhost")) == 3 })
+
+	a := e.login("alice", "phone")
+	id := enableSM(t, a, "resume='true'").Attr("id")
+	a.send(`<presence/>`)
+	for i := 1; i <= 3; i++ {
+		a.expect(message("bob@localhost/pc", fmt.Sprintf("o%d", i)))
+	}
+	a.expect(smElement("r"))
+	roundTrip(a, "p1")
+	if n := len(e.srv.Views().Offline("alice@localhost")); n != 3 {
+		t.Fatalf("%d offline messages left before any acknowledgement, want 3", n)
+	}
+	a.conn.Close() // never acknowledged
+	e.eventually("session.suspended", func() bool {
+		_, ps := e.readStream(events.PresenceStream("alice@localhost"))
+		return len(ofType[events.SessionSuspended](ps)) == 1
+	})
+	// The account is not held up by the wait for the lost client.
+	start := time.Now()
+	d := e.login("alice", "desk")
+	if res := d.iq("r1", `<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>`); res.Attr("type") != "result" {
+		t.Fatalf("roster get on another resource: %s", res)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("another resource waited %v to bind and be served", took)
+	}
+	if n := len(e.srv.Views().Offline("alice@localhost")); n != 3 {
+		t.Fatalf("%d offline messages left while unacknowledged, want 3", n)
+	}
+	a2, res := e.resume("alice", id, 0)
+	if res.Name.Local != "resumed" {
+		t.Fatalf("resume: %s", res)
+	}
+	for i := 1; i <= 3; i++ {
+		a2.expect(message("bob@localhost/pc", fmt.Sprintf("o%d", i)))
+	}
+	roundTrip(a2, "p2")
+	a2.mu.Lock()
+	h := a2.smIn // everything since <enabled/>, as resumed from 0
+	a2.mu.Unlock()
+	a2.send(`<a xmlns='urn:xmpp:sm:3' h='%d'/>`, h)
+	e.eventually("offline delivery recorded on acknowledgement", func() bool { return len(e.srv.Views().Offline("alice@localhost")) == 0 })
+}

@@ -38,6 +38,20 @@ type Session interface {
 	ClosingBegun() <-chan struct{}
 }
 
+// Acknowledging is what a Session may also offer (found by type
+// assertion) when its client acknowledges what it receives (XEP-0198
+// stream management): a Receipt then hears Written(true) only once the
+// client acknowledged the stanza, not when it was written.
+type Acknowledging interface {
+	// AcksReceipts reports whether receipts now wait for the client's
+	// acknowledgement.
+	AcksReceipts() bool
+	// LinkLost is closed when the session's current connection is lost
+	// (the session is suspended, waiting to be resumed) or closing
+	// begins: a wait for acknowledgements ends there.
+	LinkLost() <-chan struct{}
+}
+
 // Origin is where a session comes from, as session.started records it.
 type Origin struct {
 	Addr      string // the client's ip:port

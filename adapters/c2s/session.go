@@ -70,6 +70,11 @@ type Session struct {
 	// stopped (suspended or ended the session), for a resumption that
 	// takes the session over from a connection not yet seen to be lost.
 	readerDone chan struct{}
+	// lost is closed when the current connection is lost (suspended) or
+	// closing begins (LinkLost); lostClosed says it was. Made only when
+	// asked for: most sessions never are.
+	lost       chan struct{}
+	lostClosed bool
 
 	idleDeadline time.Time // the Config.ReadTimeout deadline last set; zero without one
 }
@@ -303,6 +308,7 @@ func (s *Session) beginCloseLocked(final []byte, end router.End) bool {
 	s.closing = true
 	s.closed.Store(true)
 	close(s.begun)
+	s.linkLostLocked()
 	s.final = final
 	s.why = end
 	s.startWriterLocked() // to write the final bytes
@@ -329,5 +335,41 @@ func (s *Session) closeWhy() (why router.End, ok bool) {
 	return s.why, s.closing
 }
 
+// AcksReceipts reports whether the client enabled stream management
+// (XEP-0198, sm.go): receipts then wait for its acknowledgement
+// (router.Acknowledging).
+func (s *Session) AcksReceipts() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sm != nil
+}
+
+// LinkLost is closed when the current connection is lost or closing
+// begins (router.Acknowledging). After a resumption a new channel
+// stands for the new connection.
+func (s *Session) LinkLost() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lost == nil {
+		s.lost = make(chan struct{})
+		if s.lostClosed {
+			close(s.lost)
+		}
+	}
+	return s.lost
+}
+
+func (s *Session) linkLostLocked() {
+	if !s.lostClosed {
+		s.lostClosed = true
+		if s.lost != nil {
+			close(s.lost)
+		}
+	}
+}
+
 // Session is what the core routes to.
-var _ router.Session = (*Session)(nil)
+var (
+	_ router.Session       = (*Session)(nil)
+	_ router.Acknowledging = (*Session)(nil)
+)

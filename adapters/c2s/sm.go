@@ -267,7 +267,8 @@ func (s *Session) acknowledged(h uint32) error {
 	}
 	if again {
 		// Stanzas written after our <r/> are still unacknowledged and
-		// nothing more is queued to ask with.
+		// nothing more is queued to ask with. (With something queued,
+		// the writer asks after that batch: track.)
 		s.sendNonza([]byte(smRequest))
 	}
 	return nil
@@ -300,7 +301,6 @@ func (sm *smState) ack(h uint32) ([]outItem, error) {
 // kept in unacked (cleared in batch, so that reporting the batch leaves
 // them alone), and an <r/> is added if none is outstanding.
 func (sm *smState) track(batch []outItem, now time.Time) []outItem {
-	n := 0
 	for i := range batch {
 		if batch[i].untracked {
 			continue
@@ -308,9 +308,10 @@ func (sm *smState) track(batch []outItem, now time.Time) []outItem {
 		sm.unacked = append(sm.unacked, batch[i])
 		sm.unackedBytes += len(batch[i].b)
 		batch[i].r = nil
-		n++
 	}
-	if n > 0 && !sm.requested {
+	if len(sm.unacked) > 0 && !sm.requested {
+		// Also for a batch of nonzas only (our <a/> answers): stanzas
+		// written earlier may still wait for a request.
 		sm.requested, sm.askedAt = true, now
 		batch = append(batch, outItem{b: []byte(smRequest), untracked: true})
 	}
@@ -400,6 +401,7 @@ func (s *Session) suspend(c *conn, err error) bool {
 		return false
 	}
 	s.detached = true
+	s.linkLostLocked()
 	if s.keepalive != nil {
 		s.keepalive.Stop()
 	}
@@ -440,6 +442,7 @@ func (s *Session) beginExpireLocked(why router.End) bool {
 	s.closing = true
 	s.closed.Store(true)
 	close(s.begun)
+	s.linkLostLocked()
 	s.why = why
 	if s.expiry != nil {
 		s.expiry.Stop()
@@ -548,6 +551,7 @@ func (s *Session) takeOver(c *conn, h uint32) (in uint32, resent int, err error)
 	s.addr, s.tls, s.mech = c.addr, c.tlsInfo, c.mech
 	s.detached = false
 	s.readerDone = make(chan struct{})
+	s.lost, s.lostClosed = nil, false
 	s.idleDeadline = time.Time{}
 	// The resuming goroutine writes <resumed/> before anything queued
 	// (startWriting hands the write side over).

@@ -53,3 +53,23 @@ func TestSMCountWraps_XEP0198_4(t *testing.T) {
 		t.Errorf("repeated ack: %d, %v", len(done), err)
 	}
 }
+
+// A batch holding only nonzas (our <a/> answers to a client that sends
+// <r/> often) still asks for the stanzas written earlier and not yet
+// acknowledged, once the previous request was answered: otherwise a
+// client that acknowledges only when asked never does (seen with Gajim).
+func TestSMAsksAfterNonzaOnlyBatch_XEP0198_4(t *testing.T) {
+	sm := &smState{}
+	sm.track([]outItem{{b: []byte("<message/>")}}, time.Now())
+	if _, err := sm.ack(0); err != nil { // an answer that acknowledges nothing
+		t.Fatal(err)
+	}
+	sm.requested = false
+	batch := sm.track([]outItem{{b: smAck(3), untracked: true}}, time.Now())
+	if len(batch) != 2 || string(batch[1].b) != smRequest {
+		t.Fatalf("no <r/> after a nonza-only batch with 1 unacknowledged: %d items", len(batch))
+	}
+	if batch := sm.track([]outItem{{b: smAck(4), untracked: true}}, time.Now()); len(batch) != 1 {
+		t.Errorf("a second <r/> while one is outstanding")
+	}
+}
