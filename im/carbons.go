@@ -26,8 +26,20 @@ func (s *Core) carbonsIQ(bare string, x *session, st stanza.Stanza, q *stanza.El
 	default:
 		// 10.1: enabling twice (or disabling twice) is no error, and
 		// changes nothing.
-		x.carbons.Store(q.Name.Local == "enable")
+		s.setCarbons(x, q.Name.Local == "enable")
 		s.reply(x, iqResult(st.El, x.full.Bare()))
+	}
+}
+
+// setCarbons turns x's carbons on or off, keeping count of the sessions
+// that have them on (carbonTargets' fast path).
+func (s *Core) setCarbons(x *session, on bool) {
+	if x.carbons.Swap(on) != on {
+		if on {
+			s.carbonsOn.Add(1)
+		} else {
+			s.carbonsOn.Add(-1)
+		}
 	}
 }
 
@@ -52,7 +64,7 @@ func (s *Core) carbonReceived(bare string, got []*session, el *stanza.Element) {
 // bare JID gets none: its resources receive it (and their copies) as
 // recipients.
 func (s *Core) carbonSent(x *session, st stanza.Stanza) {
-	if st.To.Bare().String() == x.bare {
+	if s.carbonsOn.Load() == 0 || (st.To.Localpart() == x.full.Localpart() && st.To.Domainpart() == x.full.Domainpart()) {
 		return
 	}
 	to := s.carbonTargets(x.bare, st.El, func(y *session) bool { return y != x })
@@ -62,6 +74,9 @@ func (s *Core) carbonSent(x *session, st stanza.Stanza) {
 // carbonTargets returns the carbons-enabled live sessions of bare that
 // keep accepts, if el is eligible for carbons at all (domain.CarbonEligible).
 func (s *Core) carbonTargets(bare string, el *stanza.Element, keep func(*session) bool) []*session {
+	if s.carbonsOn.Load() == 0 {
+		return nil // no session of any account has carbons on
+	}
 	var out []*session
 	s.reg.Each(bare, func(x *session) {
 		if x.carbons.Load() && !x.sess.Closing() && keep(x) {

@@ -110,6 +110,11 @@ func (s *Core) catchUp(ctx context.Context, stream string) error {
 func (s *Core) append(ctx context.Context, stream string, expected events.ExpectedVersion, meta events.Meta, payloads []events.Payload) ([]events.Envelope, error) {
 	envs := make([]events.Envelope, len(payloads))
 	now := s.now().UTC()
+	if meta.CorrelationID == "" {
+		// A message's meta is made without one (messageMeta): most
+		// messages write no event.
+		meta.CorrelationID = NewCorrelationID()
+	}
 	for i, p := range payloads {
 		e, err := events.New(p, meta)
 		if err != nil {

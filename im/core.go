@@ -112,7 +112,7 @@ func (s *Core) Stanza(ctx context.Context, sess router.Session, st stanza.Stanza
 			release()
 			return
 		}
-		s.clientMessage(x, st, s.sessionMeta(x, st.ID), release)
+		s.clientMessage(x, st, s.messageMeta(x, st.ID), release)
 		return
 	}
 	x.onActor.Add(1)
@@ -157,6 +157,7 @@ func (s *Core) endSession(ctx context.Context, x *session, end events.SessionEnd
 		return nil
 	}
 	defer s.reg.Remove(x)
+	s.setCarbons(x, false)
 	end.Resource = x.resource
 	meta := s.sessionMeta(x, "")
 	if err := s.recordEnd(ctx, x.bare, end, meta); err != nil {
@@ -187,6 +188,16 @@ func (s *Core) sessionMeta(x *session, stanzaID string) events.Meta {
 	return events.Meta{
 		Actor: x.fullStr, SessionID: x.sess.ID(), ClientAddr: x.origin.Load().Addr,
 		StanzaID: stanzaID, CorrelationID: NewCorrelationID(), Node: s.cfg.Node,
+	}
+}
+
+// messageMeta is sessionMeta without a correlation id, which costs a
+// random UUID per message: a message to a live session writes no event,
+// and the append of one that does (offline storage) makes the id then.
+func (s *Core) messageMeta(x *session, stanzaID string) events.Meta {
+	return events.Meta{
+		Actor: x.fullStr, SessionID: x.sess.ID(), ClientAddr: x.origin.Load().Addr,
+		StanzaID: stanzaID, Node: s.cfg.Node,
 	}
 }
 

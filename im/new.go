@@ -20,6 +20,8 @@ type Core struct {
 	log   *slog.Logger
 	now   func() time.Time
 	addrs *stanza.Addresses
+	// carbonsOn counts the sessions with XEP-0280 carbons on (carbons.go).
+	carbonsOn atomic.Int64
 
 	views    *projections.Views
 	consumer Follower // the views' reader of the log; WaitFor gives read-your-writes
