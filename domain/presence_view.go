@@ -147,6 +147,23 @@ func (v *PresenceView) Connected() []Resource {
 	return out
 }
 
+// availableNames returns the names of the available resources, sorted,
+// and with before > 0 only those available since a log position at or
+// before it.
+func (v *PresenceView) availableNames(before uint64) []string {
+	if v == nil {
+		return nil
+	}
+	var out []string
+	for name, r := range v.resources {
+		if r.Available && (before == 0 || r.AvailableAt <= before) {
+			out = append(out, name)
+		}
+	}
+	slices.SortFunc(out, compareStrings)
+	return out
+}
+
 // Available returns copies of the available resources, sorted by name.
 func (v *PresenceView) Available() []Resource {
 	return slices.DeleteFunc(v.Connected(), func(r Resource) bool { return !r.Available })

@@ -245,14 +245,16 @@ func routePresenceBare(in RouteInput, v *PresenceView) RouteDecision {
 	case "probe":
 		return RouteDecision{Action: HandleProbe, Rule: "8.5.2.1.2 presence probe: section 4.3"}
 	}
-	avail := v.Available()
+	// Names only, not copies of the resources: this runs once per
+	// contact of every presence broadcast.
+	avail := v.availableNames(0)
 	if len(avail) == 0 {
 		return RouteDecision{Action: Ignore, Rule: "8.5.2.2.2 presence, no available resource"}
 	}
 	if in.BroadcastAt == 0 || in.Type != "" {
-		return RouteDecision{Action: Deliver, Resources: names(avail), Rule: "8.5.2.1.2 presence to all available resources"}
+		return RouteDecision{Action: Deliver, Resources: avail, Rule: "8.5.2.1.2 presence to all available resources"}
 	}
-	earlier := names(slices.DeleteFunc(avail, func(r Resource) bool { return r.AvailableAt > in.BroadcastAt }))
+	earlier := v.availableNames(in.BroadcastAt)
 	if len(earlier) == 0 {
 		return RouteDecision{Action: Ignore, Rule: "8.5.2.1.2 broadcast presence, every resource is newer: its probe answers it (4.3.2)"}
 	}

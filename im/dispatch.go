@@ -59,13 +59,15 @@ func (s *Core) forward(el *stanza.Element, meta events.Meta) {
 // forwardThen is forward, calling done (if not nil) once the addressee's
 // actor has handled the stanza, or at once if it is dropped.
 func (s *Core) forwardThen(el *stanza.Element, meta events.Meta, done func()) {
-	s.forwardAt(el, meta, 0, done)
+	s.forwardAt(el, &meta, 0, done)
 }
 
 // forwardAt is forwardThen for the copy of an available broadcast
 // recorded at log position at (domain.RouteInput.BroadcastAt; 0 for any
 // other stanza).
-func (s *Core) forwardAt(el *stanza.Element, meta events.Meta, at uint64, done func()) {
+// meta is shared, not copied: a broadcast hands the same one to every
+// contact's command, which only read it.
+func (s *Core) forwardAt(el *stanza.Element, meta *events.Meta, at uint64, done func()) {
 	to, err := s.addrs.Parse(el.Attr("to"))
 	if err != nil || !domain.IsLocalAccount(to.JID, s.cfg.Domain) {
 		s.log.Debug("im: dropped stanza for an unreachable address", "to", el.Attr("to"))
@@ -79,7 +81,7 @@ func (s *Core) forwardAt(el *stanza.Element, meta events.Meta, at uint64, done f
 		if done != nil {
 			defer done()
 		}
-		s.inboundAt(ctx, bare, el, meta, at)
+		s.inboundAt(ctx, bare, el, *meta, at)
 	})
 }
 

@@ -31,7 +31,7 @@ func (s *Core) perform(ctx context.Context, bare string, meta events.Meta, effec
 				if at == 0 {
 					at = s.broadcastAt(bare, e.From.Resourcepart())
 				}
-				s.sendBroadcast(e, meta, at, &copies)
+				s.sendBroadcast(e, &meta, at, &copies)
 				continue
 			}
 			s.sendPresence(e, meta)
@@ -88,7 +88,7 @@ func (s *Core) broadcastAt(bare, resource string) uint64 {
 // sendBroadcast forwards the copy of an available broadcast recorded at
 // log position at to a contact: the contact's actor routes it by that
 // position (domain.RouteInput.BroadcastAt).
-func (s *Core) sendBroadcast(e domain.SendPresence, meta events.Meta, at uint64, copies *stanzaCache) {
+func (s *Core) sendBroadcast(e domain.SendPresence, meta *events.Meta, at uint64, copies *stanzaCache) {
 	s.forwardAt(copies.presenceEl(e.Stanza, e.From, e.To, e.Type, e.ID), meta, at, nil)
 }
 

@@ -33,15 +33,23 @@ func presenceEl(raw string, from, to jid.JID, typ, id string) *stanza.Element {
 }
 
 // stanzaCache is presenceEl for many copies of one stored stanza: it
-// parses raw once and hands out a copy of that parse each time. A
-// broadcast sends the same stanza to every contact (RFC 6121 4.4.2), and
-// parsing it again for each one was most of the time the broadcast's
-// actor spent before the last contact's copy was on its way (issue 11:
-// with 100 contacts, about 0.35 ms of CPU per broadcast). The zero value
-// is ready; one goroutine uses it.
+// parses raw once, addresses it (id, from) once, and hands out a copy of
+// that for each recipient with only 'to' set. A broadcast sends the same
+// stanza to every contact (RFC 6121 4.4.2), and parsing it again for each
+// one was most of the time the broadcast's actor spent before the last
+// contact's copy was on its way (issue 11: with 100 contacts, about 0.35
+// ms of CPU per broadcast); copying the whole tree for each was a fifth
+// of the garbage a fan-out made, and the garbage collector's work is what
+// set its p99. So the copies share their child elements (CopyRoot): a
+// contact's path may set attributes and add, remove or replace children
+// of its copy (withDelay, withPhoto), but must not change a child in
+// place. The zero value is ready; one goroutine uses it.
 type stanzaCache struct {
 	raw    string
-	parsed *stanza.Element // nil when raw did not parse
+	from   jid.JID
+	id     string
+	typ    string
+	parsed *stanza.Element // addressed but for 'to'; nil when raw did not parse
 	done   bool
 }
 
@@ -49,13 +57,20 @@ func (c *stanzaCache) presenceEl(raw string, from, to jid.JID, typ, id string) *
 	if raw == "" {
 		return presenceEl(raw, from, to, typ, id)
 	}
-	if !c.done || c.raw != raw {
-		c.raw, c.parsed, c.done = raw, nil, true
+	if !c.done || c.raw != raw || !c.from.Equal(from) || c.id != id || c.typ != typ {
+		c.raw, c.from, c.id, c.typ, c.parsed, c.done = raw, from, id, typ, nil, true
 		if p, err := parseStanza(raw); err == nil {
-			c.parsed = p
+			c.parsed = addressPresence(p, from, jid.JID{}, typ, id)
 		}
 	}
-	return addressPresence(c.parsed.Copy(), from, to, typ, id)
+	if c.parsed == nil {
+		return presenceEl(raw, from, to, typ, id)
+	}
+	el := c.parsed.CopyRoot(1)
+	if !to.Equal(jid.JID{}) {
+		el.SetAttr("to", to.String())
+	}
+	return el
 }
 
 // addressPresence sets id, from and to on el, or on a bare presence of

@@ -22,10 +22,12 @@ func TestStanzaCacheCopiesAreIndependent(t *testing.T) {
 		if got.String() != want.String() {
 			t.Fatalf("copy %d:\n got %s\nwant %s", i, got, want)
 		}
-		// What a contact's path may do to its copy.
-		got.Elements()[0].AddText("changed")
+		// What a contact's path may do to its copy (stanzaCache: not
+		// change a child in place).
+		withPhoto(got, "abc")
 		withDelay(got, "localhost", time.Unix(0, 0))
 		got.SetAttr("type", "unavailable")
+		got.Children = got.Children[1:]
 	}
 	// Another stanza through the same cache is parsed afresh.
 	other := `<presence xmlns="jabber:client"><status>round 2</status></presence>`

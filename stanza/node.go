@@ -147,6 +147,25 @@ func (e *Element) AddText(s string) *Element {
 
 // Copy returns a deep copy of e that shares no memory with it, so one
 // goroutine may change the copy while another reads the original.
+// CopyRoot is a copy of e that shares e's child elements: it has its own
+// name, attributes (with room for extra more) and list of children, so
+// attributes may be set and children added, removed or replaced on the
+// copy alone, but the children themselves are e's and must not be
+// changed through either. One stanza sent to many recipients, each with
+// its own 'to', costs one small allocation per copy this way instead of a
+// whole tree.
+func (e *Element) CopyRoot(extra int) *Element {
+	if e == nil {
+		return nil
+	}
+	c := &Element{Name: e.Name, Attrs: make([]xml.Attr, len(e.Attrs), len(e.Attrs)+extra)}
+	copy(c.Attrs, e.Attrs)
+	if e.Children != nil {
+		c.Children = append([]Node(nil), e.Children...)
+	}
+	return c
+}
+
 func (e *Element) Copy() *Element {
 	if e == nil {
 		return nil

@@ -87,6 +87,9 @@ type outItem struct {
 	// untracked: not a stanza XEP-0198 counts (a nonza, a keepalive), or
 	// one queued before stream management was enabled.
 	untracked bool
+	// buf, if not nil, is the sendBufs buffer b was encoded into, given
+	// back once b is written (recycle).
+	buf *[]byte
 }
 
 // report tells each item's receipt (if any) whether it was written.
@@ -179,7 +182,8 @@ func (s *Session) SendReceipt(el *stanza.Element, r router.Receipt) error {
 		root.Name.Space = stanza.NSClient
 		el = &root
 	}
-	b := el.AppendXML(make([]byte, 0, sendBufSize), stanza.NSClient)
+	bp := sendBufs.Get().(*[]byte)
+	b := el.AppendXML((*bp)[:0], stanza.NSClient)
 	if s.csiInactive.Load() {
 		// XEP-0352 (csi.go): presence waits while the client is
 		// inactive; anything else first sends what waits.
@@ -189,7 +193,7 @@ func (s *Session) SendReceipt(el *stanza.Element, r router.Receipt) error {
 		}
 		s.flushHeld()
 	}
-	if err := s.enqueue(b, r); err != nil {
+	if err := s.enqueueItem(outItem{b: b, r: r, buf: bp}); err != nil {
 		return err
 	}
 	s.srv.metrics.StanzaOut(el.Name.Local)
@@ -201,11 +205,40 @@ func (s *Session) SendReceipt(el *stanza.Element, r router.Receipt) error {
 // run of growing ones.
 const sendBufSize = 384
 
+// sendBufs lends Send its encoding buffers, which the writer gives back
+// once their bytes are written (recycle): a presence broadcast to a
+// hundred contacts otherwise leaves a hundred buffers of garbage, and the
+// collector's work it causes is what sets the broadcast's p99.
+var sendBufs = sync.Pool{New: func() any {
+	b := make([]byte, 0, sendBufSize)
+	return &b
+}}
+
+// maxRecycledBuf is the largest buffer given back to sendBufs: a rare
+// large stanza's buffer is left to the collector.
+const maxRecycledBuf = 4096
+
+// recycle gives written items' Send buffers back, unless stream
+// management keeps them (track clears buf for those).
+func recycle(items []outItem) {
+	for _, it := range items {
+		if it.buf != nil && cap(it.b) <= maxRecycledBuf {
+			*it.buf = it.b[:0]
+			sendBufs.Put(it.buf)
+		}
+	}
+}
+
 // SendRaw queues b, one or more complete top-level elements in the
 // jabber:client namespace, as Send does. b must not be changed afterwards.
 func (s *Session) SendRaw(b []byte) error { return s.enqueue(b, nil) }
 
 func (s *Session) enqueue(b []byte, r router.Receipt) error {
+	return s.enqueueItem(outItem{b: b, r: r})
+}
+
+func (s *Session) enqueueItem(it outItem) error {
+	b, r := it.b, it.r
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -249,7 +282,7 @@ func (s *Session) enqueue(b []byte, r router.Receipt) error {
 		}
 		return ErrQueueFull
 	}
-	s.queue = append(s.queue, outItem{b: b, r: r})
+	s.queue = append(s.queue, it)
 	s.qbytes += len(b)
 	s.queued.Store(int32(len(s.queue)))
 	s.startWriterLocked()

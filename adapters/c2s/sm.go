@@ -307,7 +307,9 @@ func (sm *smState) track(batch []outItem, now time.Time) []outItem {
 		}
 		sm.unacked = append(sm.unacked, batch[i])
 		sm.unackedBytes += len(batch[i].b)
-		batch[i].r = nil
+		// Kept until acknowledged, perhaps sent again: neither reported
+		// nor recycled with the batch.
+		batch[i].r, batch[i].buf = nil, nil
 	}
 	if len(sm.unacked) > 0 && !sm.requested {
 		// Also for a batch of nonzas only (our <a/> answers): stanzas

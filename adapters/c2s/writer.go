@@ -161,6 +161,7 @@ func (s *Session) writeLoop() {
 			return
 		}
 		report(batch, true)
+		recycle(batch)
 	}
 }
 
