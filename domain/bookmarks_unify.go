@@ -34,6 +34,10 @@ import (
 //
 // Deleting a bookmark node, or retracting the legacy node's item, changes
 // only that node: neither says which rooms the user meant to drop.
+//
+// The server creates the bookmark nodes it writes to whatever the node
+// quota (PEPLimits.MaxNodes): refusing a client's bookmarks for nodes it
+// never asked for would break it, and there are at most two.
 
 // bookmarksConfig is the native node's configuration when the server
 // creates it (XEP-0402 section 3.3's publish-options: whitelist,
