@@ -75,6 +75,9 @@ func DecidePEPPublish(a *Account, requester string, cmd PEPPublish, l PEPLimits)
 		// 7.1.3.4.
 		return Decision{}, &Error{Op: op, Kind: NotAcceptable, App: "payload-too-big", Reason: fmt.Sprintf("the item is over %d bytes", l.MaxItemBytes)}
 	}
+	if err := checkBookmarkPayload(cmd, op); err != nil {
+		return Decision{}, err
+	}
 	var d Decision
 	n, exists := a.pep[cmd.Node]
 	var cfg PEPConfig
@@ -93,7 +96,7 @@ func DecidePEPPublish(a *Account, requester string, cmd PEPPublish, l PEPLimits)
 		if len(a.pep) >= l.MaxNodes {
 			return Decision{}, &Error{Op: op, Kind: PolicyViolation, App: "max-nodes-exceeded", Reason: fmt.Sprintf("an account may have at most %d PEP nodes", l.MaxNodes)}
 		}
-		cfg = PEPConfig{AccessModel: DefaultPEPAccessModel, PersistItems: true, MaxItems: DefaultPEPNodeItems}
+		cfg = l.defaultNodeConfig(cmd.Node)
 		if cmd.Options != nil {
 			// 7.1.5: a node that does not exist is created with the
 			// options as its configuration.
@@ -107,7 +110,36 @@ func DecidePEPPublish(a *Account, requester string, cmd PEPPublish, l PEPLimits)
 	item := PEPItem{ID: cmd.ItemID, XML: cmd.XML}
 	d.Events = append(d.Events, events.PEPPublished{Node: cmd.Node, ID: cmd.ItemID, XML: cmd.XML})
 	d.add(PEPNotify{Node: cmd.Node, Access: cfg.AccessModel, Items: []PEPItem{item}})
+	// XEP-0402 5.3: the other bookmark forms follow (bookmarks_unify.go).
+	switch cmd.Node {
+	case NodeBookmarks:
+		if err := a.bookmarksFromNative(&d, a.nativeAfter(cfg, item), l.MaxItemBytes, op); err != nil {
+			return Decision{}, err
+		}
+	case NodeLegacyBookmarks:
+		a.bookmarksFromLegacy(&d, cmd.XML, true, l)
+	}
 	return d, nil
+}
+
+// checkBookmarkPayload refuses a publish to a bookmark node whose payload
+// is not that node's (XEP-0060 7.1.3.6, invalid-payload): the server
+// casts it into the other forms, so it must be able to read it.
+// XEP-0402 section 2: "The payload of the item SHALL be a conference
+// element qualified by the 'urn:xmpp:bookmarks:1' namespace"; XEP-0048's
+// is a <storage xmlns='storage:bookmarks'/>.
+func checkBookmarkPayload(cmd PEPPublish, op string) error {
+	ok := true
+	switch cmd.Node {
+	case NodeBookmarks:
+		_, ok = parseNativeBookmark(cmd.ItemID, cmd.XML)
+	case NodeLegacyBookmarks:
+		_, _, ok = parseLegacyBookmarks(cmd.XML)
+	}
+	if !ok {
+		return &Error{Op: op, Kind: BadRequest, App: "invalid-payload", Reason: "not a bookmark of the node's format"}
+	}
+	return nil
 }
 
 // DecidePEPRetract deletes the item id from node (XEP-0060 7.2); with
@@ -137,6 +169,12 @@ func DecidePEPRetract(a *Account, requester, node, id string, notify bool) (Deci
 	d := Decision{Events: []events.Payload{events.PEPRetracted{Node: node, ID: id, Notify: notify}}}
 	if notify {
 		d.add(PEPNotify{Node: node, Access: n.Config.AccessModel, Retract: []string{id}})
+	}
+	if node == NodeBookmarks {
+		// XEP-0402 5.3.1; no size bound: the list only got shorter.
+		if err := a.bookmarksFromNative(&d, a.nativeAfter(n.Config, PEPItem{ID: id}), 0, op); err != nil {
+			return Decision{}, err
+		}
 	}
 	return d, nil
 }

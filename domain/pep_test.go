@@ -48,6 +48,7 @@ func TestDecidePEPPublishAutoCreate(t *testing.T) {
 func TestDecidePEPPublishRefusals(t *testing.T) {
 	own := juliet.String()
 	item := "<x xmlns='urn:example'/>"
+	conference := "<conference xmlns='urn:xmpp:bookmarks:1'/>" // XEP-0402 section 2's payload
 	full := account()
 	for i := range 3 {
 		apply(full, must(domain.DecidePEPPublish(full, own, domain.PEPPublish{Node: "n" + string(rune('a'+i)), ItemID: "1", XML: item}, domain.PEPLimits{MaxNodes: 3})))
@@ -67,7 +68,7 @@ func TestDecidePEPPublishRefusals(t *testing.T) {
 		{"7.1.3.6 payload-required", account(), own, domain.PEPPublish{Node: "n", ItemID: "1"}, domain.PEPLimits{}, domain.BadRequest, "payload-required"},
 		{"7.1.3.4 payload-too-big", account(), own, domain.PEPPublish{Node: "n", ItemID: "1", XML: strings.Repeat("x", 101)}, domain.PEPLimits{MaxItemBytes: 100}, domain.NotAcceptable, "payload-too-big"},
 		{"max nodes", full, own, domain.PEPPublish{Node: "nd", ItemID: "1", XML: item}, domain.PEPLimits{MaxNodes: 3}, domain.PolicyViolation, "max-nodes-exceeded"},
-		{"7.1.5 precondition", bookmarks, own, domain.PEPPublish{Node: "urn:xmpp:bookmarks:1", ItemID: "r", XML: item, Options: map[string]string{domain.FieldAccessModel: domain.AccessOpen}}, domain.PEPLimits{}, domain.Conflict, "precondition-not-met"},
+		{"7.1.5 precondition", bookmarks, own, domain.PEPPublish{Node: "urn:xmpp:bookmarks:1", ItemID: "r", XML: conference, Options: map[string]string{domain.FieldAccessModel: domain.AccessOpen}}, domain.PEPLimits{}, domain.Conflict, "precondition-not-met"},
 		{"7.1.5 bad max_items", account(), own, domain.PEPPublish{Node: "n", ItemID: "r", XML: item, Options: map[string]string{domain.FieldMaxItems: "1001"}}, domain.PEPLimits{}, domain.Conflict, "precondition-not-met"},
 	}
 	for _, tc := range cases {
@@ -78,7 +79,7 @@ func TestDecidePEPPublishRefusals(t *testing.T) {
 	}
 	// Met preconditions publish; "max" is the cap (XEP-0402 section 3).
 	opts := map[string]string{domain.FieldAccessModel: domain.AccessWhitelist, domain.FieldPersistItems: "true", domain.FieldMaxItems: "max"}
-	if _, err := domain.DecidePEPPublish(bookmarks, own, domain.PEPPublish{Node: "urn:xmpp:bookmarks:1", ItemID: "r", XML: item, Options: opts}, domain.PEPLimits{}); err != nil {
+	if _, err := domain.DecidePEPPublish(bookmarks, own, domain.PEPPublish{Node: "urn:xmpp:bookmarks:1", ItemID: "r", XML: conference, Options: opts}, domain.PEPLimits{}); err != nil {
 		t.Errorf("met preconditions: %v", err)
 	}
 }

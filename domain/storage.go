@@ -28,8 +28,14 @@ func DecideVCardSet(a *Account, requester, xml string, max int) (Decision, error
 // DecidePrivateSet records an element of private XML storage (XEP-0049
 // section 2) for the user only. Reserved namespaces are refused with
 // not-acceptable (section 2, example 5 and table 2): those beginning with
-// 'jabber:' or 'http://jabber.org/', and 'vcard-temp'.
-func DecidePrivateSet(a *Account, requester, local, space, xml string, max int) (Decision, error) {
+// 'jabber:' or 'http://jabber.org/', and 'vcard-temp'. l.MaxItemBytes
+// bounds the element, as it does a PEP item (both are the operator's
+// bound on one stored element).
+//
+// XEP-0048 bookmarks (<storage xmlns='storage:bookmarks'/>) are also
+// written to the XEP-0402 and XEP-0223 bookmark nodes, whose limits l
+// holds (XEP-0402 5.3.2, bookmarks_unify.go).
+func DecidePrivateSet(a *Account, requester, local, space, xml string, l PEPLimits) (Decision, error) {
 	const op = "private set"
 	if err := ownStorage(a, requester, op); err != nil {
 		return Decision{}, err
@@ -37,10 +43,15 @@ func DecidePrivateSet(a *Account, requester, local, space, xml string, max int) 
 	if ReservedPrivateNamespace(space) {
 		return Decision{}, &Error{Op: op, Kind: NotAcceptable, Reason: "reserved namespace"}
 	}
-	if len(xml) > max {
-		return Decision{}, &Error{Op: op, Kind: PolicyViolation, Reason: fmt.Sprintf("the element is over %d bytes", max)}
+	l = l.withDefaults()
+	if len(xml) > l.MaxItemBytes {
+		return Decision{}, &Error{Op: op, Kind: PolicyViolation, Reason: fmt.Sprintf("the element is over %d bytes", l.MaxItemBytes)}
 	}
-	return Decision{Events: []events.Payload{events.PrivateSet{Local: local, Namespace: space, XML: xml}}}, nil
+	d := Decision{Events: []events.Payload{events.PrivateSet{Local: local, Namespace: space, XML: xml}}}
+	if isLegacyBookmarksPrivate(local, space) {
+		a.bookmarksFromLegacy(&d, xml, false, l)
+	}
+	return d, nil
 }
 
 // ReservedPrivateNamespace reports whether XEP-0049 section 2 reserves

@@ -2,6 +2,7 @@ package im
 
 import (
 	"context"
+	"slices"
 
 	"mellium.im/xmpp/jid"
 
@@ -115,7 +116,7 @@ func (s *Core) accountDisco(bare string, x *session, st stanza.Stanza, q *stanza
 		info.AddChild(stanza.New(stanza.NSDiscoInfo, "identity", "category", "account", "type", "registered"))
 		// XEP-0163 section 6.1: the account is a PEP service.
 		info.AddChild(stanza.New(stanza.NSDiscoInfo, "identity", "category", "pubsub", "type", "pep"))
-		for _, f := range append(append([]string{stanza.NSDiscoInfo}, pepFeatures...), avatarFeatures...) {
+		for _, f := range slices.Concat([]string{stanza.NSDiscoInfo}, pepFeatures, avatarFeatures, bookmarksFeatures) {
 			info.AddChild(stanza.New(stanza.NSDiscoInfo, "feature", "var", f))
 		}
 		reply.AddChild(info)

@@ -112,19 +112,22 @@ func (s *Core) privateIQ(ctx context.Context, bare string, x *session, st stanza
 	}
 	xml := el.String()
 	s.store(ctx, bare, x, st, meta, func(a *domain.Account) (domain.Decision, error) {
-		return domain.DecidePrivateSet(a, st.From.Bare().String(), el.Name.Local, el.Name.Space, xml, s.maxStoredXML())
+		return domain.DecidePrivateSet(a, st.From.Bare().String(), el.Name.Local, el.Name.Space, xml, s.pepLimits())
 	})
 }
 
-// store records a storage decision in the account's stream and answers
-// an empty result.
+// store records a storage decision in the account's stream, sends the
+// PEP notifications it carries (XEP-0048 bookmarks in private storage
+// also change the bookmark nodes, XEP-0402 5.3.2) and answers an empty
+// result.
 func (s *Core) store(ctx context.Context, bare string, x *session, st stanza.Stanza, meta events.Meta, decide func(a *domain.Account) (domain.Decision, error)) {
-	_, err := s.execute(ctx, bare, events.AccountStream(bare), &meta, func(a *domain.Account, _ *domain.PresenceView) (domain.Decision, error) {
+	d, err := s.execute(ctx, bare, events.AccountStream(bare), &meta, func(a *domain.Account, _ *domain.PresenceView) (domain.Decision, error) {
 		return decide(a)
 	})
 	if err != nil {
 		s.replyErr(x, st, err)
 		return
 	}
+	s.pepEffects(bare, d.Effects)
 	s.reply(x, iqResult(st.El, st.To))
 }

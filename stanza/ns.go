@@ -51,6 +51,15 @@ const (
 	NSPEPVCardConversion = "urn:xmpp:pep-vcard-conversion:0" // XEP-0398 section 2
 )
 
+// Bookmarks: XEP-0402 PEP Native Bookmarks and the XEP-0048 format it
+// replaces, kept in XEP-0049 private storage or a XEP-0223 PEP node.
+const (
+	NSBookmarks          = "urn:xmpp:bookmarks:1"            // XEP-0402 section 2, node and payload
+	NSBookmarksCompat    = "urn:xmpp:bookmarks:1#compat"     // XEP-0402 section 6: unified with XEP-0049
+	NSBookmarksCompatPEP = "urn:xmpp:bookmarks:1#compat-pep" // XEP-0402 section 6: unified with XEP-0223
+	NSLegacyBookmarks    = "storage:bookmarks"               // XEP-0048, payload namespace and XEP-0223 node
+)
+
 // NSCSI is XEP-0352 Client State Indication's stream feature and nonzas.
 const NSCSI = "urn:xmpp:csi:0"
 
