@@ -61,6 +61,32 @@ func (s *Core) blockingIQ(ctx context.Context, bare string, x *session, st stanz
 		rest = append(rest, e)
 	}
 	s.perform(ctx, bare, meta, rest)
+	if q.Name.Local == "unblock" {
+		s.pepAfterUnblock(bare, rest)
+	}
+}
+
+// pepAfterUnblock sends the available resources of each contact that
+// gets the user's presence again (3.4, 3.5) the user's last PEP items, as
+// an initial presence would have (XEP-0163 4.3.2): what was published
+// while the contact was blocked (a new avatar, a new device list) would
+// otherwise reach it only with the next publish.
+func (s *Core) pepAfterUnblock(bare string, effects []domain.Effect) {
+	done := map[string]bool{}
+	for _, e := range effects {
+		p, ok := e.(domain.SendPresence)
+		if !ok || p.Type != "" || !domain.IsLocalAccount(p.To, s.cfg.Domain) {
+			continue
+		}
+		contact := p.To.Bare().String()
+		if done[contact] {
+			continue
+		}
+		done[contact] = true
+		for _, x := range s.available(contact) {
+			s.pepSendLastOf(bare, x)
+		}
+	}
 }
 
 // blockingPush sends a block or unblock push to every resource of the

@@ -532,8 +532,10 @@ func TestPEPNothingToBlockedContact_XEP0191_3_3(t *testing.T) {
 	if res := getItems(b, "g1", w.aliceBare, nodeNick, "", ""); res.Attr("type") != "error" {
 		t.Errorf("a blocked contact read the node: %s", res)
 	}
-	// Unblocked, bob hears the next publish.
+	// Unblocked, bob gets what was published meanwhile (as at an initial
+	// presence, XEP-0163 4.3.2), then hears the next publish.
 	a.iq("ublk", `<iq type='set' id='ublk'><unblock xmlns='urn:xmpp:blocking'><item jid='%s'/></unblock></iq>`, w.bobBare)
+	b.expect(notification(w.aliceBare, nodeNick, "n1"))
 	publish(a, "p2", nodeNick, "n2", `<nick xmlns='http://jabber.org/protocol/nick'>Alice2</nick>`)
 	b.expect(notification(w.aliceBare, nodeNick, "n2"))
 }

@@ -158,9 +158,15 @@ func (a *app) serve(ctx context.Context) error {
 		defer stop()
 	}
 	logStoreHealth(ctx, store, log)
-	return runServer(ctx, core, clients, func() {
+	err = runServer(ctx, core, clients, func() {
 		log.Info("xmppd ready", "domain", c.Domain, "starttls", clients.StartTLSAddr(), "tls", clients.DirectTLSAddr(), "store", storeName(c))
 	})
+	if err != nil {
+		log.Error("xmppd stopped", "err", err)
+		return err
+	}
+	log.Info("xmppd stopped", "reason", context.Cause(ctx))
+	return nil
 }
 
 // streamFeatures are the c2s stream features for policy: RFC 6121 3.4.1,
