@@ -9,8 +9,14 @@
 // It knows nothing of rosters or presence: the core (package im) does, and
 // c2s does not import it; cmd/xmppd wires the two.
 // c2s itself answers only what concerns the stream: XEP-0199 pings and
-// XEP-0030 disco#info addressed to the server, and the legacy RFC 3921
-// session IQ.
+// XEP-0030 disco#info addressed to the server (with its XEP-0115 caps in
+// the stream features), the legacy RFC 3921 session IQ, XEP-0352 client
+// state (csi.go), XEP-0077 registration before login when the core offers
+// it (register.go), and XEP-0198 stream management (sm.go): acks, and the
+// suspension and resumption of a session whose connection was lost, which
+// the core hears of through router.Core's Suspended and Resumed. With
+// stream management a stanza's router.Receipt waits for the client's
+// acknowledgement rather than the write.
 //
 // Why not mellium's server Session: mellium.im/xmpp is used for JIDs
 // (PRECIS), stream and stanza error values, and its client is the interop
