@@ -1,0 +1,215 @@
+package keystore
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"zombiezen.com/go/sqlite"
+	"zombiezen.com/go/sqlite/sqlitex"
+
+	"xmppd/events"
+)
+
+// Compile-time checks: the ports the server and the readers use.
+var (
+	_ events.KeySource = (*Store)(nil)
+	_ events.KeyLookup = (*Store)(nil)
+)
+
+// ErrDestroyed is asking for a key to seal new content with, for an
+// account and month whose key was destroyed.
+var ErrDestroyed = errors.New("keystore: key destroyed")
+
+// schema: a destroyed key keeps its row, with key NULL and gone saying
+// why, so that readers can tell erased content from a key never made.
+const schema = `CREATE TABLE IF NOT EXISTS keys (
+	account   TEXT NOT NULL,
+	period    TEXT NOT NULL,
+	key       BLOB,
+	gone      TEXT NOT NULL DEFAULT '',
+	created   TEXT NOT NULL,
+	destroyed TEXT,
+	PRIMARY KEY (account, period)
+) WITHOUT ROWID`
+
+// Store is the key file. It is safe for concurrent use: one connection,
+// guarded by mu, and a cache of the keys read or made, so sealing and
+// opening cost a map lookup after the first event of an account's month.
+type Store struct {
+	mu       sync.Mutex
+	conn     *sqlite.Conn // nil: a read-only store whose file does not exist
+	readOnly bool
+	cache    map[events.KeyID][]byte
+	now      func() time.Time
+}
+
+// Open opens the key file at path, creating it unless readOnly. A
+// read-only store over a file that does not exist holds no key: every
+// sealed field reads as "missing".
+//
+// The file is kept in rollback-journal mode with secure_delete on and
+// synchronous FULL: a key is durable before the first event it seals is
+// appended, and a destroyed key's bytes are overwritten with zeros in the
+// file and its journal is deleted at commit, rather than left in a WAL.
+func Open(path string, readOnly bool) (*Store, error) {
+	s := &Store{readOnly: readOnly, cache: map[events.KeyID][]byte{}, now: time.Now}
+	flags := sqlite.OpenReadWrite | sqlite.OpenCreate
+	if readOnly {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return s, nil
+		}
+		flags = sqlite.OpenReadOnly
+	}
+	conn, err := sqlite.OpenConn(path, flags)
+	if err != nil {
+		return nil, fmt.Errorf("keystore: open %s: %w", path, err)
+	}
+	conn.SetBusyTimeout(10 * time.Second)
+	setup := []string{"PRAGMA secure_delete = ON"}
+	if !readOnly {
+		setup = append(setup, "PRAGMA journal_mode = DELETE", "PRAGMA synchronous = FULL", schema)
+	}
+	for _, q := range setup {
+		if err := sqlitex.ExecuteTransient(conn, q, nil); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("keystore: open %s: %s: %w", path, q, err)
+		}
+	}
+	if !readOnly {
+		if err := os.Chmod(path, 0o600); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("keystore: open %s: %w", path, err)
+		}
+	}
+	s.conn = conn
+	return s, nil
+}
+
+// Close closes the file and forgets the cached keys.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.cache)
+	if s.conn == nil {
+		return nil
+	}
+	err := s.conn.Close()
+	s.conn = nil
+	return err
+}
+
+// Key returns the key of id, made and stored durably on first use; for a
+// destroyed key, ErrDestroyed.
+func (s *Store) Key(id events.KeyID) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k, ok := s.cache[id]; ok {
+		return k, nil
+	}
+	k, gone, found, err := s.read(id)
+	switch {
+	case err != nil:
+		return nil, err
+	case found && gone != "":
+		return nil, fmt.Errorf("keystore: key %s: %w (%s)", id, ErrDestroyed, gone)
+	case found:
+		s.cache[id] = k
+		return k, nil
+	case s.readOnly || s.conn == nil:
+		return nil, fmt.Errorf("keystore: key %s: opened read-only", id)
+	}
+	k = make([]byte, 32)
+	rand.Read(k)
+	err = sqlitex.Execute(s.conn, `INSERT INTO keys (account, period, key, created) VALUES (?1, ?2, ?3, ?4)`,
+		&sqlitex.ExecOptions{Args: []any{id.Account, id.Period, k, s.now().UTC().Format(time.RFC3339Nano)}})
+	if err != nil {
+		return nil, fmt.Errorf("keystore: make key %s: %w", id, err)
+	}
+	s.cache[id] = k
+	return k, nil
+}
+
+// Lookup returns the key of id, or why there is none.
+func (s *Store) Lookup(id events.KeyID) ([]byte, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k, ok := s.cache[id]; ok {
+		return k, "", nil
+	}
+	if s.conn == nil {
+		return nil, events.GoneMissing, nil
+	}
+	k, gone, found, err := s.read(id)
+	switch {
+	case err != nil:
+		return nil, "", err
+	case !found:
+		return nil, events.GoneMissing, nil
+	case gone != "":
+		return nil, gone, nil
+	}
+	s.cache[id] = k
+	return k, "", nil
+}
+
+// read reads id's row. Called with mu held.
+func (s *Store) read(id events.KeyID) (key []byte, gone string, found bool, err error) {
+	if s.conn == nil {
+		return nil, "", false, nil
+	}
+	err = sqlitex.Execute(s.conn, `SELECT key, gone FROM keys WHERE account = ?1 AND period = ?2`,
+		&sqlitex.ExecOptions{Args: []any{id.Account, id.Period}, ResultFunc: func(st *sqlite.Stmt) error {
+			found = true
+			gone = st.ColumnText(1)
+			if n := st.ColumnLen(0); n > 0 {
+				key = make([]byte, n)
+				st.ColumnBytes(0, key)
+			}
+			return nil
+		}})
+	if err != nil {
+		return nil, "", false, fmt.Errorf("keystore: read key %s: %w", id, err)
+	}
+	if found && gone == "" && len(key) != 32 {
+		return nil, "", false, fmt.Errorf("keystore: key %s is %d bytes, want 32: the key file is damaged", id, len(key))
+	}
+	return key, gone, found, nil
+}
+
+// Destroy destroys every key of account that still exists, recording why
+// (events.GoneErased, events.GoneExpired), and returns the periods of the
+// keys destroyed, oldest first. The key bytes are overwritten in the file
+// (secure_delete) before it returns; content sealed under them can never
+// be read again.
+func (s *Store) Destroy(account, why string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.readOnly || s.conn == nil {
+		return nil, errors.New("keystore: destroy: opened read-only")
+	}
+	var periods []string
+	end := sqlitex.Transaction(s.conn)
+	err := sqlitex.Execute(s.conn, `SELECT period FROM keys WHERE account = ?1 AND key IS NOT NULL ORDER BY period`,
+		&sqlitex.ExecOptions{Args: []any{account}, ResultFunc: func(st *sqlite.Stmt) error {
+			periods = append(periods, st.ColumnText(0))
+			return nil
+		}})
+	if err == nil {
+		err = sqlitex.Execute(s.conn, `UPDATE keys SET key = NULL, gone = ?2, destroyed = ?3 WHERE account = ?1 AND key IS NOT NULL`,
+			&sqlitex.ExecOptions{Args: []any{account, why, s.now().UTC().Format(time.RFC3339Nano)}})
+	}
+	end(&err)
+	if err != nil {
+		return nil, fmt.Errorf("keystore: destroy keys of %s: %w", account, err)
+	}
+	for id := range s.cache {
+		if id.Account == account {
+			delete(s.cache, id)
+		}
+	}
+	return periods, nil
+}
