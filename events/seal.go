@@ -4,7 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
-	"encoding/json"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -43,9 +43,9 @@ func (k KeyID) String() string { return k.Account + " " + k.Period }
 type Sealed struct {
 	KeyID
 	Nonce []byte `json:"nonce"`
-	// Box is the AES-256-GCM ciphertext of the fields, as a JSON array
-	// of strings in the order the payload type gives them; the additional
-	// data is the event type and the key id. OpenPersonal empties it.
+	// Box is the AES-256-GCM ciphertext of the fields, each as its
+	// length (uvarint) and bytes, in the order the payload type gives
+	// them; the additional data is the event type and the key id. OpenPersonal empties it.
 	Box []byte `json:"box,omitempty"`
 	// Gone is never stored: OpenPersonal sets it when the key is gone, to why
 	// ("erased", "expired"), and leaves the personal fields empty.
@@ -59,18 +59,20 @@ const (
 	GoneMissing = "missing" // the key store never held the key (a log moved without its keys)
 )
 
-// KeySource gives the key that seals new content: the account's key for
-// period, made on first use. The server holds one.
+// KeySource gives the cipher that seals new content: NewAEAD of the
+// account's key for the period, the key made on first use. The server
+// holds one. The cipher, not the key, crosses the port: the key store
+// builds it once per key and keeps the bytes to itself.
 type KeySource interface {
-	Key(id KeyID) ([]byte, error)
+	Key(id KeyID) (cipher.AEAD, error)
 }
 
-// KeyLookup gives the key that opens sealed content, if it still exists:
-// gone is "" and key is 32 bytes, or gone says why there is none (one of
-// the Gone markers). An error is a failure of the key store itself, never
-// a destroyed key.
+// KeyLookup gives the cipher that opens sealed content, if its key still
+// exists: gone is "", or gone says why there is none (one of the Gone
+// markers) and the cipher is nil. An error is a failure of the key store
+// itself, never a destroyed key.
 type KeyLookup interface {
-	Lookup(id KeyID) (key []byte, gone string, err error)
+	Lookup(id KeyID) (aead cipher.AEAD, gone string, err error)
 }
 
 // personal is a payload with fields that are sealed.
@@ -104,21 +106,13 @@ func SealPersonal(p Payload, keys KeySource, account string, now time.Time) (Pay
 		return p, nil
 	}
 	id := KeyID{Account: account, Period: PeriodOf(now)}
-	key, err := keys.Key(id)
+	aead, err := keys.Key(id)
 	if err != nil {
 		return nil, fmt.Errorf("events: seal %s: key %s: %w", p.EventType(), id, err)
 	}
-	aead, err := gcm(key)
-	if err != nil {
-		return nil, fmt.Errorf("events: seal %s: %w", p.EventType(), err)
-	}
-	clear, err := json.Marshal(vals)
-	if err != nil {
-		return nil, fmt.Errorf("events: seal %s: %w", p.EventType(), err)
-	}
 	nonce := make([]byte, aead.NonceSize())
 	rand.Read(nonce)
-	box := aead.Seal(nil, nonce, clear, additional(p.EventType(), id))
+	box := aead.Seal(nil, nonce, packFields(vals), additional(p.EventType(), id))
 	return x.with(make([]string, len(vals)), &Sealed{KeyID: id, Nonce: nonce, Box: box}), nil
 }
 
@@ -145,17 +139,13 @@ func OpenPersonal(p Payload, keys KeyLookup) (Payload, error) {
 		opened.Gone = GoneMissing
 		return x.with(vals, &opened), nil
 	}
-	key, gone, err := keys.Lookup(s.KeyID)
+	aead, gone, err := keys.Lookup(s.KeyID)
 	if err != nil {
 		return nil, fmt.Errorf("events: open %s: key %s: %w", p.EventType(), s.KeyID, err)
 	}
 	if gone != "" {
 		opened.Gone = gone
 		return x.with(vals, &opened), nil
-	}
-	aead, err := gcm(key)
-	if err != nil {
-		return nil, fmt.Errorf("events: open %s: %w", p.EventType(), err)
 	}
 	if len(s.Nonce) != aead.NonceSize() {
 		return nil, fmt.Errorf("events: open %s: %w", p.EventType(), ErrUnsealable)
@@ -164,14 +154,57 @@ func OpenPersonal(p Payload, keys KeyLookup) (Payload, error) {
 	if err != nil {
 		return nil, fmt.Errorf("events: open %s: %w", p.EventType(), ErrUnsealable)
 	}
-	var got []string
-	if err := json.Unmarshal(clear, &got); err != nil || len(got) != len(vals) {
+	got, ok := unpackFields(clear, len(vals))
+	if !ok {
 		return nil, fmt.Errorf("events: open %s: %w", p.EventType(), ErrUnsealable)
 	}
 	return x.with(got, &opened), nil
 }
 
-func gcm(key []byte) (cipher.AEAD, error) {
+// packFields is the plaintext of a box: each field as its length
+// (uvarint) and its bytes, in the order the payload type gives them.
+func packFields(vals []string) []byte {
+	n := 0
+	for _, v := range vals {
+		n += binary.MaxVarintLen64 + len(v)
+	}
+	b := make([]byte, 0, n)
+	for _, v := range vals {
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	return b
+}
+
+// unpackFields reads packFields' n fields, all of b.
+func unpackFields(b []byte, n int) ([]string, bool) {
+	out := make([]string, n)
+	all := string(b) // one allocation for every field
+	for i := range out {
+		var l uint64
+		k := 0
+		for shift := 0; ; shift += 7 {
+			if k == len(all) || shift > 56 {
+				return nil, false
+			}
+			c := all[k]
+			k++
+			l |= uint64(c&0x7f) << shift
+			if c < 0x80 {
+				break
+			}
+		}
+		if uint64(len(all)-k) < l {
+			return nil, false
+		}
+		out[i], all = all[k:k+int(l)], all[k+int(l):]
+	}
+	return out, all == ""
+}
+
+// NewAEAD is the cipher of a 32-byte key: AES-256-GCM with the standard
+// 96-bit nonce. Key stores build one per key (KeySource, KeyLookup).
+func NewAEAD(key []byte) (cipher.AEAD, error) {
 	if len(key) != 32 {
 		return nil, fmt.Errorf("key of %d bytes, want 32", len(key))
 	}

@@ -1,6 +1,7 @@
 package events_test
 
 import (
+	"crypto/cipher"
 	"errors"
 	"reflect"
 	"strings"
@@ -14,19 +15,19 @@ import (
 // (adapters/keystore) is below events' tier and cannot be imported here.
 type mapKeysForTest map[events.KeyID][]byte
 
-func (m mapKeysForTest) Key(id events.KeyID) ([]byte, error) {
+func (m mapKeysForTest) Key(id events.KeyID) (cipher.AEAD, error) {
 	if k, ok := m[id]; ok {
 		if k == nil {
 			return nil, errors.New("destroyed")
 		}
-		return k, nil
+		return events.NewAEAD(k)
 	}
 	k := []byte(strings.Repeat(id.Period[5:], 16))
 	m[id] = k
-	return k, nil
+	return events.NewAEAD(k)
 }
 
-func (m mapKeysForTest) Lookup(id events.KeyID) ([]byte, string, error) {
+func (m mapKeysForTest) Lookup(id events.KeyID) (cipher.AEAD, string, error) {
 	k, ok := m[id]
 	switch {
 	case !ok:
@@ -34,7 +35,8 @@ func (m mapKeysForTest) Lookup(id events.KeyID) ([]byte, string, error) {
 	case k == nil:
 		return nil, events.GoneErased, nil
 	}
-	return k, "", nil
+	a, err := events.NewAEAD(k)
+	return a, "", err
 }
 
 // Issue 13: the personal fields of each sealed payload are absent from

@@ -1,6 +1,7 @@
 package keystore
 
 import (
+	"crypto/cipher"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -37,13 +38,15 @@ const schema = `CREATE TABLE IF NOT EXISTS keys (
 ) WITHOUT ROWID`
 
 // Store is the key file. It is safe for concurrent use: one connection,
-// guarded by mu, and a cache of the keys read or made, so sealing and
-// opening cost a map lookup after the first event of an account's month.
+// guarded by mu, and a cache of the ciphers of the keys read or made
+// (events.NewAEAD), so sealing and opening cost a map lookup after the
+// first event of an account's month. The cache is read under a read lock:
+// a rebuild opens from every decoding goroutine at once.
 type Store struct {
-	mu       sync.Mutex
+	mu       sync.RWMutex
 	conn     *sqlite.Conn // nil: a read-only store whose file does not exist
 	readOnly bool
-	cache    map[events.KeyID][]byte
+	cache    map[events.KeyID]cipher.AEAD
 	now      func() time.Time
 }
 
@@ -56,7 +59,7 @@ type Store struct {
 // appended, and a destroyed key's bytes are overwritten with zeros in the
 // file and its journal is deleted at commit, rather than left in a WAL.
 func Open(path string, readOnly bool) (*Store, error) {
-	s := &Store{readOnly: readOnly, cache: map[events.KeyID][]byte{}, now: time.Now}
+	s := &Store{readOnly: readOnly, cache: map[events.KeyID]cipher.AEAD{}, now: time.Now}
 	flags := sqlite.OpenReadWrite | sqlite.OpenCreate
 	if readOnly {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
@@ -102,13 +105,35 @@ func (s *Store) Close() error {
 	return err
 }
 
-// Key returns the key of id, made and stored durably on first use; for a
-// destroyed key, ErrDestroyed.
-func (s *Store) Key(id events.KeyID) ([]byte, error) {
+// cached returns id's cipher if it is cached.
+func (s *Store) cached(id events.KeyID) (cipher.AEAD, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a, ok := s.cache[id]
+	return a, ok
+}
+
+// remember caches id's cipher. Called with mu held.
+func (s *Store) remember(id events.KeyID, key []byte) (cipher.AEAD, error) {
+	a, err := events.NewAEAD(key)
+	clear(key)
+	if err != nil {
+		return nil, fmt.Errorf("keystore: key %s: %w", id, err)
+	}
+	s.cache[id] = a
+	return a, nil
+}
+
+// Key returns the cipher of id's key, the key made and stored durably on
+// first use; for a destroyed key, ErrDestroyed.
+func (s *Store) Key(id events.KeyID) (cipher.AEAD, error) {
+	if a, ok := s.cached(id); ok {
+		return a, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if k, ok := s.cache[id]; ok {
-		return k, nil
+	if a, ok := s.cache[id]; ok {
+		return a, nil
 	}
 	k, gone, found, err := s.read(id)
 	switch {
@@ -117,8 +142,7 @@ func (s *Store) Key(id events.KeyID) ([]byte, error) {
 	case found && gone != "":
 		return nil, fmt.Errorf("keystore: key %s: %w (%s)", id, ErrDestroyed, gone)
 	case found:
-		s.cache[id] = k
-		return k, nil
+		return s.remember(id, k)
 	case s.readOnly || s.conn == nil:
 		return nil, fmt.Errorf("keystore: key %s: opened read-only", id)
 	}
@@ -129,16 +153,18 @@ func (s *Store) Key(id events.KeyID) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keystore: make key %s: %w", id, err)
 	}
-	s.cache[id] = k
-	return k, nil
+	return s.remember(id, k)
 }
 
-// Lookup returns the key of id, or why there is none.
-func (s *Store) Lookup(id events.KeyID) ([]byte, string, error) {
+// Lookup returns the cipher of id's key, or why there is none.
+func (s *Store) Lookup(id events.KeyID) (cipher.AEAD, string, error) {
+	if a, ok := s.cached(id); ok {
+		return a, "", nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if k, ok := s.cache[id]; ok {
-		return k, "", nil
+	if a, ok := s.cache[id]; ok {
+		return a, "", nil
 	}
 	if s.conn == nil {
 		return nil, events.GoneMissing, nil
@@ -152,8 +178,11 @@ func (s *Store) Lookup(id events.KeyID) ([]byte, string, error) {
 	case gone != "":
 		return nil, gone, nil
 	}
-	s.cache[id] = k
-	return k, "", nil
+	a, err := s.remember(id, k)
+	if err != nil {
+		return nil, "", err
+	}
+	return a, "", nil
 }
 
 // read reads id's row. Called with mu held.
