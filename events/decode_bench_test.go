@@ -74,16 +74,16 @@ type cachedKeysForTest struct {
 	cipher map[events.KeyID]cipher.AEAD
 }
 
-func (c cachedKeysForTest) Key(id events.KeyID) (cipher.AEAD, error) {
+func (c cachedKeysForTest) Key(id events.KeyID) (events.KeyID, cipher.AEAD, error) {
 	if a, ok := c.cipher[id]; ok {
-		return a, nil
+		return id, a, nil
 	}
-	a, err := c.keys.Key(id)
+	_, a, err := c.keys.Key(id)
 	c.cipher[id] = a
-	return a, err
+	return id, a, err
 }
 
 func (c cachedKeysForTest) Lookup(id events.KeyID) (cipher.AEAD, string, error) {
-	a, err := c.Key(id)
+	_, a, err := c.Key(id)
 	return a, "", err
 }

@@ -28,7 +28,8 @@ import (
 // package.
 
 // KeyID names one key: an account (bare JID) and a period, the UTC month
-// of the events it seals ("2026-12").
+// of the events it seals ("2026-12"), followed, for a later generation of
+// a destroyed month's key, by "~2", "~3"... (adapters/keystore).
 type KeyID struct {
 	Account string `json:"account"`
 	Period  string `json:"period"`
@@ -59,12 +60,14 @@ const (
 	GoneMissing = "missing" // the key store never held the key (a log moved without its keys)
 )
 
-// KeySource gives the cipher that seals new content: NewAEAD of the
-// account's key for the period, the key made on first use. The server
-// holds one. The cipher, not the key, crosses the port: the key store
-// builds it once per key and keeps the bytes to itself.
+// KeySource gives the key that seals new content of an account's month
+// (month.Period is PeriodOf the event's time): the id of the key to seal
+// under, which a key store may give a later generation of if the month's
+// key was destroyed, and its cipher, NewAEAD of the key, made on first
+// use. The server holds one. The cipher, not the key, crosses the port:
+// the key store builds it once per key and keeps the bytes to itself.
 type KeySource interface {
-	Key(id KeyID) (cipher.AEAD, error)
+	Key(month KeyID) (KeyID, cipher.AEAD, error)
 }
 
 // KeyLookup gives the cipher that opens sealed content, if its key still
@@ -105,10 +108,10 @@ func SealPersonal(p Payload, keys KeySource, account string, now time.Time) (Pay
 	if s != nil {
 		return p, nil
 	}
-	id := KeyID{Account: account, Period: PeriodOf(now)}
-	aead, err := keys.Key(id)
+	month := KeyID{Account: account, Period: PeriodOf(now)}
+	id, aead, err := keys.Key(month)
 	if err != nil {
-		return nil, fmt.Errorf("events: seal %s: key %s: %w", p.EventType(), id, err)
+		return nil, fmt.Errorf("events: seal %s: key %s: %w", p.EventType(), month, err)
 	}
 	nonce := make([]byte, aead.NonceSize())
 	rand.Read(nonce)

@@ -15,16 +15,18 @@ import (
 // (adapters/keystore) is below events' tier and cannot be imported here.
 type mapKeysForTest map[events.KeyID][]byte
 
-func (m mapKeysForTest) Key(id events.KeyID) (cipher.AEAD, error) {
+func (m mapKeysForTest) Key(id events.KeyID) (events.KeyID, cipher.AEAD, error) {
 	if k, ok := m[id]; ok {
 		if k == nil {
-			return nil, errors.New("destroyed")
+			return id, nil, errors.New("destroyed")
 		}
-		return events.NewAEAD(k)
+		a, err := events.NewAEAD(k)
+		return id, a, err
 	}
 	k := []byte(strings.Repeat(id.Period[5:], 16))
 	m[id] = k
-	return events.NewAEAD(k)
+	a, err := events.NewAEAD(k)
+	return id, a, err
 }
 
 func (m mapKeysForTest) Lookup(id events.KeyID) (cipher.AEAD, string, error) {

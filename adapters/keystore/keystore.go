@@ -21,10 +21,6 @@ var (
 	_ events.KeyLookup = (*Store)(nil)
 )
 
-// ErrDestroyed is asking for a key to seal new content with, for an
-// account and month whose key was destroyed.
-var ErrDestroyed = errors.New("keystore: key destroyed")
-
 // schema: a destroyed key keeps its row, with key NULL and gone saying
 // why, so that readers can tell erased content from a key never made.
 const schema = `CREATE TABLE IF NOT EXISTS keys (
@@ -47,7 +43,11 @@ type Store struct {
 	conn     *sqlite.Conn // nil: a read-only store whose file does not exist
 	readOnly bool
 	cache    map[events.KeyID]cipher.AEAD
-	now      func() time.Time
+	// sealing is, by account and month, the key new content is sealed
+	// under: the month's own, or a later generation if that one was
+	// destroyed (Key).
+	sealing map[events.KeyID]events.KeyID
+	now     func() time.Time
 }
 
 // Open opens the key file at path, creating it unless readOnly. A
@@ -59,7 +59,7 @@ type Store struct {
 // appended, and a destroyed key's bytes are overwritten with zeros in the
 // file and its journal is deleted at commit, rather than left in a WAL.
 func Open(path string, readOnly bool) (*Store, error) {
-	s := &Store{readOnly: readOnly, cache: map[events.KeyID]cipher.AEAD{}, now: time.Now}
+	s := &Store{readOnly: readOnly, cache: map[events.KeyID]cipher.AEAD{}, sealing: map[events.KeyID]events.KeyID{}, now: time.Now}
 	flags := sqlite.OpenReadWrite | sqlite.OpenCreate
 	if readOnly {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
@@ -124,36 +124,56 @@ func (s *Store) remember(id events.KeyID, key []byte) (cipher.AEAD, error) {
 	return a, nil
 }
 
-// Key returns the cipher of id's key, the key made and stored durably on
-// first use; for a destroyed key, ErrDestroyed.
-func (s *Store) Key(id events.KeyID) (cipher.AEAD, error) {
-	if a, ok := s.cached(id); ok {
-		return a, nil
+// Key returns the key new content of month's account and period is
+// sealed under, and its cipher: the month's key, made and stored durably
+// on first use. If that key was destroyed (the account was erased and
+// its address registered again, the same month), a new generation is
+// made under the id "<period>~2" (then ~3, ...): what was sealed under
+// the destroyed key stays unreadable, and new content is sealed anew.
+func (s *Store) Key(month events.KeyID) (events.KeyID, cipher.AEAD, error) {
+	s.mu.RLock()
+	id, ok := s.sealing[month]
+	a := s.cache[id]
+	s.mu.RUnlock()
+	if ok && a != nil {
+		return id, a, nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if a, ok := s.cache[id]; ok {
-		return a, nil
+	for n := 1; ; n++ {
+		id := month
+		if n > 1 {
+			id.Period = fmt.Sprintf("%s~%d", month.Period, n)
+		}
+		if a, ok := s.cache[id]; ok {
+			s.sealing[month] = id
+			return id, a, nil
+		}
+		k, gone, found, err := s.read(id)
+		switch {
+		case err != nil:
+			return events.KeyID{}, nil, err
+		case found && gone != "":
+			continue
+		case found:
+		case s.readOnly || s.conn == nil:
+			return events.KeyID{}, nil, fmt.Errorf("keystore: key %s: opened read-only", id)
+		default:
+			k = make([]byte, 32)
+			rand.Read(k)
+			err = sqlitex.Execute(s.conn, `INSERT INTO keys (account, period, key, created) VALUES (?1, ?2, ?3, ?4)`,
+				&sqlitex.ExecOptions{Args: []any{id.Account, id.Period, k, s.now().UTC().Format(time.RFC3339Nano)}})
+			if err != nil {
+				return events.KeyID{}, nil, fmt.Errorf("keystore: make key %s: %w", id, err)
+			}
+		}
+		a, err := s.remember(id, k)
+		if err != nil {
+			return events.KeyID{}, nil, err
+		}
+		s.sealing[month] = id
+		return id, a, nil
 	}
-	k, gone, found, err := s.read(id)
-	switch {
-	case err != nil:
-		return nil, err
-	case found && gone != "":
-		return nil, fmt.Errorf("keystore: key %s: %w (%s)", id, ErrDestroyed, gone)
-	case found:
-		return s.remember(id, k)
-	case s.readOnly || s.conn == nil:
-		return nil, fmt.Errorf("keystore: key %s: opened read-only", id)
-	}
-	k = make([]byte, 32)
-	rand.Read(k)
-	err = sqlitex.Execute(s.conn, `INSERT INTO keys (account, period, key, created) VALUES (?1, ?2, ?3, ?4)`,
-		&sqlitex.ExecOptions{Args: []any{id.Account, id.Period, k, s.now().UTC().Format(time.RFC3339Nano)}})
-	if err != nil {
-		return nil, fmt.Errorf("keystore: make key %s: %w", id, err)
-	}
-	return s.remember(id, k)
 }
 
 // Lookup returns the cipher of id's key, or why there is none.
@@ -238,6 +258,11 @@ func (s *Store) Destroy(account, why string) ([]string, error) {
 	for id := range s.cache {
 		if id.Account == account {
 			delete(s.cache, id)
+		}
+	}
+	for month := range s.sealing {
+		if month.Account == account {
+			delete(s.sealing, month)
 		}
 	}
 	return periods, nil

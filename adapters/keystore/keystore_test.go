@@ -60,12 +60,12 @@ func TestKeysAreMadeOnceKeptAndDestroyed(t *testing.T) {
 	dec := events.KeyID{Account: "alice@localhost", Period: "2026-12"}
 	nov := events.KeyID{Account: "alice@localhost", Period: "2026-11"}
 	bob := events.KeyID{Account: "bob@localhost", Period: "2026-12"}
-	k1, err := s.Key(dec)
-	if err != nil {
-		t.Fatal(err)
+	id, k1, err := s.Key(dec)
+	if err != nil || id != dec {
+		t.Fatalf("Key(%s) = %s, %v", dec, id, err)
 	}
-	k2, _ := s.Key(nov)
-	kb, _ := s.Key(bob)
+	_, k2, _ := s.Key(nov)
+	_, kb, _ := s.Key(bob)
 	if same(k1, k2) || same(k1, kb) {
 		t.Fatal("two periods or two accounts share a key")
 	}
@@ -93,7 +93,7 @@ func TestKeysAreMadeOnceKeptAndDestroyed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if k, _ := s.Key(dec); !same(k, k1) {
+	if _, k, _ := s.Key(dec); !same(k, k1) {
 		t.Fatal("reopened store made a new key")
 	}
 	periods, err := s.Destroy("alice@localhost", events.GoneErased)
@@ -108,8 +108,14 @@ func TestKeysAreMadeOnceKeptAndDestroyed(t *testing.T) {
 			t.Errorf("Lookup(%s) after erasure = %v %q %v", id, k, gone, err)
 		}
 	}
-	if _, err := s.Key(dec); err == nil {
-		t.Error("Key made a new key for an erased account's month")
+	// The address registered again the same month: new content is sealed
+	// under a new generation, and the erased key stays erased.
+	id2, k3, err := s.Key(dec)
+	if err != nil || id2.Period != "2026-12~2" || same(k3, k1) {
+		t.Errorf("Key after erasure = %s, same key %v, %v; want a new key 2026-12~2", id2, same(k3, k1), err)
+	}
+	if _, gone, _ := s.Lookup(dec); gone != events.GoneErased {
+		t.Errorf("the erased key reads as %q after a new generation", gone)
 	}
 	if k, gone, _ := s.Lookup(bob); gone != "" || !same(k, kb) {
 		t.Error("erasing alice touched bob's key")
@@ -136,7 +142,7 @@ func TestReadOnlyWithoutFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := s.Key(events.KeyID{Account: "a@localhost", Period: events.PeriodOf(time.Now())}); err == nil {
+	if _, _, err := s.Key(events.KeyID{Account: "a@localhost", Period: events.PeriodOf(time.Now())}); err == nil {
 		t.Error("a read-only store made a key")
 	}
 }

@@ -64,6 +64,10 @@ func TestUserEraseShredsPersonalContent(t *testing.T) {
 	if !strings.Contains(st.VCard, "Alice-Secret-FN") || !strings.Contains(st.PEPText(), "AliceSecretNick") {
 		t.Fatalf("replay before erasure: vcard %q, pep %s", st.VCard, st.PEPText())
 	}
+	// Without its key store, the log alone shows the content as missing.
+	if st := replayAt(t, dir, before, "--keys-path", filepath.Join(dir, "no-keys.db")); st.VCard != "(missing)" {
+		t.Errorf("replay without the key store: vcard %q, want (missing)", st.VCard)
+	}
 	// A copy of the log, as a backup would hold it, taken before erasure.
 	copyLog(t, filepath.Join(dir, "data"), filepath.Join(dir, "backup"))
 
@@ -105,6 +109,21 @@ func TestUserEraseShredsPersonalContent(t *testing.T) {
 	c := dialXMPP(t, srv.directTLS)
 	if c.plain("alice", "alice-pw") {
 		t.Error("the erased account still logs in")
+	}
+	// The address registered again the same month: its new content is
+	// sealed under a new key (keystore's "~2" generation) and served.
+	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "new-pw")
+	again := dialXMPP(t, srv.directTLS)
+	again.login("alice", "new-pw", "phone")
+	again.send(`<iq type='set' id='v2'><vCard xmlns='vcard-temp'><FN>New-Alice</FN></vCard></iq>`)
+	if n := again.await("iq", "v2"); n.attr("type") != "result" {
+		t.Fatalf("vCard set by the new alice: %+v", n)
+	}
+	again.send(`<presence><status>back</status></presence>`)
+	again.ping("again")
+	srv.stop(t, syscall.SIGTERM)
+	if st := replayAt(t, dir, time.Now().UTC().Format(time.RFC3339Nano)); !strings.Contains(st.VCard, "New-Alice") {
+		t.Errorf("replay of the new alice: vcard %q", st.VCard)
 	}
 }
 
