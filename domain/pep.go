@@ -161,6 +161,11 @@ func (a *Account) applyPEP(p events.Payload) bool {
 		// XEP-0060 7.1.2: an item with the id of an existing one
 		// replaces it, and becomes the newest.
 		n.Items = slices.DeleteFunc(n.Items, func(it PEPItem) bool { return it.ID == e.ID })
+		if events.GoneOf(e) != "" {
+			// Its key was destroyed (issue 13): the item is served as if
+			// it did not exist, and the one it replaced is gone too.
+			break
+		}
 		n.Items = append(n.Items, PEPItem{ID: e.ID, XML: e.XML})
 		n.trim()
 	case events.PEPRetracted:

@@ -285,6 +285,10 @@ type PresenceAvailable struct {
 	Status   string `json:"status,omitempty"`
 	Priority int    `json:"priority"`
 	Stanza   string `json:"stanza"`
+	// Sealed (schema 2) holds Status and Stanza, encrypted (seal.go);
+	// Show and Priority stay clear. A schema 1 event is a valid schema 2
+	// one with nothing sealed.
+	Sealed *Sealed `json:"sealed,omitempty"`
 }
 
 // PresenceUnavailable records unavailable presence of a resource (RFC 6121
@@ -370,7 +374,7 @@ func (PreapprovalCleared) SchemaVersion() int  { return 1 }
 func (SessionStarted) SchemaVersion() int      { return 1 }
 func (SessionEnded) SchemaVersion() int        { return 2 }
 func (AuthFailed) SchemaVersion() int          { return 2 }
-func (PresenceAvailable) SchemaVersion() int   { return 1 }
+func (PresenceAvailable) SchemaVersion() int   { return 2 }
 func (PresenceUnavailable) SchemaVersion() int { return 1 }
 func (DirectedPresence) SchemaVersion() int    { return 1 }
 func (OfflineQueued) SchemaVersion() int       { return 1 }

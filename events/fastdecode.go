@@ -2,6 +2,7 @@ package events
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/binary"
 	"strings"
 	"unicode/utf8"
@@ -278,11 +279,47 @@ func (p *PresenceAvailable) decodeFast(d []byte) bool {
 	if p.Priority, d, ok = cutInt(d); !ok {
 		return false
 	}
-	if stanza, d, ok = span(d, `,"stanza":`, false); !ok || string(d) != "}" {
+	if stanza, d, ok = span(d, `,"stanza":`, false); !ok {
+		return false
+	}
+	if r, sealed := cutKey(d, `,"sealed":`); sealed {
+		if p.Sealed, d, ok = cutSealed(r); !ok {
+			return false
+		}
+	}
+	if string(d) != "}" {
 		return false
 	}
 	all := joined(len(resource)+len(show)+len(status)+len(stanza), resource, show, status, stanza)
 	p.Resource, p.Show = cut(&all, len(resource)), cut(&all, len(show))
 	p.Status, p.Stanza = cut(&all, len(status)), cut(&all, len(stanza))
 	return true
+}
+
+// cutSealed reads a Sealed as New writes it (seal.go): key id, nonce and
+// box, no gone.
+func cutSealed(d []byte) (*Sealed, []byte, bool) {
+	var account, period, nonce, box []byte
+	ok := false
+	if account, d, ok = span(d, `{"account":`, false); !ok {
+		return nil, d, false
+	}
+	if period, d, ok = span(d, `,"period":`, false); !ok {
+		return nil, d, false
+	}
+	if nonce, d, ok = span(d, `,"nonce":`, false); !ok || len(nonce) == 0 {
+		return nil, d, false
+	}
+	if box, d, ok = span(d, `,"box":`, false); !ok || len(d) == 0 || d[0] != '}' {
+		return nil, d, false
+	}
+	s := &Sealed{KeyID: KeyID{Account: string(account), Period: string(period)}}
+	var err error
+	if s.Nonce, err = base64.StdEncoding.AppendDecode(nil, nonce); err != nil {
+		return nil, d, false
+	}
+	if s.Box, err = base64.StdEncoding.AppendDecode(nil, box); err != nil || s.Box == nil {
+		return nil, d, false
+	}
+	return s, d[1:], true
 }

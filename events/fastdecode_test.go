@@ -23,6 +23,7 @@ func fastSamples() []Payload {
 		PresenceAvailable{Resource: "phone", Priority: -128, Stanza: "<presence/>"},
 		PresenceAvailable{Resource: "desk", Show: "dnd", Status: "en réunion\u2028", Priority: 127, Stanza: "<presence><show>dnd</show></presence>"},
 		PresenceAvailable{Resource: "r", Priority: 0, Stanza: "<presence>\n</presence>"},
+		PresenceAvailable{Resource: "r", Show: "away", Priority: 1, Sealed: &Sealed{KeyID: KeyID{Account: "a@localhost", Period: "2026-12"}, Nonce: []byte("0123456789ab"), Box: []byte{0, 1, 2, 0xff}}},
 	}
 }
 

@@ -40,6 +40,14 @@ var upcastGolden = map[string]events.Payload{
 	// schema 1 did not record the throttle's decision.
 	"session.auth_failed.v1.json": events.AuthFailed{Username: "sample-Username-ñ", Mechanism: "sample-Mechanism-ñ",
 		ClientAddr: "sample-ClientAddr-ñ", Condition: "sample-Condition-ñ", Throttle: events.ThrottleUnrecorded},
+	// schema 2 of the personal payloads only adds sealed: schema 1
+	// events decode as they are, in clear, with nothing sealed.
+	"vcard.set.v1.json": events.VCardSet{XML: `<vCard xmlns="vcard-temp"><FN>Alice ñ</FN></vCard>`},
+	"private.set.v1.json": events.PrivateSet{Local: "storage", Namespace: "storage:bookmarks",
+		XML: `<storage xmlns="storage:bookmarks"><conference jid="room@muc.localhost"/></storage>`},
+	"pep.published.v1.json": events.PEPPublished{Node: "sample-Node-ñ", ID: "sample-ID-ñ", XML: "sample-XML-ñ"},
+	"presence.available.v1.json": events.PresenceAvailable{Resource: "sample-Resource-ñ", Show: "sample-Show-ñ",
+		Status: "sample-Status-ñ", Priority: 5, Stanza: "sample-Stanza-ñ"},
 }
 
 // frozenGolden pins the bytes of every old version's golden file: they
@@ -48,6 +56,10 @@ var upcastGolden = map[string]events.Payload{
 var frozenGolden = map[string]string{
 	"session.ended.v1.json":       "e2dfa06b9484b271ca85c666cabe9688416e02cdc3004e019c4021dc127c729e",
 	"session.auth_failed.v1.json": "e5920e1dcf3c6e1c601bfb354976cad935992edeff0fedff3731dcae145eb81f",
+	"pep.published.v1.json":       "462f8918933f0218af858c90db80ed18257cb2be8cb1b0c15377b241c1df7616",
+	"presence.available.v1.json":  "e3b462163b37a25fef96c66c59a315c33e6ed16de0b391d6c44ca6cba3ffe9d8",
+	"private.set.v1.json":         "ab34298ddd1b2c7522c7a2a99f0726e90a0053721bec37036f3f3b39457c294e",
+	"vcard.set.v1.json":           "5a76b27483d63acd8eada2874f67abd44e340825aeb3fd7ff61638ce4fa7bf78",
 }
 
 // goldenName is "<type>.v<schema>.json".
@@ -220,9 +232,14 @@ func sampleOf(zero events.Payload) events.Payload {
 		return events.AuthFailed{Username: "sample-Username-ñ", Mechanism: "PLAIN", ClientAddr: "192.0.2.7:50122",
 			Condition: "not-authorized", Throttle: events.ThrottleDelayed, DelayMillis: 4000}
 	case events.VCardSet:
-		return events.VCardSet{XML: `<vCard xmlns="vcard-temp"><FN>Alice ñ</FN></vCard>`}
+		// Schema 2 as xmppd writes it: the vCard sealed (seal.go).
+		return events.VCardSet{Sealed: sampleSealed}
 	case events.PrivateSet:
-		return events.PrivateSet{Local: "storage", Namespace: "storage:bookmarks", XML: `<storage xmlns="storage:bookmarks"><conference jid="room@muc.localhost"/></storage>`}
+		return events.PrivateSet{Local: "storage", Namespace: "storage:bookmarks", Sealed: sampleSealed}
+	case events.PEPPublished:
+		return events.PEPPublished{Node: "urn:xmpp:avatar:metadata", ID: "sample-ID-ñ", Sealed: sampleSealed}
+	case events.PresenceAvailable:
+		return events.PresenceAvailable{Resource: "sample-Resource-ñ", Show: "away", Priority: 5, Sealed: sampleSealed}
 	case events.AuthRefusalsSummarised:
 		return events.AuthRefusalsSummarised{ClientAddr: "2001:db8:7:1::/64", Count: 1499,
 			First: time.Date(2026, 11, 20, 10, 1, 2, 500000000, time.UTC), Last: time.Date(2026, 11, 20, 10, 2, 1, 999000000, time.UTC)}
@@ -231,6 +248,11 @@ func sampleOf(zero events.Payload) events.Payload {
 	fill(v, zero.EventType())
 	return v.Interface().(events.Payload)
 }
+
+// sampleSealed is a sealed field as the log holds it: key id, nonce and
+// ciphertext, and no Gone (which is never stored).
+var sampleSealed = &events.Sealed{KeyID: events.KeyID{Account: "alice@localhost", Period: "2026-11"},
+	Nonce: []byte("0123456789ab"), Box: []byte("sample ciphertext and its 16-byte tag")}
 
 func fill(v reflect.Value, hint string) {
 	switch v.Kind() {

@@ -39,6 +39,9 @@ type PEPPublished struct {
 	Node string `json:"node"`
 	ID   string `json:"id"`
 	XML  string `json:"xml"`
+	// Sealed (schema 2) holds XML, encrypted (seal.go); a schema 1 event
+	// is a valid schema 2 one with nothing sealed.
+	Sealed *Sealed `json:"sealed,omitempty"`
 }
 
 // PEPRetracted is TypePEPRetracted's payload.
@@ -57,7 +60,7 @@ type PEPNodeDeleted struct {
 func (PEPNodeConfigured) EventType() string  { return TypePEPNodeConfigured }
 func (PEPNodeConfigured) SchemaVersion() int { return 1 }
 func (PEPPublished) EventType() string       { return TypePEPPublished }
-func (PEPPublished) SchemaVersion() int      { return 1 }
+func (PEPPublished) SchemaVersion() int      { return 2 }
 func (PEPRetracted) EventType() string       { return TypePEPRetracted }
 func (PEPRetracted) SchemaVersion() int      { return 1 }
 func (PEPNodeDeleted) EventType() string     { return TypePEPNodeDeleted }

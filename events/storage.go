@@ -11,8 +11,13 @@ const (
 
 // VCardSet is TypeVCardSet's payload: the <vCard xmlns='vcard-temp'/>
 // element as the user sent it, serialised.
+//
+// Schema 2 adds Sealed: from then on XML is empty in the log and the
+// vCard travels sealed (seal.go). A schema 1 event is a valid schema 2
+// one with nothing sealed.
 type VCardSet struct {
-	XML string `json:"xml"`
+	XML    string  `json:"xml"`
+	Sealed *Sealed `json:"sealed,omitempty"`
 }
 
 // PrivateSet is TypePrivateSet's payload: the stored element, keyed by
@@ -21,9 +26,11 @@ type PrivateSet struct {
 	Local     string `json:"local"`
 	Namespace string `json:"namespace"`
 	XML       string `json:"xml"`
+	// Sealed (schema 2) holds XML, encrypted (seal.go).
+	Sealed *Sealed `json:"sealed,omitempty"`
 }
 
 func (VCardSet) EventType() string    { return TypeVCardSet }
-func (VCardSet) SchemaVersion() int   { return 1 }
+func (VCardSet) SchemaVersion() int   { return 2 }
 func (PrivateSet) EventType() string  { return TypePrivateSet }
-func (PrivateSet) SchemaVersion() int { return 1 }
+func (PrivateSet) SchemaVersion() int { return 2 }

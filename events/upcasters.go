@@ -21,7 +21,18 @@ import (
 func registerUpcasters(c *Codec) {
 	c.RegisterUpcaster(TypeSessionEnded, 1, upcastSessionEndedV1)
 	c.RegisterUpcaster(TypeAuthFailed, 1, upcastAuthFailedV1)
+	// Schema 2 of the personal payloads only adds the optional sealed
+	// field (seal.go): schema 1 data is schema 2 data with nothing
+	// sealed, so the step is the identity, and old events, which their
+	// hashes forbid rewriting, stay readable, and in clear, as they are.
+	for _, typ := range []string{TypeVCardSet, TypePrivateSet, TypePEPPublished, TypePresenceAvailable} {
+		c.RegisterUpcaster(typ, 1, unchanged)
+	}
 }
+
+// unchanged is the step between two schema versions whose only
+// difference is an added optional field.
+func unchanged(data json.RawMessage) (json.RawMessage, error) { return data, nil }
 
 // sessionEndedV1 is session.ended schema 1, as xmppd wrote it until
 // schema 2: the reason was free text.

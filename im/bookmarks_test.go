@@ -181,7 +181,7 @@ func TestBookmarksNativeToLegacy_XEP0402_5_3_1(t *testing.T) {
 	if c := legacyConferences(getPrivate(w.private, "g3"))["theplay@chat.localhost"]; c == nil {
 		t.Errorf("after a restart private storage lost the room")
 	}
-	s, ok, err := replay.At(context.Background(), w.e.store, aliceBare, replay.Cutoff{}, nil)
+	s, ok, err := replay.At(context.Background(), replay.WithKeys(w.e.store, w.e.keys), aliceBare, replay.Cutoff{}, nil)
 	if err != nil || !ok {
 		t.Fatalf("replay: %v %v", ok, err)
 	}

@@ -116,6 +116,12 @@ func (s *Core) append(ctx context.Context, stream string, expected events.Expect
 		meta.CorrelationID = NewCorrelationID()
 	}
 	for i, p := range payloads {
+		if s.cfg.Keys != nil && events.IsSealable(p.EventType()) {
+			var err error
+			if p, err = events.SealPersonal(p, s.cfg.Keys, streamAccount(stream), now); err != nil {
+				return nil, fmt.Errorf("im: %w", err)
+			}
+		}
 		e, err := events.New(p, meta)
 		if err != nil {
 			return nil, fmt.Errorf("im: encode event: %w", err)
@@ -136,6 +142,13 @@ func (s *Core) append(ctx context.Context, stream string, expected events.Expect
 		s.vers.note(stream, e.Version)
 	}
 	return committed, nil
+}
+
+// streamAccount is the account whose key seals what is appended to
+// stream: the bare JID every account-owned stream is named for.
+func streamAccount(stream string) string {
+	_, bare, _ := events.SplitStream(stream)
+	return bare
 }
 
 // newID is 128 random bits in hex, for the ids of stanzas the server

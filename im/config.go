@@ -18,6 +18,13 @@ import (
 // for the views and carrying out the effects.
 const DefaultCommandTimeout = 10 * time.Second
 
+// Keys is the key store the Core seals and opens with
+// (cmd/xmppd: adapters/keystore). It is used from many goroutines.
+type Keys interface {
+	events.KeySource
+	events.KeyLookup
+}
+
 // Config configures a Server.
 type Config struct {
 	// Domain is the one XMPP domain served, in canonical form.
@@ -27,6 +34,12 @@ type Config struct {
 	Node string
 	// Store is the event log. The Core does not close it.
 	Store events.Store
+	// Keys seals the personal content the Core records (vCards, private
+	// XML, PEP items, presence status and stanza: events.SealPersonal)
+	// under the account's key for the month, and opens it for the views.
+	// Nil: recorded in clear, as before issue 13 (tests, and logs whose
+	// operator chose no key store).
+	Keys Keys
 	// Follow starts the reader that keeps the views up to date with the
 	// log (cmd/xmppd: adapters/bus.Follow, on watermill).
 	Follow Follow

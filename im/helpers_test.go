@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"xmppd/adapters/c2s"
+	"xmppd/adapters/keystore"
 	"xmppd/adapters/store/sqlite"
 	"xmppd/domain"
 	"xmppd/events"
@@ -43,6 +44,9 @@ type env struct {
 	t     *testing.T
 	dir   string
 	store events.Store
+	// keys is the key store every server of the env seals with, as
+	// xmppd serve does (issue 13): the tests run with sealing on.
+	keys  *keystore.Store
 	cert  tls.Certificate
 	roots *x509.CertPool
 	srv   *server
@@ -66,6 +70,10 @@ func newEnv(t *testing.T) *env {
 	}
 	e.store = st
 	t.Cleanup(func() { st.Close() })
+	if e.keys, err = keystore.Open(filepath.Join(e.dir, "keys.db"), false); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.keys.Close() })
 	cert, _, err := c2s.LoadOrCreateCert(e.dir, testDomain)
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +105,7 @@ func (e *env) start() *server {
 		Domain: testDomain,
 		Node:   testNode,
 		Store:  e.store,
+		Keys:   e.keys,
 		Logger: logger,
 	}
 	if e.tuneIM != nil {

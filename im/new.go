@@ -75,6 +75,9 @@ func New(cfg Config) (*Core, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if cfg.Keys != nil {
+		s.views.OpenWith(cfg.Keys)
+	}
 	if s.addrs == nil {
 		s.addrs = new(stanza.Addresses)
 	}

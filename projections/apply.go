@@ -22,7 +22,7 @@ func (v *Views) Apply(e *events.Envelope) error {
 	if e.Position <= v.pos.Load() {
 		return nil // spare the decoding; applyDecoded checks again under the lock
 	}
-	return v.applyDecoded(e, decode(e))
+	return v.applyDecoded(e, decode(e, v.keys))
 }
 
 // decoded is what decode learns of an event: where it goes and, if some
@@ -33,9 +33,10 @@ type decoded struct {
 	err        error          // the event cannot be folded
 }
 
-// decode reads e's stream name and, if some view folds e, its payload. It
-// touches no view, so Rebuild runs it ahead on other goroutines.
-func decode(e *events.Envelope) decoded {
+// decode reads e's stream name and, if some view folds e, its payload,
+// with its personal content opened with keys. It touches no view, so
+// Rebuild runs it ahead on other goroutines.
+func decode(e *events.Envelope, keys events.KeyLookup) decoded {
 	kind, bare, ok := events.SplitStream(e.Stream)
 	if !ok {
 		// Not one of xmppd's streams (a store may hold others, such as
@@ -50,6 +51,9 @@ func decode(e *events.Envelope) decoded {
 		return d
 	}
 	d.p, d.err = events.Decode(e)
+	if d.err == nil && events.IsSealable(e.Type) {
+		d.p, d.err = events.OpenPersonal(d.p, keys)
+	}
 	return d
 }
 

@@ -3,11 +3,13 @@ package projections_test
 import (
 	"context"
 	"iter"
+	"path/filepath"
 	"runtime"
 	"syscall"
 	"testing"
 	"time"
 
+	"xmppd/adapters/keystore"
 	"xmppd/domain"
 	"xmppd/events"
 	"xmppd/projections"
@@ -40,15 +42,65 @@ func (s sliceStore) ReadAll(ctx context.Context, from uint64) iter.Seq2[events.E
 }
 
 // BenchmarkRebuild measures rebuilding every view from an in-memory log of
-// about a million events of realistic shape.
+// about a million events of realistic shape. "clear" is the log as an
+// xmppd before issue 13 wrote it; "sealed" the same history with its
+// personal content (presence status and stanza, vCards, PEP items)
+// sealed under per-account monthly keys from a real key file, opened
+// while folding: the cost of sealing to a rebuild.
 func BenchmarkRebuild(b *testing.B) {
-	log := benchLog(b)
+	generated := projtest.Generate(b, projtest.GenConfig{Seed: 1, Accounts: 2000, MinRoster: 50, MaxRoster: 500, Sessions: 10})
+	b.Run("clear", func(b *testing.B) { benchRebuild(b, projtest.Seal(generated), nil) })
+	keys, err := keystore.Open(filepath.Join(b.TempDir(), "keys.db"), false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer keys.Close()
+	sealable := 0
+	for _, e := range generated {
+		if events.IsSealable(e.Type) {
+			sealable++
+		}
+	}
+	b.Run("sealed", func(b *testing.B) {
+		benchRebuild(b, projtest.Seal(sealPersonal(b, generated, keys)), keys)
+		b.ReportMetric(float64(sealable), "sealed-events")
+	})
+}
+
+// sealPersonal returns evs with their personal payloads sealed, as the
+// server appends them (im/commit.go).
+func sealPersonal(b *testing.B, evs []events.Envelope, keys events.KeySource) []events.Envelope {
+	out := make([]events.Envelope, len(evs))
+	for i, e := range evs {
+		out[i] = e
+		if !events.IsSealable(e.Type) {
+			continue
+		}
+		p, err := events.Decode(&e)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, bare, _ := events.SplitStream(e.Stream)
+		if p, err = events.SealPersonal(p, keys, bare, e.Recorded); err != nil {
+			b.Fatal(err)
+		}
+		n, err := events.New(p, events.Meta{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		out[i].Data, out[i].SchemaVersion = n.Data, n.SchemaVersion
+	}
+	return out
+}
+
+func benchRebuild(b *testing.B, log []events.Envelope, keys events.KeyLookup) {
 	store := sliceStore{evs: log}
 	runtime.GC()
 	cpu0 := cpuTime(b)
 	b.ResetTimer()
 	for b.Loop() {
 		v := projections.NewViews(domain.DefaultPolicy())
+		v.OpenWith(keys)
 		pos, err := projections.Rebuild(context.Background(), store, v, 0, nil)
 		if err != nil {
 			b.Fatal(err)

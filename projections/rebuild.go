@@ -64,11 +64,11 @@ var decodingPool = sync.Pool{New: func() any { return new(decodings) }}
 // (events.ReadOptions.Prepare): the bytes are still in that core's cache,
 // where handing them to a decoder on another core costs cache misses that
 // took as long as the decoding itself.
-func prepare(evs []events.Envelope) any {
+func (v *Views) prepare(evs []events.Envelope) any {
 	d := decodingPool.Get().(*decodings)
 	d.ds = slices.Grow(d.ds[:0], len(evs))[:len(evs)]
 	for i := range evs {
-		d.ds[i] = decode(&evs[i])
+		d.ds[i] = decode(&evs[i], v.keys)
 	}
 	return d
 }
@@ -99,7 +99,7 @@ func rebuild(ctx context.Context, store events.Store, v *Views, stop func(*event
 			for b := range work {
 				b.ds = slices.Grow(b.ds[:0], len(b.evs))[:len(b.evs)]
 				for i := range b.evs {
-					b.ds[i] = decode(&b.evs[i])
+					b.ds[i] = decode(&b.evs[i], v.keys)
 				}
 				b.done <- struct{}{}
 			}
@@ -125,7 +125,7 @@ func rebuild(ctx context.Context, store events.Store, v *Views, stop func(*event
 			return true
 		}
 		if pager != nil {
-			opts := events.ReadOptions{ForFolding: true, Prepare: prepare}
+			opts := events.ReadOptions{ForFolding: true, Prepare: v.prepare}
 			for page, err := range pager.ReadPages(ctx, from, opts) {
 				if err != nil {
 					readErr = err

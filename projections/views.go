@@ -8,6 +8,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"xmppd/domain"
+	"xmppd/events"
 )
 
 // Views holds every view the server routes from, folded from the whole log
@@ -28,6 +29,9 @@ type Views struct {
 	Accounts *Accounts
 
 	policy domain.Policy
+	// keys opens sealed personal content (events.OpenPersonal); nil: it
+	// reads as missing. Set before the first Apply, never after.
+	keys events.KeyLookup
 
 	// applyMu serialises Apply (and Dump's snapshot, which must see one
 	// position). While it is held the accounts map changes only by the
@@ -69,6 +73,11 @@ func NewViews(policy domain.Policy) *Views {
 		accounts: make(map[string]*accountState),
 	}
 }
+
+// OpenWith makes the views open sealed personal content (vCards, private
+// XML, PEP items, presence text: events.SealPersonal) with keys; content
+// whose key is gone reads as absent. Call it before the first Apply.
+func (v *Views) OpenWith(keys events.KeyLookup) { v.keys = keys }
 
 // Position returns the log position of the last event applied (0 before
 // any). Events at or before it are skipped by Apply.

@@ -22,7 +22,7 @@ func (p Progress) add(n uint64) {
 // At replays the account bare up to c and returns its state. ok is false
 // when the log holds no event of the account at or before c.
 func At(ctx context.Context, store events.Store, bare string, c Cutoff, progress Progress) (s State, ok bool, err error) {
-	f := newFolder(bare)
+	f := newFolder(bare, keysOf(store))
 	for e, err := range AccountLog(ctx, store, bare, c) {
 		if err != nil {
 			return State{}, false, err

@@ -31,7 +31,7 @@ func categoryOf(typ string) string {
 	case events.TypePresenceAvailable, events.TypePresenceUnavailable, events.TypeDirectedPresence:
 		return "presence"
 	case events.TypeAccountCreated, events.TypeAccountDeleted, events.TypeCredentialsSet,
-		events.TypeVCardSet, events.TypePrivateSet:
+		events.TypeVCardSet, events.TypePrivateSet, events.TypeAccountErased:
 		return "account"
 	case events.TypeOfflineQueued, events.TypeOfflineDelivered:
 		return "offline"
@@ -118,18 +118,18 @@ type Entry struct {
 // that f keeps, in log order, one Entry each. It reads only the account's
 // own streams.
 func Audit(ctx context.Context, store events.Store, bare string, f Filter, progress Progress, emit func(Entry) error) error {
-	return audit(AccountLog(ctx, store, bare, Cutoff{}), f, progress, emit)
+	return audit(AccountLog(ctx, store, bare, Cutoff{}), keysOf(store), f, progress, emit)
 }
 
 // AuditServer tells the story of the server of domain: every event of
 // server-<domain> that f keeps (starts and stops, administrative actions,
 // failed logins and the summaries of refused ones), one Entry each.
 func AuditServer(ctx context.Context, store events.Store, domain string, f Filter, progress Progress, emit func(Entry) error) error {
-	return audit(merged(ctx, store, []string{events.ServerStream(domain)}, Cutoff{}), f, progress, emit)
+	return audit(merged(ctx, store, []string{events.ServerStream(domain)}, Cutoff{}), keysOf(store), f, progress, emit)
 }
 
 // audit emits the Entries of the events of log that f keeps.
-func audit(log iter.Seq2[events.Envelope, error], f Filter, progress Progress, emit func(Entry) error) error {
+func audit(log iter.Seq2[events.Envelope, error], keys events.KeyLookup, f Filter, progress Progress, emit func(Entry) error) error {
 	if err := f.Validate(); err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func audit(log iter.Seq2[events.Envelope, error], f Filter, progress Progress, e
 		if len(f.Categories) > 0 && !slices.Contains(f.Categories, cat) {
 			continue
 		}
-		en, err := entryOf(&e, cat)
+		en, err := entryOf(&e, cat, keys)
 		if err != nil {
 			return err
 		}
@@ -159,8 +159,8 @@ func audit(log iter.Seq2[events.Envelope, error], f Filter, progress Progress, e
 	return nil
 }
 
-// entryOf decodes e into an Entry.
-func entryOf(e *events.Envelope, cat string) (Entry, error) {
+// entryOf decodes e into an Entry, opening sealed content with keys.
+func entryOf(e *events.Envelope, cat string, keys events.KeyLookup) (Entry, error) {
 	en := Entry{Time: e.Recorded.UTC(), Position: e.Position, Stream: e.Stream, Version: e.Version, Type: e.Type,
 		Category: cat, Actor: e.Actor, SessionID: e.SessionID, ClientAddr: e.ClientAddr, StanzaID: e.StanzaID,
 		Node: e.Node, EventID: e.ID, CausationID: e.CausationID, CorrelationID: e.CorrelationID}
@@ -169,6 +169,9 @@ func entryOf(e *events.Envelope, cat string) (Entry, error) {
 		return en, nil
 	}
 	p, err := events.Decode(e)
+	if err == nil {
+		p, err = events.OpenPersonal(p, keys)
+	}
 	if err != nil {
 		return Entry{}, fmt.Errorf("replay: describe event: %w", err)
 	}
@@ -209,6 +212,9 @@ func entryOf(e *events.Envelope, cat string) (Entry, error) {
 	case events.PresenceAvailable:
 		en.Resource = p.Resource
 		en.Text = fmt.Sprintf("presence from %s: %s", p.Resource, presenceWords(Resource{Show: p.Show, Status: p.Status, Priority: p.Priority}))
+		if gone := events.GoneOf(p); gone != "" {
+			en.Text += ", status and stanza " + goneWords(gone)
+		}
 	case events.PresenceUnavailable:
 		en.Resource, en.Text = p.Resource, "presence from "+p.Resource+": unavailable"
 	case events.DirectedPresence:
@@ -228,6 +234,8 @@ func entryOf(e *events.Envelope, cat string) (Entry, error) {
 		en.Text = "account created"
 	case events.AccountDeleted:
 		en.Text = "account deleted: " + p.Reason
+	case events.AccountErased:
+		en.Text = fmt.Sprintf("account erased: %d keys destroyed, personal content sealed under them is unreadable (GDPR art. 17)", p.Keys)
 	case events.CredentialsSet:
 		en.Text = fmt.Sprintf("credentials set (%d SCRAM mechanisms)", len(p.Scram))
 	case events.BlockingBlocked:
@@ -245,8 +253,14 @@ func entryOf(e *events.Envelope, cat string) (Entry, error) {
 		}
 	case events.VCardSet:
 		en.Text = fmt.Sprintf("vCard set (%d bytes)", len(p.XML))
+		if gone := events.GoneOf(p); gone != "" {
+			en.Text = "vCard set: content " + goneWords(gone)
+		}
 	case events.PrivateSet:
 		en.Text = fmt.Sprintf("private XML stored: <%s xmlns='%s'/> (%d bytes)", p.Local, p.Namespace, len(p.XML))
+		if gone := events.GoneOf(p); gone != "" {
+			en.Text = fmt.Sprintf("private XML stored: <%s xmlns='%s'/>: content %s", p.Local, p.Namespace, goneWords(gone))
+		}
 	case events.PEPNodeConfigured, events.PEPPublished, events.PEPRetracted, events.PEPNodeDeleted:
 		en.PEPNode, en.Item, en.Text = pepWords(p)
 	default:

@@ -38,7 +38,7 @@ type Change struct {
 // to one at a time, comparing the views before and after each: the
 // changes, in log order.
 func Diff(ctx context.Context, store events.Store, bare string, from, to Cutoff, progress Progress) ([]Change, error) {
-	f := newFolder(bare)
+	f := newFolder(bare, keysOf(store))
 	var out []Change
 	var prev *State
 	for e, err := range AccountLog(ctx, store, bare, to) {

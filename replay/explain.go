@@ -83,7 +83,7 @@ func subscriptionEntries(ctx context.Context, store events.Store, account, other
 		if categoryOf(e.Type) != "subscription" {
 			continue
 		}
-		en, err := entryOf(&e, "subscription")
+		en, err := entryOf(&e, "subscription", keysOf(store))
 		if err != nil {
 			return nil, err
 		}

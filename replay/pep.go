@@ -17,6 +17,9 @@ func pepWords(p events.Payload) (node, item, text string) {
 		}
 		return p.Node, "", fmt.Sprintf("PEP node %s %s: access %s, persist_items %t, max_items %d (XEP-0060 8.2)", p.Node, verb, p.AccessModel, p.PersistItems, p.MaxItems)
 	case events.PEPPublished:
+		if gone := events.GoneOf(p); gone != "" {
+			return p.Node, p.ID, fmt.Sprintf("published item %s to PEP node %s: content %s (XEP-0060 7.1)", p.ID, p.Node, goneWords(gone))
+		}
 		return p.Node, p.ID, fmt.Sprintf("published item %s to PEP node %s (%d bytes, XEP-0060 7.1)", p.ID, p.Node, len(p.XML))
 	case events.PEPRetracted:
 		notified := ""

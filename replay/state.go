@@ -91,10 +91,12 @@ type folder struct {
 	read         uint64
 }
 
-func newFolder(bare string) *folder {
+func newFolder(bare string, keys events.KeyLookup) *folder {
+	v := projections.NewViews(domain.DefaultPolicy())
+	v.OpenWith(keys)
 	return &folder{
 		bare:         bare,
-		views:        projections.NewViews(domain.DefaultPolicy()),
+		views:        v,
 		contacts:     map[string]struct{}{},
 		pendingSince: map[string]time.Time{},
 	}
@@ -144,6 +146,9 @@ func (f *folder) state() State {
 	}
 	s.Offline = len(f.views.Offline(f.bare))
 	s.VCard, _ = f.views.VCard(f.bare)
+	if gone := f.views.VCardGone(f.bare); gone != "" {
+		s.VCard = goneWords(gone)
+	}
 	f.views.WithAccount(f.bare, func(a *domain.Account, p *domain.PresenceView) {
 		s.RosterVersion = a.Version
 		s.Blocked = nonNil(a.BlockList())

@@ -76,7 +76,7 @@ audit opens the log read-only: it can run beside the server or on a copy.`,
 						return err
 					}
 				}
-				return a.withStore(cmd.Context(), true, func(_ *Config, s events.Store) error {
+				return a.withKeyedStore(cmd.Context(), func(_ *Config, s events.Store) error {
 					return a.auditExplain(cmd.Context(), s, bare, other, c, format)
 				})
 			}
@@ -96,7 +96,7 @@ audit opens the log read-only: it can run beside the server or on a copy.`,
 			if err := f.Validate(); err != nil {
 				return usageError{err}
 			}
-			return a.withStore(cmd.Context(), true, func(c *Config, s events.Store) error {
+			return a.withKeyedStore(cmd.Context(), func(c *Config, s events.Store) error {
 				tell := func(ctx context.Context, progress replay.Progress, emit func(replay.Entry) error) error {
 					return replay.Audit(ctx, s, bare, f, progress, emit)
 				}

@@ -24,6 +24,7 @@ type Config struct {
 	Node    string      `mapstructure:"node"`
 	DataDir string      `mapstructure:"data_dir"`
 	Store   StoreConfig `mapstructure:"store"`
+	Keys    KeysConfig  `mapstructure:"keys"`
 	C2S     C2SConfig   `mapstructure:"c2s"`
 	TLS     TLSConfig   `mapstructure:"tls"`
 	Metrics MetricsConf `mapstructure:"metrics"`
@@ -51,6 +52,12 @@ type StoreConfig struct {
 	// events, recording the decision (startup.go); off, such a log is
 	// refused at start.
 	AcceptAlteredLog bool `mapstructure:"accept_altered_log"`
+}
+
+// KeysConfig places the key store that seals personal content (issue
+// 13): its own file, never inside the log, backed up apart from it.
+type KeysConfig struct {
+	Path string `mapstructure:"path"` // default <data_dir>/keys.db
 }
 
 // C2SConfig holds the client listener settings.
@@ -178,6 +185,7 @@ func defaults() map[string]any {
 		"store.kind":                "sqlite",
 		"store.path":                "",
 		"store.url":                 "",
+		"keys.path":                 "",
 		"c2s.starttls_addr":         ":5222",
 		"c2s.tls_addr":              ":5223",
 		"c2s.max_stanza_bytes":      262144,
@@ -320,9 +328,10 @@ func (l *configLoader) bindFlags(fs *pflag.FlagSet) {
 	fs.String("store", "", "event store: sqlite or esdb")
 	fs.String("store-path", "", "SQLite event log file (default <data-dir>/xmppd.db)")
 	fs.String("store-url", "", "EventStoreDB connection string (esdb://...)")
+	fs.String("keys-path", "", "key store that seals personal content (default <data-dir>/keys.db)")
 	for key, flag := range map[string]string{
 		"domain": "domain", "data_dir": "data-dir", "store.kind": "store",
-		"store.path": "store-path", "store.url": "store-url",
+		"store.path": "store-path", "store.url": "store-url", "keys.path": "keys-path",
 	} {
 		_ = l.v.BindPFlag(key, fs.Lookup(flag))
 	}
@@ -350,6 +359,9 @@ func (l *configLoader) load() (*Config, error) {
 	}
 	if c.Store.Path == "" {
 		c.Store.Path = filepath.Join(c.DataDir, "xmppd.db")
+	}
+	if c.Keys.Path == "" {
+		c.Keys.Path = filepath.Join(c.DataDir, "keys.db")
 	}
 	if err := c.Validate(); err != nil {
 		return nil, usageError{fmt.Errorf("%s:\n  %s", where, strings.ReplaceAll(err.Error(), "\n", "\n  "))}

@@ -115,6 +115,15 @@ func TestForensicsStory(t *testing.T) {
 	srv.stop(t, syscall.SIGTERM)
 	cp := t.TempDir()
 	copyLog(t, filepath.Join(dir, "data"), filepath.Join(cp, "data"))
+	// Presence status is sealed (issue 13): the auditor restores the key
+	// store, backed up apart from the log, beside the copy.
+	keys, err := os.ReadFile(filepath.Join(dir, "data", "keys.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cp, "data", "keys.db"), keys, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, s := range order {
 		at := s.Time.Format(time.RFC3339Nano)
 		got := mustRun(t, cp, "", "replay", "--at", at, "--format", "json").stdout

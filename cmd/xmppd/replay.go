@@ -63,7 +63,7 @@ replay opens the log read-only: it can run beside the server or on a copy.`,
 				if err != nil {
 					return err
 				}
-				return a.withStore(cmd.Context(), true, func(_ *Config, s events.Store) error {
+				return a.withKeyedStore(cmd.Context(), func(_ *Config, s events.Store) error {
 					return a.replayDiff(cmd.Context(), s, bare, from, to, format)
 				})
 			}
@@ -74,7 +74,7 @@ replay opens the log read-only: it can run beside the server or on a copy.`,
 			if err != nil {
 				return err
 			}
-			return a.withStore(cmd.Context(), true, func(_ *Config, s events.Store) error {
+			return a.withKeyedStore(cmd.Context(), func(_ *Config, s events.Store) error {
 				return a.replayAt(cmd.Context(), s, bare, c, format)
 			})
 		},

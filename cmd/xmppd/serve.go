@@ -76,6 +76,11 @@ func (a *app) serve(ctx context.Context) error {
 	if err := checkHeads(ctx, c, store, log); err != nil {
 		return err
 	}
+	keys, err := openKeys(c, false)
+	if err != nil {
+		return err
+	}
+	defer keys.Close()
 	var m *metrics.Metrics
 	var counts c2s.Metrics // stays a nil interface without metrics
 	if c.Metrics.Addr != "" {
@@ -115,6 +120,7 @@ func (a *app) serve(ctx context.Context) error {
 		Domain: c.Domain,
 		Node:   c.Node,
 		Store:  store,
+		Keys:   keys,
 		Follow: followLog,
 		// The server lock (lockLog) proves no other server uses an
 		// embedded log: whatever it shows open is a dead process's.

@@ -95,7 +95,23 @@ server sees it within a second.`,
 			})
 		},
 	}
-	cmd.AddCommand(add, passwd, del, list)
+	erase := &cobra.Command{
+		Use:   "erase JID",
+		Short: "Erase an account (GDPR art. 17): destroy its keys, then delete it",
+		Long: `Destroy every key of the account in the key store (keys.path), so that
+its personal content (vCard, private XML, PEP items, presence status and
+stanza) is unreadable in the log and in every copy or backup of it, then
+record account.erased (no personal data) and delete the account. The log's
+hash chains still verify. The server must be stopped: erase takes the
+server lock of the data directory and refuses while ` + "`xmppd serve`" + ` holds it.
+Content recorded by an xmppd older than the key store is in clear and
+stays so (see README, "Personal content and keys").`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			return a.userErase(cmd, argv[0])
+		},
+	}
+	cmd.AddCommand(add, passwd, del, list, erase)
 	return cmd
 }
 
