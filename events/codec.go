@@ -135,6 +135,7 @@ func Catalogue() []Payload {
 		VCardSet{}, PrivateSet{},
 		SessionSuspended{}, SessionResumed{},
 		PEPNodeConfigured{}, PEPPublished{}, PEPRetracted{}, PEPNodeDeleted{},
+		ArchiveMessageStored{},
 	}
 }
 
@@ -174,6 +175,7 @@ func NewDefaultCodec() *Codec {
 	Register[PEPPublished](c)
 	Register[PEPRetracted](c)
 	Register[PEPNodeDeleted](c)
+	Register[ArchiveMessageStored](c)
 	registerUpcasters(c)
 	return c
 }
