@@ -103,6 +103,10 @@ func (v *Views) fold(e *events.Envelope, d decoded) error {
 		s.mu.Lock()
 		s.foldOffline(e, d.p)
 		s.mu.Unlock()
+	case "archive":
+		s.mu.Lock()
+		s.foldArchive(e, d.p)
+		s.mu.Unlock()
 	}
 	return nil
 }
@@ -130,6 +134,8 @@ func folded(kind, typ string) bool {
 		}
 	case "offline":
 		return typ == events.TypeOfflineQueued || typ == events.TypeOfflineDelivered
+	case "archive":
+		return typ == events.TypeArchiveMessageStored
 	}
 	return false
 }
