@@ -30,9 +30,23 @@ func (s *Core) inboundAt(ctx context.Context, bare string, el *stanza.Element, m
 	if in.Kind == domain.Message {
 		in.Content = messageContent(el)
 	}
+	archiving := in.Kind == domain.Message && !s.cfg.ArchiveOff && archivable(el, in.Content) && stampedBy(el, bare) == nil
 	var dec domain.RouteDecision
 	for {
 		dec = s.route(bare, &in, fromA)
+		if archiving && (dec.Action == domain.Deliver || dec.Action == domain.StoreOffline) {
+			// XEP-0313 6.1: only what is accepted for delivery is
+			// archived, and it is archived before anyone sees it. A copy
+			// routed again (delivery.go) carries the stanza-id, and is not
+			// archived twice (6.1.1).
+			archiving = false
+			stamped, err := s.archive(ctx, bare, fromA.Bare, el, meta)
+			if err != nil {
+				s.bounce(el, errStoreRefused, meta)
+				return
+			}
+			el = stamped
+		}
 		if dec.Action != domain.Deliver {
 			break
 		}

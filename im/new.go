@@ -33,6 +33,9 @@ type Core struct {
 	refusals *refusalBook // refused logins not yet recorded (authrefusals.go)
 	rosters  rosterCache  // complete rosters as rendered, by version (roster_cache.go)
 	caps     capsCache    // XEP-0115 features by caps hash (pep_caps.go)
+	// archived is the highest log position of an archived message
+	// (archive.go): a MAM query waits for the views to reach it.
+	archived atomic.Uint64
 
 	stopping atomic.Bool // set when shutdown begins: Ended waits for the broadcasts
 
