@@ -1,7 +1,6 @@
 package im
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"sync"
@@ -99,57 +98,51 @@ func newArchiveID() string {
 }
 
 // archive records el in the archive of its recipient bare and, if sender
-// is another local account, in the sender's, and returns the copy to
-// deliver: el with bare's <stanza-id/>. Both appends go to the store at
-// once, so they share its group commit. It runs on bare's actor and
-// returns once both copies are durable, or with the store's error (the
-// caller then delivers nothing).
-func (s *Core) archive(ctx context.Context, bare, sender string, el *stanza.Element, meta events.Meta) (*stanza.Element, error) {
+// is another local account, in the sender's, and calls then with the
+// copy to deliver (el with bare's <stanza-id/>) once both are durable, or
+// with the store's error (the caller then delivers nothing). Both copies
+// go to the store at once and share its group commit; then runs on an
+// archive writer's goroutine (archive_writer.go). Called in the order
+// the recipient's actor takes the messages, it keeps each archive in
+// that order.
+func (s *Core) archive(bare, sender string, el *stanza.Element, meta events.Meta, then func(*stanza.Element, error)) {
 	if meta.CorrelationID == "" {
 		meta.CorrelationID = NewCorrelationID() // one for both copies
 	}
 	content := archiveContent(el)
-	var outErr error
-	var wg sync.WaitGroup
-	if sender != bare && s.localAccount(sender) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			outErr = s.appendArchived(ctx, sender, events.ArchiveMessageStored{
-				ID: newArchiveID(), With: el.Attr("to"), Direction: events.ArchiveOut, Content: content,
-			}, meta)
-		}()
-	}
 	in := events.ArchiveMessageStored{ID: newArchiveID(), With: el.Attr("from"), Direction: events.ArchiveIn, Content: content}
-	err := s.appendArchived(ctx, bare, in, meta)
-	wg.Wait()
-	if err == nil {
-		err = outErr
-	}
-	if err != nil {
-		s.log.Error("im: archive message", "to", bare, "from", el.Attr("from"), "err", err)
-		return nil, err
-	}
-	stamped := el.CopyRoot(0)
-	stamped.AddChild(stanza.New(stanza.NSStanzaID, "stanza-id", "id", in.ID, "by", bare))
-	return stamped, nil
-}
-
-// appendArchived appends one archive.message_stored to bare's archive.
-// The archive stream has one kind of writer that never decides from its
-// state, so the append expects any version.
-func (s *Core) appendArchived(ctx context.Context, bare string, p events.ArchiveMessageStored, meta events.Meta) error {
-	committed, err := s.append(ctx, events.ArchiveStream(bare), events.Any, meta, []events.Payload{p})
-	if err != nil {
-		return err
-	}
-	pos := committed[len(committed)-1].Position
-	for {
-		cur := s.archived.Load()
-		if pos <= cur || s.archived.CompareAndSwap(cur, pos) {
-			return nil
+	var (
+		mu      sync.Mutex
+		pending = 1
+		first   error
+	)
+	finish := func(err error) {
+		mu.Lock()
+		pending--
+		if first == nil {
+			first = err
 		}
+		last, err := pending == 0, first
+		mu.Unlock()
+		if !last {
+			return
+		}
+		if err != nil {
+			s.log.Error("im: archive message", "to", bare, "from", el.Attr("from"), "err", err)
+			then(nil, err)
+			return
+		}
+		stamped := el.CopyRoot(0)
+		stamped.AddChild(stanza.New(stanza.NSStanzaID, "stanza-id", "id", in.ID, "by", bare))
+		then(stamped, nil)
 	}
+	if sender != bare && s.localAccount(sender) {
+		pending = 2
+		s.archives.submit(sender, events.ArchiveMessageStored{
+			ID: newArchiveID(), With: el.Attr("to"), Direction: events.ArchiveOut, Content: content,
+		}, meta, finish)
+	}
+	s.archives.submit(bare, in, meta, finish)
 }
 
 // localAccount reports whether bare is an account of this server.

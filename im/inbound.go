@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"log/slog"
 
+	"mellium.im/xmpp/jid"
+
 	"xmppd/domain"
 	"xmppd/events"
 	"xmppd/stanza"
@@ -16,37 +18,40 @@ import (
 // provenance of the command that sent it: events recorded here (the
 // contact's side of a subscription, offline storage) carry it.
 func (s *Core) inbound(ctx context.Context, bare string, el *stanza.Element, meta events.Meta) {
-	s.inboundAt(ctx, bare, el, meta, 0)
+	s.inboundThen(ctx, bare, el, meta, 0, nil)
 }
 
-// inboundAt is inbound for the copy of an available broadcast recorded at
-// log position at (domain.RouteInput.BroadcastAt); at is 0 for any other
-// stanza.
-func (s *Core) inboundAt(ctx context.Context, bare string, el *stanza.Element, meta events.Meta, at uint64) {
+// inboundThen is inbound for the copy of an available broadcast recorded
+// at log position at (domain.RouteInput.BroadcastAt; 0 for any other
+// stanza), calling done (if not nil) once the stanza is handled. A
+// message to archive is archived first, off the actor, and handled once
+// durable (archive_order.go); whatever reaches the account meanwhile
+// waits behind it, so the account's stanzas keep their order (RFC 6120
+// 10.1).
+func (s *Core) inboundThen(ctx context.Context, bare string, el *stanza.Element, meta events.Meta, at uint64, done func()) {
+	if s.archiveFirst(bare, el, meta, at, done) {
+		return
+	}
+	if s.pipes.busy(bare) {
+		s.pipes.add(bare, &pipeStep{ready: true, run: func(ctx context.Context) {
+			s.inboundNow(ctx, bare, el, meta, at, done)
+		}})
+		return
+	}
+	s.inboundNow(ctx, bare, el, meta, at, done)
+}
+
+// inboundNow routes a stanza to bare now (RFC 6121 8.5), on bare's actor.
+func (s *Core) inboundNow(ctx context.Context, bare string, el *stanza.Element, meta events.Meta, at uint64, done func()) {
+	if done != nil {
+		defer done()
+	}
 	fromA, to := s.address(el, "from"), s.addrOf(el, "to")
 	from := fromA.JID
-	acc, _ := s.views.Accounts.Get(bare)
-	in := domain.RouteInput{Kind: kindOf(el), Type: el.Attr("type"), To: to, AccountExists: acc.Exists, BroadcastAt: at}
-	if in.Kind == domain.Message {
-		in.Content = messageContent(el)
-	}
-	archiving := in.Kind == domain.Message && !s.cfg.ArchiveOff && archivable(el, in.Content) && stampedBy(el, bare) == nil
+	in := s.routeInput(bare, el, to, at)
 	var dec domain.RouteDecision
 	for {
 		dec = s.route(bare, &in, fromA)
-		if archiving && (dec.Action == domain.Deliver || dec.Action == domain.StoreOffline) {
-			// XEP-0313 6.1: only what is accepted for delivery is
-			// archived, and it is archived before anyone sees it. A copy
-			// routed again (delivery.go) carries the stanza-id, and is not
-			// archived twice (6.1.1).
-			archiving = false
-			stamped, err := s.archive(ctx, bare, fromA.Bare, el, meta)
-			if err != nil {
-				s.bounce(el, errStoreRefused, meta)
-				return
-			}
-			el = stamped
-		}
 		if dec.Action != domain.Deliver {
 			break
 		}
@@ -96,6 +101,16 @@ func (s *Core) inboundAt(ctx context.Context, bare string, el *stanza.Element, m
 	if s.log.Enabled(ctx, slog.LevelDebug) { // spares every stanza the formatting
 		s.log.Debug("im: routed", "to", to.String(), "from", from.String(), "action", dec.Action.String(), "rule", dec.Rule, "gone", in.Gone)
 	}
+}
+
+// routeInput is what domain.Route needs to know of el, to bare.
+func (s *Core) routeInput(bare string, el *stanza.Element, to jid.JID, at uint64) domain.RouteInput {
+	acc, _ := s.views.Accounts.Get(bare)
+	in := domain.RouteInput{Kind: kindOf(el), Type: el.Attr("type"), To: to, AccountExists: acc.Exists, BroadcastAt: at}
+	if in.Kind == domain.Message {
+		in.Content = messageContent(el)
+	}
+	return in
 }
 
 // route decides delivery of a stanza to the account bare (domain.Route)

@@ -446,3 +446,43 @@ func TestMAMIndexSurvivesRestart(t *testing.T) {
 		t.Fatalf("after restart: %s", ans)
 	}
 }
+
+// Archiving happens off the recipient's actor (archive_order.go), but
+// what reaches the recipient keeps its order (RFC 6120 10.1): archived
+// messages interleaved with chat states and headlines, which are not
+// archived, sent without waiting, arrive in the order sent, and the
+// archive holds the archived ones in that order too.
+func TestMAMKeepsOrderWhileArchiving(t *testing.T) {
+	_, a, b := twoUsers(t)
+	var want, archived []string
+	for i := range 60 {
+		id := fmt.Sprint("o", i)
+		switch i % 3 {
+		case 0:
+			a.send(`<message to='%s' type='chat' id='%s'><body>%s</body></message>`, b.jid, id, id)
+			archived = append(archived, id)
+		case 1:
+			a.send(`<message to='%s' type='chat' id='%s'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`, b.jid, id)
+		case 2:
+			a.send(`<message to='%s' type='headline' id='%s'><body>%s</body></message>`, b.jid, id, id)
+		}
+		want = append(want, id)
+	}
+	last := want[len(want)-1]
+	b.expect(match{"message " + last, func(el *stanza.Element) bool { return el.Attr("id") == last }})
+	var got []string
+	b.mu.Lock()
+	for _, el := range b.arrived {
+		if el.Name.Local == "message" {
+			got = append(got, el.Attr("id"))
+		}
+	}
+	b.mu.Unlock()
+	if !slices.Equal(got, want) {
+		t.Fatalf("arrival order:\n got %v\nwant %v", got, want)
+	}
+	rs, _ := mamQuery(b, "ord", nil, "<set xmlns='http://jabber.org/protocol/rsm'><max>100</max></set>")
+	if !slices.Equal(bodies(rs), archived) {
+		t.Fatalf("archive order: %v", bodies(rs))
+	}
+}
