@@ -49,6 +49,11 @@ func decode(e *events.Envelope) decoded {
 		}
 		return d
 	}
+	if kind == "archive" {
+		// The index holds no content: spare unescaping the stanza.
+		d.p, d.err = events.DecodeArchiveEntry(e)
+		return d
+	}
 	d.p, d.err = events.Decode(e)
 	return d
 }
