@@ -150,7 +150,10 @@ func (s *Core) mamQuery(ctx context.Context, bare string, x *session, st stanza.
 	}
 	set := stanza.New(stanza.NSRSM, "set")
 	if len(page.Items) > 0 {
-		set.AddChild(stanza.New(stanza.NSRSM, "first", "index", strconv.Itoa(page.FirstIndex)).AddText(page.Items[0].ID))
+		// No 'index' (optional, 4.3.2): slixmpp's xep_0059 ends a
+		// backwards iteration when index plus the page's size is the
+		// count, which the last page, its first, always satisfies.
+		set.AddChild(stanza.New(stanza.NSRSM, "first").AddText(page.Items[0].ID))
 		set.AddChild(stanza.New(stanza.NSRSM, "last").AddText(page.Items[len(page.Items)-1].ID))
 	}
 	set.AddChild(stanza.New(stanza.NSRSM, "count").AddText(strconv.Itoa(page.Count)))

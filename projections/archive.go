@@ -102,9 +102,8 @@ type ArchiveQuery struct {
 type ArchivePage struct {
 	// Items in archive order (XEP-0313 4.2).
 	Items []ArchiveEntry
-	// Count is how many messages the filters keep (RSM <count/>) and
-	// FirstIndex the place of Items[0] among them (RSM <first index/>).
-	Count, FirstIndex int
+	// Count is how many messages the filters keep (RSM <count/>).
+	Count int
 	// Complete: the page ends the result set in the direction it was
 	// asked for (XEP-0313 4.3.2, <fin complete='true'/>).
 	Complete bool
@@ -268,23 +267,13 @@ func (a *archiveIndex) query(q ArchiveQuery, pageMax int) (ArchivePage, error) {
 	for k, i := range idx {
 		page.Items[k] = es[i]
 	}
-	// RSM count and index over the whole result set [lo, hi).
+	// RSM count over the whole result set [lo, hi).
 	if !filtered {
 		page.Count = max(hi-lo, 0)
-		if len(idx) > 0 {
-			page.FirstIndex = idx[0] - lo
-		}
 	} else {
-		first := hi
-		if len(idx) > 0 {
-			first = idx[0]
-		}
 		for i := lo; i < hi; i++ {
 			if keep(i) {
 				page.Count++
-				if i < first {
-					page.FirstIndex++
-				}
 			}
 		}
 	}
