@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"sync"
 
+	"mellium.im/xmpp/jid"
+
 	"xmppd/domain"
 	"xmppd/events"
 	"xmppd/stanza"
@@ -56,22 +58,19 @@ func stampedBy(el *stanza.Element, by string) *stanza.Element {
 }
 
 // stripForgedStanzaIDs removes from a client's message every <stanza-id/>
-// that claims to come from the archive of its recipient or of its sender
-// (XEP-0359 section 5: the archiving entity "MUST NOT" let a sender's
-// forged id through; XEP-0313 8.3). It runs on the sender's reader before
-// the stanza is shared with any other goroutine.
-func stripForgedStanzaIDs(el *stanza.Element, recipient, sender string) {
-	forged := false
+// that claims to come from the archive of its recipient to or of its
+// sender (XEP-0359 section 5: the archiving entity "MUST NOT" let a
+// sender's forged id through; XEP-0313 8.3). It runs on the sender's
+// reader before the stanza is shared with any other goroutine.
+func stripForgedStanzaIDs(el *stanza.Element, to jid.JID, sender string) {
+	has := false
 	for _, c := range el.Elements() {
-		if c.Name.Local == "stanza-id" && c.Name.Space == stanza.NSStanzaID {
-			if by := c.Attr("by"); by == recipient || by == sender {
-				forged = true
-			}
-		}
+		has = has || c.Name.Local == "stanza-id" && c.Name.Space == stanza.NSStanzaID
 	}
-	if !forged {
-		return
+	if !has {
+		return // most messages: spare the recipient's address a string
 	}
+	recipient := to.Bare().String()
 	kept := el.Children[:0:0]
 	for _, n := range el.Children {
 		if c, ok := n.(*stanza.Element); ok && c.Name.Local == "stanza-id" && c.Name.Space == stanza.NSStanzaID {
