@@ -483,3 +483,25 @@ func TestMAMKeepsOrderWhileArchiving(t *testing.T) {
 		t.Fatalf("archive order: %v", bodies(rs))
 	}
 }
+
+// A message to one's own bare JID (RFC 6120 10.3.1: no 'to' is the same)
+// is archived once (XEP-0313 6.1.1: "MUST store such a stanza within a
+// given archive only once"), and a stanza-id the sender forged with her
+// own address as 'by' is replaced by the archive's.
+func TestMAM6_1_1MessageToSelfArchivedOnce(t *testing.T) {
+	_, a, _ := twoUsers(t)
+	a.online(1)
+	a.send(`<message type='chat' id='self'><body>note to self</body><stanza-id xmlns='urn:xmpp:sid:0' by='alice@localhost' id='forged'/></message>`)
+	got := a.expect(message(a.jid, "note to self"))
+	sids := stanzaIDs(got)
+	if len(sids) != 1 || sids[0][0] != "alice@localhost" || sids[0][1] == "forged" {
+		t.Fatalf("stanza-ids %v: %s", sids, got)
+	}
+	rs, ans := mamQuery(a, "q", nil, "")
+	if len(rs) != 1 || rs[0].id != sids[0][1] || rs[0].body() != "note to self" {
+		t.Fatalf("alice's archive: %+v", rs)
+	}
+	if complete, _, _, count := fin(t, ans); !complete || count != "1" {
+		t.Fatalf("fin: %s", ans)
+	}
+}
