@@ -136,6 +136,7 @@ func Catalogue() []Payload {
 		SessionSuspended{}, SessionResumed{},
 		PEPNodeConfigured{}, PEPPublished{}, PEPRetracted{}, PEPNodeDeleted{},
 		AccountErased{},
+		ArchiveMessageStored{},
 	}
 }
 
@@ -176,6 +177,7 @@ func NewDefaultCodec() *Codec {
 	Register[PEPRetracted](c)
 	Register[PEPNodeDeleted](c)
 	Register[AccountErased](c)
+	Register[ArchiveMessageStored](c)
 	registerUpcasters(c)
 	return c
 }

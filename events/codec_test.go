@@ -120,3 +120,22 @@ func TestExpectedVersion(t *testing.T) {
 		}
 	}
 }
+
+// DecodeArchiveEntry gives what Decode gives, without the content.
+func TestDecodeArchiveEntryLeavesOutContent(t *testing.T) {
+	p := events.ArchiveMessageStored{ID: "a1", With: "bob@localhost/x", Direction: events.ArchiveIn, Content: `<message xmlns="jabber:client"><body>"hi" \ ñ</body></message>`}
+	e, err := events.New(p, events.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := events.DecodeArchiveEntry(&e)
+	want := p
+	want.Content = ""
+	if err != nil || got != want {
+		t.Fatalf("DecodeArchiveEntry = %+v, %v; want %+v", got, err, want)
+	}
+	full, err := events.Decode(&e)
+	if err != nil || full != p {
+		t.Fatalf("Decode = %+v, %v", full, err)
+	}
+}

@@ -9,6 +9,7 @@ const (
 	PresencePrefix = "presence-"
 	OfflinePrefix  = "offline-"
 	ServerPrefix   = "server-"
+	// ArchivePrefix is in archive.go.
 )
 
 // AccountStream names the stream of an account's own facts.
@@ -26,7 +27,7 @@ func ServerStream(domain string) string { return ServerPrefix + domain }
 // SplitStream returns the prefix (without its dash) and the JID or domain
 // of a stream name, or ok=false for a name that is not xmppd's.
 func SplitStream(stream string) (kind, id string, ok bool) {
-	for _, p := range [...]string{AccountPrefix, PresencePrefix, OfflinePrefix, ServerPrefix} {
+	for _, p := range [...]string{AccountPrefix, PresencePrefix, OfflinePrefix, ServerPrefix, ArchivePrefix} {
 		if rest, found := strings.CutPrefix(stream, p); found {
 			return p[:len(p)-1], rest, true
 		}

@@ -102,6 +102,11 @@ type Config struct {
 	// AllowRegistration lets clients create accounts in band before
 	// authenticating (XEP-0077 section 3.1, Register); off by default.
 	AllowRegistration bool
+	// ArchiveOff stops the archiving of one-to-one messages (XEP-0313,
+	// archive.go); zero: every message section 6.1.1 names is archived
+	// for both parties. MAM queries over what is archived are answered
+	// either way.
+	ArchiveOff bool
 	// Refusals bounds what logins refused by the throttle write to the
 	// log (authrefusals.go); zero fields: the defaults.
 	Refusals RefusalLogConfig

@@ -78,10 +78,7 @@ func (s *Core) forwardAt(el *stanza.Element, meta *events.Meta, at uint64, done 
 	}
 	bare := to.Bare
 	s.actors.enqueue(bare, func(ctx context.Context) {
-		if done != nil {
-			defer done()
-		}
-		s.inboundAt(ctx, bare, el, *meta, at)
+		s.inboundThen(ctx, bare, el, *meta, at, done)
 	})
 }
 

@@ -7,7 +7,9 @@
 //
 // One file per use case: roster_iq.go (roster get and set), subscription.go,
 // presence.go, message.go, iq.go, offline.go, account.go (create, password,
-// delete, for `xmppd user`) and accounts.go (what a deletion ends); core.go
+// delete, for `xmppd user`), accounts.go (what a deletion ends), archive.go
+// (XEP-0313 archiving, kept in order by archive_order.go and
+// archive_writer.go) and mam.go (queries of the archive); core.go
 // is a session's bind, stanzas and end; dispatch.go hands a client's stanza
 // to its use case; commit.go is the decide-append-wait loop.
 //

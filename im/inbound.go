@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"log/slog"
 
+	"mellium.im/xmpp/jid"
+
 	"xmppd/domain"
 	"xmppd/events"
 	"xmppd/stanza"
@@ -16,20 +18,37 @@ import (
 // provenance of the command that sent it: events recorded here (the
 // contact's side of a subscription, offline storage) carry it.
 func (s *Core) inbound(ctx context.Context, bare string, el *stanza.Element, meta events.Meta) {
-	s.inboundAt(ctx, bare, el, meta, 0)
+	s.inboundThen(ctx, bare, el, meta, 0, nil)
 }
 
-// inboundAt is inbound for the copy of an available broadcast recorded at
-// log position at (domain.RouteInput.BroadcastAt); at is 0 for any other
-// stanza.
-func (s *Core) inboundAt(ctx context.Context, bare string, el *stanza.Element, meta events.Meta, at uint64) {
+// inboundThen is inbound for the copy of an available broadcast recorded
+// at log position at (domain.RouteInput.BroadcastAt; 0 for any other
+// stanza), calling done (if not nil) once the stanza is handled. A
+// message to archive is archived first, off the actor, and handled once
+// durable (archive_order.go); whatever reaches the account meanwhile
+// waits behind it, so the account's stanzas keep their order (RFC 6120
+// 10.1).
+func (s *Core) inboundThen(ctx context.Context, bare string, el *stanza.Element, meta events.Meta, at uint64, done func()) {
+	if s.archiveFirst(bare, el, meta, at, done) {
+		return
+	}
+	if s.pipes.busy(bare) {
+		s.pipes.add(bare, &pipeStep{ready: true, run: func(ctx context.Context) {
+			s.inboundNow(ctx, bare, el, meta, at, done)
+		}})
+		return
+	}
+	s.inboundNow(ctx, bare, el, meta, at, done)
+}
+
+// inboundNow routes a stanza to bare now (RFC 6121 8.5), on bare's actor.
+func (s *Core) inboundNow(ctx context.Context, bare string, el *stanza.Element, meta events.Meta, at uint64, done func()) {
+	if done != nil {
+		defer done()
+	}
 	fromA, to := s.address(el, "from"), s.addrOf(el, "to")
 	from := fromA.JID
-	acc, _ := s.views.Accounts.Get(bare)
-	in := domain.RouteInput{Kind: kindOf(el), Type: el.Attr("type"), To: to, AccountExists: acc.Exists, BroadcastAt: at}
-	if in.Kind == domain.Message {
-		in.Content = messageContent(el)
-	}
+	in := s.routeInput(bare, el, to, at)
 	var dec domain.RouteDecision
 	for {
 		dec = s.route(bare, &in, fromA)
@@ -82,6 +101,16 @@ func (s *Core) inboundAt(ctx context.Context, bare string, el *stanza.Element, m
 	if s.log.Enabled(ctx, slog.LevelDebug) { // spares every stanza the formatting
 		s.log.Debug("im: routed", "to", to.String(), "from", from.String(), "action", dec.Action.String(), "rule", dec.Rule, "gone", in.Gone)
 	}
+}
+
+// routeInput is what domain.Route needs to know of el, to bare.
+func (s *Core) routeInput(bare string, el *stanza.Element, to jid.JID, at uint64) domain.RouteInput {
+	acc, _ := s.views.Accounts.Get(bare)
+	in := domain.RouteInput{Kind: kindOf(el), Type: el.Attr("type"), To: to, AccountExists: acc.Exists, BroadcastAt: at}
+	if in.Kind == domain.Message {
+		in.Content = messageContent(el)
+	}
+	return in
 }
 
 // route decides delivery of a stanza to the account bare (domain.Route)

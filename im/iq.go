@@ -80,6 +80,8 @@ func (s *Core) accountIQ(ctx context.Context, bare string, x *session, st stanza
 		s.accountDisco(bare, x, st, q)
 	case isPubSub(q):
 		s.pepIQ(ctx, bare, x, st, q, meta)
+	case q.Name.Space == stanza.NSMAM:
+		s.mamIQ(ctx, bare, x, st, q)
 	case q.Name.Space == stanza.NSCarbons:
 		s.carbonsIQ(bare, x, st, q)
 	case s.storageIQ(ctx, bare, x, st, q, meta):
@@ -116,7 +118,7 @@ func (s *Core) accountDisco(bare string, x *session, st stanza.Stanza, q *stanza
 		info.AddChild(stanza.New(stanza.NSDiscoInfo, "identity", "category", "account", "type", "registered"))
 		// XEP-0163 section 6.1: the account is a PEP service.
 		info.AddChild(stanza.New(stanza.NSDiscoInfo, "identity", "category", "pubsub", "type", "pep"))
-		for _, f := range slices.Concat([]string{stanza.NSDiscoInfo}, pepFeatures, avatarFeatures, bookmarksFeatures) {
+		for _, f := range slices.Concat([]string{stanza.NSDiscoInfo}, pepFeatures, avatarFeatures, bookmarksFeatures, mamFeatures) {
 			info.AddChild(stanza.New(stanza.NSDiscoInfo, "feature", "var", f))
 		}
 		reply.AddChild(info)

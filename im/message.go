@@ -28,6 +28,7 @@ func (s *Core) clientMessage(x *session, st stanza.Stanza, meta events.Meta, don
 	case to.Equal(jid.JID{}):
 		// RFC 6120 10.3.1: no 'to' is the sender's own bare JID.
 		st.El.SetAttr("to", x.bare)
+		stripForgedStanzaIDs(st.El, x.full, x.bare)
 		s.forwardThen(st.El, meta, done)
 		return
 	case s.toServer(to):
@@ -35,6 +36,7 @@ func (s *Core) clientMessage(x *session, st stanza.Stanza, meta events.Meta, don
 		// messages addressed to itself.
 		s.reply(x, errorReply(st.El, errServiceUnavailable))
 	default:
+		stripForgedStanzaIDs(st.El, to, x.bare)
 		s.carbonSent(x, st)
 		s.forwardThen(st.El, meta, done)
 		return

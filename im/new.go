@@ -33,6 +33,11 @@ type Core struct {
 	refusals *refusalBook // refused logins not yet recorded (authrefusals.go)
 	rosters  rosterCache  // complete rosters as rendered, by version (roster_cache.go)
 	caps     capsCache    // XEP-0115 features by caps hash (pep_caps.go)
+	// archived is the highest log position of an archived message
+	// (archive.go): a MAM query waits for the views to reach it.
+	archived atomic.Uint64
+	pipes    *pipes         // stanzas waiting behind a message being archived (archive_order.go)
+	archives *archiveWriter // appends to archive streams, in order (archive_writer.go)
 
 	stopping atomic.Bool // set when shutdown begins: Ended waits for the broadcasts
 
@@ -82,6 +87,8 @@ func New(cfg Config) (*Core, error) {
 		s.addrs = new(stanza.Addresses)
 	}
 	s.actors = newActors(s.log)
+	s.pipes = newPipes(s.actors)
+	s.archives = newArchiveWriter(s)
 	return s, nil
 }
 

@@ -50,6 +50,11 @@ func decode(e *events.Envelope, keys events.KeyLookup) decoded {
 		}
 		return d
 	}
+	if kind == "archive" {
+		// The index holds no content: spare unescaping the stanza.
+		d.p, d.err = events.DecodeArchiveEntry(e)
+		return d
+	}
 	d.p, d.err = events.Decode(e)
 	if d.err == nil && events.IsSealable(e.Type) {
 		d.p, d.err = events.OpenPersonal(d.p, keys)
@@ -107,6 +112,10 @@ func (v *Views) fold(e *events.Envelope, d decoded) error {
 		s.mu.Lock()
 		s.foldOffline(e, d.p)
 		s.mu.Unlock()
+	case "archive":
+		s.mu.Lock()
+		s.foldArchive(e, d.p)
+		s.mu.Unlock()
 	}
 	return nil
 }
@@ -134,6 +143,8 @@ func folded(kind, typ string) bool {
 		}
 	case "offline":
 		return typ == events.TypeOfflineQueued || typ == events.TypeOfflineDelivered
+	case "archive":
+		return typ == events.TypeArchiveMessageStored
 	}
 	return false
 }

@@ -60,8 +60,9 @@ type accountState struct {
 	// unexported; Dump lists the roster, the pending requests, and asks
 	// the domain about each of these.
 	contacts map[string]struct{}
-	storage  userStorage // vCard and private XML (storage.go)
-	last     lastGone    // XEP-0012 last activity (lastactivity.go)
+	storage  userStorage  // vCard and private XML (storage.go)
+	archive  archiveIndex // XEP-0313 archive index (archive.go)
+	last     lastGone     // XEP-0012 last activity (lastactivity.go)
 }
 
 // NewViews returns empty views; policy is the roster policy every

@@ -23,6 +23,8 @@ const (
 	NSStanzaID     = "urn:xmpp:sid:0"                         // XEP-0359
 	NSCarbons      = "urn:xmpp:carbons:2"                     // XEP-0280
 	NSForward      = "urn:xmpp:forward:0"                     // XEP-0297
+	NSMAM          = "urn:xmpp:mam:2"                         // XEP-0313
+	NSRSM          = "http://jabber.org/protocol/rsm"         // XEP-0059
 )
 
 // XEP-0191 Blocking Command.

@@ -2,9 +2,9 @@ package bus
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"sync"
 
 	"github.com/ThreeDotsLabs/watermill"

@@ -2,8 +2,8 @@ package bus
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"sync"
 
 	"xmppd/events"

@@ -34,6 +34,15 @@ type Config struct {
 	Limits LimitsConfig `mapstructure:"limits"`
 	// IM tunes the core's small IQs and user storage (imconf.go).
 	IM IMConf `mapstructure:"im"`
+	// Archive is the message archive (XEP-0313).
+	Archive ArchiveConf `mapstructure:"archive"`
+}
+
+// ArchiveConf: archive.enabled records every one-to-one message XEP-0313
+// 6.1.1 names in both parties' archives before it is delivered; off,
+// nothing new is archived (MAM still serves what was).
+type ArchiveConf struct {
+	Enabled bool `mapstructure:"enabled"`
 }
 
 // OfflineConf bounds each account's offline storage (XEP-0160); 0 is no
@@ -205,6 +214,7 @@ func defaults() map[string]any {
 		"auth.scram_iterations":     4096,
 		"offline.max_messages":      5000,
 		"offline.max_bytes":         32 << 20,
+		"archive.enabled":           false,
 
 		// serve refuses an altered log unless this is on (startup.go).
 		"store.accept_altered_log": false,

@@ -141,6 +141,7 @@ func (a *app) serve(ctx context.Context) error {
 
 		AllowAccountRemoval: c.IM.AllowAccountRemoval,
 		AllowRegistration:   c.IM.AllowRegistration,
+		ArchiveOff:          !c.Archive.Enabled,
 
 		Policy:       c.Limits.policy(),
 		MaxResources: c.Limits.maxResources(),

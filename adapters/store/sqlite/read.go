@@ -544,3 +544,17 @@ func (s *Store) headRows(ctx context.Context, query, after string, limit int) (o
 	})
 	return out, err
 }
+
+// ReadStreamRange returns up to limit events of stream from version from,
+// in one read: the message archive reads a page of results back this way
+// (im's streamRangeReader).
+func (s *Store) ReadStreamRange(ctx context.Context, stream string, from uint64, limit int) ([]events.Envelope, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	evs, err := s.streamPage(ctx, newScanner(), stream, max(from, 1), limit)
+	if err != nil {
+		return nil, s.storeErr(ctx, "read stream", stream, int64(from), 0, err)
+	}
+	return evs, nil
+}
