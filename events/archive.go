@@ -46,14 +46,25 @@ type ArchiveMessageStored struct {
 	With string `json:"with"`
 	// Direction is ArchiveIn or ArchiveOut.
 	Direction string `json:"direction"`
-	// Content is the message stanza as archived. In this schema it is the
-	// stanza serialised in clear; the key-store slice replaces it with
-	// ciphertext under a key outside the log.
+	// Content is the message stanza as archived, serialised. Schema 1
+	// kept it in clear; from schema 2 it is empty in the log and travels
+	// in Sealed, under the key of the archive's owner for the month it
+	// was archived (seal.go): each party's copy under its own account's
+	// key, so erasing one party leaves the other's copy readable.
 	Content string `json:"content"`
+	// Sealed is Content encrypted (schema 2; nil in schema 1 events,
+	// which stay in clear: their hashes forbid rewriting them).
+	Sealed *Sealed `json:"sealed,omitempty"`
 }
 
 func (ArchiveMessageStored) EventType() string  { return TypeArchiveMessageStored }
-func (ArchiveMessageStored) SchemaVersion() int { return 1 }
+func (ArchiveMessageStored) SchemaVersion() int { return 2 }
+
+func (p ArchiveMessageStored) secrets() ([]string, *Sealed) { return []string{p.Content}, p.Sealed }
+func (p ArchiveMessageStored) with(v []string, s *Sealed) Payload {
+	p.Content, p.Sealed = v[0], s
+	return p
+}
 
 // archiveEntry is what the archive index reads of an
 // archive.message_stored: everything but the content.
@@ -66,9 +77,11 @@ type archiveEntry struct {
 // DecodeArchiveEntry decodes an archive.message_stored without its
 // Content, which the archive index never holds (a query reads it back
 // from the log): the index of a large archive is rebuilt without
-// unescaping every stanza. Other schema versions go through Decode.
+// unescaping every stanza, or opening it: the index needs no key.
+// Schema 2 only adds the sealed content, which is skipped as schema 1's
+// clear content is. Other schema versions go through Decode.
 func DecodeArchiveEntry(e *Envelope) (ArchiveMessageStored, error) {
-	if e.Type == TypeArchiveMessageStored && e.SchemaVersion == 1 {
+	if e.Type == TypeArchiveMessageStored && (e.SchemaVersion == 1 || e.SchemaVersion == 2) {
 		var a archiveEntry
 		if err := gojson.Unmarshal(e.Data, &a); err != nil {
 			return ArchiveMessageStored{}, fmt.Errorf("events: decode %s version %d: %s: %w", e.Stream, e.Version, e.Type, err)

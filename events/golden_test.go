@@ -48,18 +48,23 @@ var upcastGolden = map[string]events.Payload{
 	"pep.published.v1.json": events.PEPPublished{Node: "sample-Node-ñ", ID: "sample-ID-ñ", XML: "sample-XML-ñ"},
 	"presence.available.v1.json": events.PresenceAvailable{Resource: "sample-Resource-ñ", Show: "sample-Show-ñ",
 		Status: "sample-Status-ñ", Priority: 5, Stanza: "sample-Stanza-ñ"},
+	// schema 2 of archive.message_stored only adds sealed: a message
+	// archived in clear reads as it was written.
+	"archive.message_stored.v1.json": events.ArchiveMessageStored{ID: "sample-ID-ñ", With: "sample-With-ñ",
+		Direction: "sample-Direction-ñ", Content: "sample-Content-ñ"},
 }
 
 // frozenGolden pins the bytes of every old version's golden file: they
 // record what a released xmppd wrote, and neither -update nor a hand edit
 // may change them.
 var frozenGolden = map[string]string{
-	"session.ended.v1.json":       "e2dfa06b9484b271ca85c666cabe9688416e02cdc3004e019c4021dc127c729e",
-	"session.auth_failed.v1.json": "e5920e1dcf3c6e1c601bfb354976cad935992edeff0fedff3731dcae145eb81f",
-	"pep.published.v1.json":       "462f8918933f0218af858c90db80ed18257cb2be8cb1b0c15377b241c1df7616",
-	"presence.available.v1.json":  "e3b462163b37a25fef96c66c59a315c33e6ed16de0b391d6c44ca6cba3ffe9d8",
-	"private.set.v1.json":         "ab34298ddd1b2c7522c7a2a99f0726e90a0053721bec37036f3f3b39457c294e",
-	"vcard.set.v1.json":           "5a76b27483d63acd8eada2874f67abd44e340825aeb3fd7ff61638ce4fa7bf78",
+	"session.ended.v1.json":          "e2dfa06b9484b271ca85c666cabe9688416e02cdc3004e019c4021dc127c729e",
+	"session.auth_failed.v1.json":    "e5920e1dcf3c6e1c601bfb354976cad935992edeff0fedff3731dcae145eb81f",
+	"pep.published.v1.json":          "462f8918933f0218af858c90db80ed18257cb2be8cb1b0c15377b241c1df7616",
+	"presence.available.v1.json":     "e3b462163b37a25fef96c66c59a315c33e6ed16de0b391d6c44ca6cba3ffe9d8",
+	"private.set.v1.json":            "ab34298ddd1b2c7522c7a2a99f0726e90a0053721bec37036f3f3b39457c294e",
+	"vcard.set.v1.json":              "5a76b27483d63acd8eada2874f67abd44e340825aeb3fd7ff61638ce4fa7bf78",
+	"archive.message_stored.v1.json": "fb08b0d1631e33b2af6f63989053ea3aad272f01b3e1e847a3ebc91005df1fb1",
 }
 
 // goldenName is "<type>.v<schema>.json".
@@ -240,6 +245,10 @@ func sampleOf(zero events.Payload) events.Payload {
 		return events.PEPPublished{Node: "urn:xmpp:avatar:metadata", ID: "sample-ID-ñ", Sealed: sampleSealed}
 	case events.PresenceAvailable:
 		return events.PresenceAvailable{Resource: "sample-Resource-ñ", Show: "away", Priority: 5, Sealed: sampleSealed}
+	case events.ArchiveMessageStored:
+		// Schema 2 as xmppd writes it: the stanza sealed under the
+		// archive owner's key.
+		return events.ArchiveMessageStored{ID: "sample-ID-ñ", With: "bob@localhost/phone", Direction: events.ArchiveIn, Sealed: sampleSealed}
 	case events.AuthRefusalsSummarised:
 		return events.AuthRefusalsSummarised{ClientAddr: "2001:db8:7:1::/64", Count: 1499,
 			First: time.Date(2026, 11, 20, 10, 1, 2, 500000000, time.UTC), Last: time.Date(2026, 11, 20, 10, 2, 1, 999000000, time.UTC)}

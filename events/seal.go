@@ -12,7 +12,7 @@ import (
 
 // Personal content (DESIGN.md "Personal content and keys", issue 13) is
 // sealed before it is appended: the clear fields of a vcard.set,
-// private.set, pep.published or presence.available payload are emptied
+// private.set, pep.published, presence.available or archive.message_stored payload are emptied
 // and their values travel, encrypted, in the payload's Sealed field. The
 // key lives in a key store outside the log, one per account and month;
 // destroying it (erasure, retention) leaves the ciphertext unreadable in
@@ -91,7 +91,7 @@ type personal interface {
 // IsSealable reports whether events of type typ carry personal content.
 func IsSealable(typ string) bool {
 	switch typ {
-	case TypeVCardSet, TypePrivateSet, TypePEPPublished, TypePresenceAvailable:
+	case TypeVCardSet, TypePrivateSet, TypePEPPublished, TypePresenceAvailable, TypeArchiveMessageStored:
 		return true
 	}
 	return false

@@ -50,6 +50,7 @@ func TestSealPersonalOpensAndShredsEachPayload(t *testing.T) {
 		events.PrivateSet{Local: "q", Namespace: "urn:x", XML: "<q xmlns='urn:x'>secret</q>"},
 		events.PEPPublished{Node: "urn:xmpp:avatar:data", ID: "h1", XML: "<data>secret</data>"},
 		events.PresenceAvailable{Resource: "r", Show: "away", Status: "at the doctor's", Priority: 5, Stanza: "<presence><status>at the doctor's</status></presence>"},
+		events.ArchiveMessageStored{ID: "a1", With: "bob@localhost/phone", Direction: events.ArchiveIn, Content: "<message><body>secret</body></message>"},
 	} {
 		t.Run(p.EventType(), func(t *testing.T) {
 			keys := mapKeysForTest{}
@@ -132,6 +133,9 @@ func clearSealed(p events.Payload) events.Payload {
 		v.Sealed = nil
 		return v
 	case events.PresenceAvailable:
+		v.Sealed = nil
+		return v
+	case events.ArchiveMessageStored:
 		v.Sealed = nil
 		return v
 	}

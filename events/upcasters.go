@@ -28,6 +28,9 @@ func registerUpcasters(c *Codec) {
 	for _, typ := range []string{TypeVCardSet, TypePrivateSet, TypePEPPublished, TypePresenceAvailable} {
 		c.RegisterUpcaster(typ, 1, unchanged)
 	}
+	// Schema 2 of archive.message_stored likewise only adds sealed: a
+	// schema 1 message, archived in clear, reads as it was written.
+	c.RegisterUpcaster(TypeArchiveMessageStored, 1, unchanged)
 }
 
 // unchanged is the step between two schema versions whose only
