@@ -83,9 +83,9 @@ func stripForgedStanzaIDs(el *stanza.Element, to jid.JID, sender string) {
 	el.Children = kept
 }
 
-// archiveContent is what archive.message_stored keeps of a message: in
-// this schema the stanza serialised in clear. It is the one place the
-// key-store slice changes to encrypt it under the account's key.
+// archiveContent is what archive.message_stored keeps of a message: the
+// stanza serialised. The archive writer seals it under each archive
+// owner's key before it reaches the log (archive_writer.go).
 func archiveContent(el *stanza.Element) string { return encode(el) }
 
 // newArchiveID is a fresh archive id: 96 random bits, 16 characters of

@@ -76,14 +76,29 @@ func (w *archiveWriter) run(stream string, q *archiveQueue) {
 
 // append records batch in stream in one Append. The archive stream's
 // only writer never decides from its state, so it expects any version.
+// Each message is sealed under the key of the archive's owner for the
+// month (events.SealPersonal, issue 13): the sender's and the
+// recipient's copies of one message are sealed apart, each under its own
+// account's key, so that erasing or expiring one party's keys leaves the
+// other's copy readable. A key store that fails refuses the batch, as a
+// store that fails does: nothing is archived in clear instead.
 func (w *archiveWriter) append(stream string, batch []archiveReq) error {
 	s := w.s
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CommandTimeout)
 	defer cancel()
 	envs := make([]events.Envelope, len(batch))
 	now := s.now().UTC()
+	owner := streamAccount(stream)
 	for i, r := range batch {
-		e, err := events.New(r.p, r.meta)
+		var p events.Payload = r.p
+		if s.cfg.Keys != nil {
+			var err error
+			if p, err = events.SealPersonal(p, s.cfg.Keys, owner, now); err != nil {
+				s.log.Error("im: seal archived message", "stream", stream, "err", err)
+				return err
+			}
+		}
+		e, err := events.New(p, r.meta)
 		if err != nil {
 			return err
 		}

@@ -132,7 +132,9 @@ func (s *Core) mamQuery(ctx context.Context, bare string, x *session, st stanza.
 		it := page.Items[i]
 		fwd := stanza.New(stanza.NSForward, "forwarded").
 			AddChild(stanza.New(stanza.NSDelay, "delay", "stamp", stamp(it.Time())))
-		if m, err := parseStanza(contents[i]); err == nil {
+		if contents[i].gone != "" {
+			fwd.AddChild(goneMessage(bare, it, contents[i].gone))
+		} else if m, err := parseStanza(contents[i].content); err == nil {
 			fwd.AddChild(m)
 		} else {
 			s.log.Error("im: archived stanza does not parse", "account", bare, "id", it.ID, "err", err)
@@ -292,12 +294,22 @@ type streamRangeReader interface {
 	ReadStreamRange(ctx context.Context, stream string, from uint64, limit int) ([]events.Envelope, error)
 }
 
+// archivedContent is one archived message's stanza as read back from
+// the log, or, when the key it was sealed under is destroyed, why it is
+// gone (events.GoneErased, GoneExpired, GoneMissing).
+type archivedContent struct {
+	content string
+	gone    string
+}
+
 // archivedContents reads back from the log the content of each entry,
-// in order: one read per run of consecutive versions, so a page of an
-// unfiltered query is one read.
-func (s *Core) archivedContents(ctx context.Context, bare string, items []projections.ArchiveEntry) ([]string, error) {
+// in order, opened with the archive owner's keys: one read per run of
+// consecutive versions, so a page of an unfiltered query is one read. A
+// destroyed key is not an error: the entry says why its content is gone.
+func (s *Core) archivedContents(ctx context.Context, bare string, items []projections.ArchiveEntry) ([]archivedContent, error) {
 	stream := events.ArchiveStream(bare)
-	out := make([]string, len(items))
+	out := make([]archivedContent, len(items))
+	var keys events.KeyLookup = s.cfg.Keys // nil (no key store): sealed content reads as missing
 	for i := 0; i < len(items); {
 		j := i + 1
 		for j < len(items) && items[j].Version == items[j-1].Version+1 {
@@ -312,6 +324,9 @@ func (s *Core) archivedContents(ctx context.Context, bare string, items []projec
 		}
 		for k := range evs {
 			p, err := events.Decode(&evs[k])
+			if err == nil {
+				p, err = events.OpenPersonal(p, keys)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -319,11 +334,32 @@ func (s *Core) archivedContents(ctx context.Context, bare string, items []projec
 			if !ok || m.ID != items[i+k].ID {
 				return nil, fmt.Errorf("im: %s version %d is not archive entry %s", stream, evs[k].Version, items[i+k].ID)
 			}
-			out[i+k] = m.Content
+			out[i+k] = archivedContent{content: m.Content, gone: events.GoneOf(m)}
 		}
 		i = j
 	}
 	return out, nil
+}
+
+// goneMessage stands, in a MAM result, for an archived message whose
+// key was destroyed (erasure, retention: issue 13). Only what the
+// archive holds in clear is in it: the parties, from the entry's
+// direction and other party, and, in the <forwarded/>, the time. Its
+// <body/> is a XEP-0428 fallback, "(erased)" or "(expired)", so that a
+// client that knows nothing of erasure shows that a message was there
+// and is gone, rather than dropping a bodiless message; <gone/> in
+// xmppd's namespace says why, for a client that does. It is not a
+// XEP-0424 tombstone: section 4 requires its <retracted/> to carry the
+// id of a retraction message, and an erasure has none.
+func goneMessage(bare string, it projections.ArchiveEntry, gone string) *stanza.Element {
+	from, to := it.With, bare
+	if it.Out {
+		from, to = bare, it.With
+	}
+	return stanza.New(stanza.NSClient, "message", "from", from, "to", to).
+		AddChild(stanza.New(stanza.NSClient, "body").AddText("(" + gone + ")")).
+		AddChild(stanza.New(stanza.NSArchiveGone, "gone", "reason", gone)).
+		AddChild(stanza.New(stanza.NSFallback, "fallback", "for", stanza.NSArchiveGone))
 }
 
 func (s *Core) readStreamRange(ctx context.Context, stream string, from uint64, limit int) ([]events.Envelope, error) {

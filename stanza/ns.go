@@ -27,6 +27,13 @@ const (
 	NSRSM          = "http://jabber.org/protocol/rsm"         // XEP-0059
 )
 
+// Archived content whose key is destroyed (issue 13): MAM serves the
+// message with a XEP-0428 fallback <body/> and xmppd's own <gone/>.
+const (
+	NSFallback    = "urn:xmpp:fallback:0"      // XEP-0428, as XEP-0424 section 3 uses it
+	NSArchiveGone = "urn:xmppd:archive-gone:0" // xmppd: <gone reason='erased|expired|missing'/>
+)
+
 // XEP-0191 Blocking Command.
 const (
 	NSBlocking       = "urn:xmpp:blocking"        // XEP-0191 section 3
