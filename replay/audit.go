@@ -15,7 +15,7 @@ import (
 
 // Categories returns the names Filter.Categories accepts.
 func Categories() []string {
-	return []string{"account", "blocking", "offline", "pep", "presence", "roster", "session", "subscription"}
+	return []string{"account", "archive", "blocking", "offline", "pep", "presence", "roster", "session", "subscription"}
 }
 
 // categoryOf returns the category of an event type, or "other".
@@ -39,6 +39,8 @@ func categoryOf(typ string) string {
 		return "blocking"
 	case events.TypePEPNodeConfigured, events.TypePEPPublished, events.TypePEPRetracted, events.TypePEPNodeDeleted:
 		return "pep"
+	case events.TypeArchiveMessageStored:
+		return "archive"
 	}
 	return "other"
 }
@@ -116,9 +118,10 @@ type Entry struct {
 
 // Audit tells the story of the account bare: every event of its streams
 // that f keeps, in log order, one Entry each. It reads only the account's
-// own streams.
+// own streams, its message archive (XEP-0313, issue 13) included.
 func Audit(ctx context.Context, store events.Store, bare string, f Filter, progress Progress, emit func(Entry) error) error {
-	return audit(AccountLog(ctx, store, bare, Cutoff{}), keysOf(store), f, progress, emit)
+	streams := append(accountStreams(bare), events.ArchiveStream(bare))
+	return audit(merged(ctx, store, streams, Cutoff{}), keysOf(store), f, progress, emit)
 }
 
 // AuditServer tells the story of the server of domain: every event of
@@ -263,6 +266,19 @@ func entryOf(e *events.Envelope, cat string, keys events.KeyLookup) (Entry, erro
 		}
 	case events.PEPNodeConfigured, events.PEPPublished, events.PEPRetracted, events.PEPNodeDeleted:
 		en.PEPNode, en.Item, en.Text = pepWords(p)
+	case events.ArchiveMessageStored:
+		// The other party and the direction are in clear (the index
+		// needs them); the stanza is sealed under the owner's key, and
+		// shown by its size, as a vCard is.
+		en.Contact = bareOf(p.With)
+		what := "message from " + p.With + " archived"
+		if p.Direction == events.ArchiveOut {
+			what = "message to " + p.With + " archived"
+		}
+		en.Text = fmt.Sprintf("%s (%d bytes, XEP-0313 id %s)", what, len(p.Content), p.ID)
+		if gone := events.GoneOf(p); gone != "" {
+			en.Text = fmt.Sprintf("%s: content %s (XEP-0313 id %s)", what, goneWords(gone), p.ID)
+		}
 	default:
 		en.Text = e.Type
 	}
