@@ -63,7 +63,7 @@ type smState struct {
 	idle *sync.Cond
 }
 
-// maxSMIDs bounds how many ended resumable sessions are remembered so
+// maxExpiredSMIDs bounds how many ended resumable sessions are remembered so
 // that <resume/> can be answered with the h they had reached (section
 // 5, Example 14), and smForgetAfter how long each is.
 const (
@@ -128,7 +128,7 @@ func (r *smRegistry) expiredH(id, user string) (uint32, bool) {
 	return e.h, ok && e.user == user
 }
 
-// detachedSessions lists the suspended sessions.
+// all lists the resumable sessions, attached or suspended.
 func (r *smRegistry) all() []*Session {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -93,25 +93,13 @@ func runChat(ctx context.Context, c *config, log io.Writer) (*result, error) {
 		})
 	}
 
-	// The measured phase: senders run until --duration or --count.
-	runCtx, cancel := context.WithDeadline(ctx, base.Add(c.duration))
-	defer cancel()
-	var interval time.Duration
-	if c.rate > 0 {
-		interval = time.Duration(float64(time.Second) * float64(len(users)) / c.rate)
-	}
-	var budget atomic.Int64
-	budget.Store(c.count)
-	var senders sync.WaitGroup
-	stop := startProgress(log, "chat", func() string {
-		return fmt.Sprintf("%d delivered, %d errors", delivered.Load(), errs.count())
-	})
+	senders := make([]chatSender, len(users))
 	for i, u := range users {
-		to := escapeXML(c.bare(i ^ 1))
-		senders.Go(func() { u.sent = chatSend(runCtx, u.s, u.inflight, to, base, interval, c.count > 0, &budget, errs) })
+		senders[i] = chatSender{u.s, u.inflight, escapeXML(c.bare(i ^ 1)), &u.sent}
 	}
-	senders.Wait()
-	stop()
+	runChatSenders(ctx, c, base, senders, log, "chat", func() string {
+		return fmt.Sprintf("%d delivered, %d errors", delivered.Load(), errs.count())
+	}, errs)
 
 	// Drain: give messages in flight up to --timeout to arrive.
 	var sent int64
@@ -148,6 +136,38 @@ func runChat(ctx context.Context, c *config, log io.Writer) (*result, error) {
 	errs.addKind("foreign-body", bad, "")
 	res.takeErrors(errs)
 	return res, nil
+}
+
+// chatSender is one sender of a chat scenario: its session, its in-flight
+// tokens, the escaped JID it writes to, and where its count goes.
+type chatSender struct {
+	s        *session
+	inflight chan struct{}
+	to       string
+	sent     *int64
+}
+
+// runChatSenders is a chat scenario's measured phase: every sender sends
+// (chatSend) until --duration from base or --count, paced to --rate in
+// all, while the progress line shows status.
+func runChatSenders(ctx context.Context, c *config, base time.Time, senders []chatSender, log io.Writer, what string, status func() string, errs *errCounter) {
+	runCtx, cancel := context.WithDeadline(ctx, base.Add(c.duration))
+	defer cancel()
+	var interval time.Duration
+	if c.rate > 0 {
+		interval = time.Duration(float64(time.Second) * float64(len(senders)) / c.rate)
+	}
+	var budget atomic.Int64
+	budget.Store(c.count)
+	var wg sync.WaitGroup
+	stop := startProgress(log, what, status)
+	for _, sd := range senders {
+		wg.Go(func() {
+			*sd.sent = chatSend(runCtx, sd.s, sd.inflight, sd.to, base, interval, c.count > 0, &budget, errs)
+		})
+	}
+	wg.Wait()
+	stop()
 }
 
 // chatSend sends chat messages from s to the JID to until ctx ends, one

@@ -130,26 +130,13 @@ func runChatSM(ctx context.Context, c *config, log io.Writer) (*result, error) {
 		})
 	}
 
-	runCtx, cancel := context.WithDeadline(ctx, base.Add(c.duration))
-	defer cancel()
-	var interval time.Duration
-	if c.rate > 0 {
-		interval = time.Duration(float64(time.Second) * float64(len(users)) / c.rate)
-	}
-	var budget atomic.Int64
-	budget.Store(c.count)
-	var senders sync.WaitGroup
-	stop := startProgress(log, "chat-sm", func() string {
-		return fmt.Sprintf("%d delivered, %d carbons, %d errors", direct.Load(), carbons.Load(), errs.count())
-	})
+	senders := make([]chatSender, len(users))
 	for i, u := range users {
-		to := escapeXML(users[addressee(i)].s.jid)
-		senders.Go(func() {
-			u.sent = chatSend(runCtx, u.s, u.inflight, to, base, interval, c.count > 0, &budget, errs)
-		})
+		senders[i] = chatSender{u.s, u.inflight, escapeXML(users[addressee(i)].s.jid), &u.sent}
 	}
-	senders.Wait()
-	stop()
+	runChatSenders(ctx, c, base, senders, log, "chat-sm", func() string {
+		return fmt.Sprintf("%d delivered, %d carbons, %d errors", direct.Load(), carbons.Load(), errs.count())
+	}, errs)
 
 	// Drain: every message makes one direct delivery and two carbons.
 	var sent int64
