@@ -15,14 +15,17 @@ import (
 	"xmppd/events"
 )
 
-// countingHead counts the head reads the server makes of a real store.
+// countingHead counts the head reads the server makes of a real store;
+// with delay set, each read takes at least that long.
 type countingHead struct {
 	*sqlite.Store
 	reads atomic.Int64
+	delay time.Duration
 }
 
 func (c *countingHead) Head(ctx context.Context) (uint64, error) {
 	c.reads.Add(1)
+	time.Sleep(c.delay)
 	return c.Store.Head(ctx)
 }
 
@@ -107,6 +110,10 @@ func TestCredentialsSeeAnotherWritersAccountAtOnce(t *testing.T) {
 // still answers "no such account".
 func TestUnknownNameProbesShareHeadReads(t *testing.T) {
 	st, dir := openStore(t)
+	// A head read as long as one on a busy disk: on an idle machine a
+	// read could end before the next goroutine asked, leaving nothing to
+	// share (the test then failed now and then).
+	st.delay = 200 * time.Microsecond
 	s := runInternal(t, st, dir)
 	c := s
 	const workers, each = 32, 50
