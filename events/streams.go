@@ -9,6 +9,11 @@ const (
 	PresencePrefix = "presence-"
 	OfflinePrefix  = "offline-"
 	ServerPrefix   = "server-"
+	// CompliancePrefix names a domain's compliance stream (issue 13):
+	// the record of what the organisation did with the archive (legal
+	// holds, retention's key destructions, exports and searches: who
+	// read whose messages). Its events hold no message content.
+	CompliancePrefix = "compliance-"
 	// ArchivePrefix is in archive.go.
 )
 
@@ -24,10 +29,13 @@ func OfflineStream(bare string) string { return OfflinePrefix + bare }
 // ServerStream names the stream of one domain's server lifecycle.
 func ServerStream(domain string) string { return ServerPrefix + domain }
 
+// ComplianceStream names the compliance stream of one domain.
+func ComplianceStream(domain string) string { return CompliancePrefix + domain }
+
 // SplitStream returns the prefix (without its dash) and the JID or domain
 // of a stream name, or ok=false for a name that is not xmppd's.
 func SplitStream(stream string) (kind, id string, ok bool) {
-	for _, p := range [...]string{AccountPrefix, PresencePrefix, OfflinePrefix, ServerPrefix, ArchivePrefix} {
+	for _, p := range [...]string{AccountPrefix, PresencePrefix, OfflinePrefix, ServerPrefix, ArchivePrefix, CompliancePrefix} {
 		if rest, found := strings.CutPrefix(stream, p); found {
 			return p[:len(p)-1], rest, true
 		}
