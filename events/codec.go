@@ -137,6 +137,7 @@ func Catalogue() []Payload {
 		PEPNodeConfigured{}, PEPPublished{}, PEPRetracted{}, PEPNodeDeleted{},
 		AccountErased{},
 		ArchiveMessageStored{},
+		ArchiveExported{}, ArchiveSearched{},
 	}
 }
 
@@ -178,6 +179,8 @@ func NewDefaultCodec() *Codec {
 	Register[PEPNodeDeleted](c)
 	Register[AccountErased](c)
 	Register[ArchiveMessageStored](c)
+	Register[ArchiveExported](c)
+	Register[ArchiveSearched](c)
 	registerUpcasters(c)
 	return c
 }

@@ -31,7 +31,9 @@ full JID, session id, client address, stanza id, and the node that
 recorded it.
 
 --type keeps one kind of event: subscription, roster, session, presence
-(also account, offline); repeat it or separate kinds by commas.
+(also account, offline, archive, compliance); repeat it or separate kinds
+by commas. compliance is the exports and searches of the account's
+message archive (` + "`xmppd archive`" + `): who read its messages.
 
 --explain --contact JID [--at TIME|POSITION] tells instead the chain of
 transitions that produced the account's subscription state toward the
@@ -40,7 +42,9 @@ contact, joining both accounts' records of each subscription stanza.
 --server tells instead the story of the server itself (server-<domain>):
 starts and stops, administrative actions, failed logins, and the logins
 refused by the throttle, which are counted and summarised (how many, from
-which address, between when and when) rather than recorded one by one.
+which address, between when and when) rather than recorded one by one;
+and its compliance stream (compliance-<domain>): every export and search
+of any account's archive.
 
 audit opens the log read-only: it can run beside the server or on a copy.`,
 		Example: `  xmppd audit --user alice@localhost --contact bob@localhost --type subscription
@@ -114,7 +118,7 @@ audit opens the log read-only: it can run beside the server or on a copy.`,
 	fl.StringVar(&contact, "contact", "", "only events about this contact (bare JID)")
 	fl.StringVar(&since, "since", "", "only events recorded at or after this RFC 3339 time")
 	fl.StringVar(&until, "until", "", "only events recorded at or before this RFC 3339 time")
-	fl.StringSliceVar(&types, "type", nil, "only these kinds: subscription, roster, session, presence, account, offline")
+	fl.StringSliceVar(&types, "type", nil, "only these kinds: subscription, roster, session, presence, account, offline, archive, compliance")
 	fl.StringVar(&format, "format", "text", "output format: text, json (one object a line) or csv")
 	fl.BoolVar(&serverLog, "server", false, "tell the server's story (server-<domain>) instead of an account's")
 	fl.BoolVar(&explain, "explain", false, "explain how --user's subscription toward --contact came about")
