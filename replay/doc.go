@@ -23,4 +23,8 @@
 //   - audit.go: Audit and its Filter.
 //   - explain.go: Explain, joining both sides of each subscription stanza.
 //   - describe.go: the plain words for Appendix A inputs.
+//   - archive.go: ArchiveMessages and SearchArchive, one account's
+//     message archive read back and opened for eDiscovery (issue 13).
+//   - archive_audit.go: how audit tells an export or search of an archive
+//     (the compliance stream).
 package replay
