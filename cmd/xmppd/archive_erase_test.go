@@ -16,13 +16,7 @@ import (
 // and in a copy taken before, bob's copies still read, and verify exits 0.
 func TestUserEraseShredsArchivedMessages(t *testing.T) {
 	dir := t.TempDir()
-	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "alice-pw")
-	mustRun(t, dir, "", "user", "add", "bob@localhost", "--password", "bob-pw")
-	srv := startServe(t, dir, "XMPPD_ARCHIVE_ENABLED=true")
-	alice := dialXMPP(t, srv.directTLS)
-	alice.login("alice", "alice-pw", "phone")
-	bob := dialXMPP(t, srv.directTLS)
-	bob.login("bob", "bob-pw", "desk")
+	srv, alice, bob := startArchivingPair(t, dir)
 	alice.send(`<message type='chat' to='bob@localhost/desk' id='a1'><body>archived-secret-from-alice</body></message>`)
 	bob.await("message", "a1")
 	bob.send(`<message type='chat' to='alice@localhost/phone' id='b1'><body>archived-secret-from-bob</body></message>`)

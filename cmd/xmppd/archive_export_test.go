@@ -9,26 +9,31 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"xmppd/events"
+	"xmppd/replay"
 )
 
-// exportLine is one line of `xmppd archive export --format jsonl`.
+// startArchivingPair adds alice and bob, starts the server in dir with
+// the archive on, and logs alice in as alice@localhost/phone and bob as
+// bob@localhost/desk.
+func startArchivingPair(t *testing.T, dir string) (srv *serverProc, alice, bob *rawXMPP) {
+	t.Helper()
+	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "alice-pw")
+	mustRun(t, dir, "", "user", "add", "bob@localhost", "--password", "bob-pw")
+	srv = startServe(t, dir, "XMPPD_ARCHIVE_ENABLED=true")
+	alice = dialXMPP(t, srv.directTLS)
+	alice.login("alice", "alice-pw", "phone")
+	bob = dialXMPP(t, srv.directTLS)
+	bob.login("bob", "bob-pw", "desk")
+	return srv, alice, bob
+}
+
+// exportLine is one line of `xmppd archive export --format jsonl`, or of
+// `archive search --format jsonl`, which adds the body.
 type exportLine struct {
-	ID           string    `json:"id"`
-	Position     uint64    `json:"position"`
-	Stream       string    `json:"stream"`
-	Version      uint64    `json:"version"`
-	Hash         string    `json:"hash"`
-	Time         time.Time `json:"time"`
-	Direction    string    `json:"direction"`
-	With         string    `json:"with"`
-	From         string    `json:"from"`
-	To           string    `json:"to"`
-	Stanza       string    `json:"stanza"`
-	ContentState string    `json:"content_state"`
-	Body         string    `json:"body"` // search --format jsonl only
+	replay.ArchivedMessage
+	Body string `json:"body"`
 }
 
 func readExportLines(t *testing.T, s string) []exportLine {
@@ -115,13 +120,7 @@ func TestArchiveExportAndSearch(t *testing.T) {
 		t.Skipf("%s is missing: %v", python, err)
 	}
 	dir := t.TempDir()
-	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "alice-pw")
-	mustRun(t, dir, "", "user", "add", "bob@localhost", "--password", "bob-pw")
-	srv := startServe(t, dir, "XMPPD_ARCHIVE_ENABLED=true")
-	alice := dialXMPP(t, srv.directTLS)
-	alice.login("alice", "alice-pw", "phone")
-	bob := dialXMPP(t, srv.directTLS)
-	bob.login("bob", "bob-pw", "desk")
+	srv, alice, bob := startArchivingPair(t, dir)
 
 	long := strings.Repeat("a long line = with equals signs and ünïcödé ", 4)
 	chat := []struct{ from, to, id, xml, body, subject string }{
