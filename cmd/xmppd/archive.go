@@ -145,26 +145,27 @@ func archiveReader() events.ArchiveReader {
 }
 
 // recordArchiveRead appends p, the record of an export or search of
-// bare's archive, to the compliance stream of bare's domain, through a
-// store opened for writing (the reading was done read-only). It is the
-// last step of the command: a record that cannot be appended fails the
-// command, naming what was done.
-func (a *app) recordArchiveRead(ctx context.Context, c *Config, bare string, p events.Payload) error {
+// bare's archive that ended with werr (nil for success), to the
+// compliance stream of bare's domain, through a store opened for writing
+// (the reading was done read-only). It is the last step of the command
+// and returns werr, joined with the failure to record if there was one:
+// a run whose record cannot be appended fails, naming what was done.
+func (a *app) recordArchiveRead(ctx context.Context, c *Config, bare string, p events.Payload, werr error) error {
 	stream := events.ComplianceStream(jid.MustParse(bare).Domainpart())
 	e, err := events.New(p, adminMeta(c))
 	if err != nil {
-		return err
+		return errors.Join(werr, err)
 	}
 	e.Recorded = time.Now().UTC()
 	s, err := openStore(ctx, c, false)
 	if err != nil {
-		return fmt.Errorf("record %s in %s: %w", p.EventType(), stream, err)
+		return errors.Join(werr, fmt.Errorf("record %s in %s: %w", p.EventType(), stream, err))
 	}
 	defer s.Close()
 	if _, err := s.Append(ctx, stream, events.Any, e); err != nil {
-		return fmt.Errorf("record %s in %s (the work itself was done): %w", p.EventType(), stream, err)
+		return errors.Join(werr, fmt.Errorf("record %s in %s (the work itself was done): %w", p.EventType(), stream, err))
 	}
-	return nil
+	return werr
 }
 
 // errorText is err's message for a record, "" for none.

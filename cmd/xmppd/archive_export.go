@@ -98,11 +98,8 @@ stream (see ` + "`xmppd archive --help`" + `).`,
 				werr = errors.Join(werr, sink.close())
 				prog.done()
 				rec.Error = errorText(werr)
-				if err := a.recordArchiveRead(ctx, c, bare, rec); err != nil {
-					return errors.Join(werr, err)
-				}
-				if werr != nil {
-					return fmt.Errorf("archive export of %s, after %d messages: %w", bare, rec.Count, werr)
+				if err := a.recordArchiveRead(ctx, c, bare, rec, werr); err != nil {
+					return fmt.Errorf("archive export of %s, after %d messages: %w", bare, rec.Count, err)
 				}
 				fmt.Fprintf(a.stderr, "exported %d messages of %s's archive (%d erased or expired)\n", rec.Count, bare, rec.Gone)
 				return nil

@@ -190,6 +190,20 @@ From here the budget looks fine</body>`, "Grüße aus Köln\nFrom here the budge
 	mustRun(t, dir, "", "archive", "export", "--user", "alice@localhost", "--format", "eml", "--mbox", "--out", mbox)
 	checkEML(t, "mbox", mbox, wants)
 
+	// A run that fails after it began is recorded with its error: here
+	// the second message's file is in the way.
+	partial := filepath.Join(dir, "partial")
+	if err := os.MkdirAll(partial, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(partial, "000002-"+lines[1].ID+".eml"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := xmppd(t, dir, "", "archive", "export", "--user", "alice@localhost", "--format", "eml", "--out", partial); r.code != 1 ||
+		!strings.Contains(r.stderr, "after 1 messages") || !strings.Contains(r.stderr, "exists") {
+		t.Errorf("an eml export meeting an existing file: exit %d, %s", r.code, r.stderr)
+	}
+
 	// search: whole words, all of them, any case.
 	search := func(text string, extra ...string) []exportLine {
 		t.Helper()
@@ -283,6 +297,7 @@ From here the budget looks fine</body>`, "Grüße aus Köln\nFrom here the budge
 		"archive of alice@localhost exported as mbox by OS user " + me.Username,
 		"archive of alice@localhost exported as jsonl (with bob@localhost/phone) by",
 		": 0 messages",
+		": 1 message to " + partial + ", then failed: " + filepath.Join(partial, "000002-"+lines[1].ID+".eml") + " exists",
 		`archive of alice@localhost searched for "REPORT quarterly" by OS user ` + me.Username,
 		": 1 match of 3 messages",
 		`searched for "budget" (with bob@localhost/elsewhere)`,
@@ -295,8 +310,8 @@ From here the budget looks fine</body>`, "Grüße aus Köln\nFrom here the budge
 			t.Errorf("audit --user alice --type compliance lacks %q:\n%s", want, audit)
 		}
 	}
-	if n := strings.Count(audit, "archive of alice@localhost"); n != 17 {
-		t.Errorf("audit shows %d exports and searches of alice's archive, want 17 (the refused runs are not recorded):\n%s", n, audit)
+	if n := strings.Count(audit, "archive of alice@localhost"); n != 18 {
+		t.Errorf("audit shows %d exports and searches of alice's archive, want 18 (the refused runs are not recorded):\n%s", n, audit)
 	}
 	if strings.Contains(audit, "carol") {
 		t.Errorf("audit of alice shows another account's export:\n%s", audit)
@@ -304,7 +319,7 @@ From here the budget looks fine</body>`, "Grüße aus Köln\nFrom here the budge
 	if a := mustRun(t, dir, "", "audit", "--user", "bob@localhost", "--type", "compliance").stdout; strings.Contains(a, "archive of") {
 		t.Errorf("audit of bob shows the reading of alice's archive:\n%s", a)
 	}
-	if a := mustRun(t, dir, "", "audit", "--server", "--type", "compliance").stdout; strings.Count(a, "archive of alice@localhost") != 17 {
+	if a := mustRun(t, dir, "", "audit", "--server", "--type", "compliance").stdout; strings.Count(a, "archive of alice@localhost") != 18 {
 		t.Errorf("audit --server --type compliance:\n%s", a)
 	}
 	// The record in the log holds the command line and the words.

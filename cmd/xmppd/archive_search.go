@@ -84,11 +84,8 @@ an organisation can show who looked for what in whose messages.`,
 				werr = errors.Join(werr, w.Flush())
 				prog.done()
 				rec.Error = errorText(werr)
-				if err := a.recordArchiveRead(ctx, c, bare, rec); err != nil {
-					return errors.Join(werr, err)
-				}
-				if werr != nil {
-					return fmt.Errorf("archive search of %s: %w", bare, werr)
+				if err := a.recordArchiveRead(ctx, c, bare, rec, werr); err != nil {
+					return fmt.Errorf("archive search of %s, after %d messages: %w", bare, rec.Scanned, err)
 				}
 				fmt.Fprintf(a.stderr, "%d of %d archived messages of %s match\n", rec.Count, rec.Scanned, bare)
 				return nil
