@@ -185,3 +185,24 @@ func BenchmarkSearchArchive(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// The compliance stream where the reading of an archive is recorded is
+// named for a domain: it is not an account that replay lists.
+func TestAccountsSkipsTheComplianceStream(t *testing.T) {
+	store, _, _ := archiveFixture(t)
+	e, err := events.New(events.ArchiveSearched{ArchiveSelection: events.ArchiveSelection{Account: "alice@localhost"}, Text: "budget"}, events.Meta{Actor: "admin:jane"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Recorded = time.Now()
+	if _, err := store.Append(context.Background(), events.ComplianceStream("localhost"), events.Any, e); err != nil {
+		t.Fatal(err)
+	}
+	got, err := replay.Accounts(context.Background(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, []string{"alice@localhost"}) {
+		t.Errorf("Accounts = %v, want [alice@localhost]", got)
+	}
+}

@@ -81,7 +81,9 @@ func Accounts(ctx context.Context, store events.Store) ([]string, error) {
 	seen := map[string]struct{}{}
 	note := func(stream string) {
 		kind, id, ok := events.SplitStream(stream)
-		if ok && kind != "server" {
+		// server- and compliance- streams are named for a domain, not
+		// an account.
+		if ok && kind != "server" && kind != "compliance" {
 			seen[id] = struct{}{}
 		}
 	}
