@@ -137,6 +137,7 @@ func Catalogue() []Payload {
 		PEPNodeConfigured{}, PEPPublished{}, PEPRetracted{}, PEPNodeDeleted{},
 		AccountErased{},
 		ArchiveMessageStored{},
+		HoldPlaced{}, HoldReleased{}, KeysExpired{},
 	}
 }
 
@@ -178,6 +179,9 @@ func NewDefaultCodec() *Codec {
 	Register[PEPNodeDeleted](c)
 	Register[AccountErased](c)
 	Register[ArchiveMessageStored](c)
+	Register[HoldPlaced](c)
+	Register[HoldReleased](c)
+	Register[KeysExpired](c)
 	registerUpcasters(c)
 	return c
 }
