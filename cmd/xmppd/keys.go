@@ -23,10 +23,15 @@ func openKeys(c *Config, readOnly bool) (*keystore.Store, error) {
 			return nil, fmt.Errorf("create key store directory: %w", err)
 		}
 	}
+	period, err := events.ParseKeyPeriod(c.Keys.Period)
+	if err != nil {
+		return nil, usagef("keys.period: %v", err)
+	}
 	k, err := keystore.Open(c.Keys.Path, readOnly)
 	if err != nil {
 		return nil, fmt.Errorf("open key store %s: %w", c.Keys.Path, err)
 	}
+	k.SetPeriod(period)
 	return k, nil
 }
 
