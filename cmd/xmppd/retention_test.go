@@ -205,3 +205,24 @@ func findNode(n xmlNode, local string) (xmlNode, bool) {
 	}
 	return xmlNode{}, false
 }
+
+// The retention settings are checked with the rest of the configuration:
+// every problem named at once, exit 2; overrides come as JID=DURATION.
+func TestRetentionConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XMPPD_ARCHIVE_RETENTION_OVERRIDES", "alice@localhost=90d,ceo@localhost=forever")
+	t.Setenv("XMPPD_ARCHIVE_RETENTION", "2555d")
+	t.Setenv("XMPPD_KEYS_PERIOD", "day")
+	mustRun(t, dir, "", "user", "add", "alice@localhost", "--password", "pw")
+
+	t.Setenv("XMPPD_ARCHIVE_RETENTION_OVERRIDES", "alice@localhost=90d,bob@elsewhere=1d,carol@localhost")
+	t.Setenv("XMPPD_ARCHIVE_RETENTION", "7y")
+	t.Setenv("XMPPD_KEYS_PERIOD", "500ms")
+	r := xmppd(t, dir, "", "user", "list")
+	for _, want := range []string{"archive.retention: \"7y\" is not a retention", "bob@elsewhere is not on this server's domain",
+		"\"carol@localhost\" is not JID=DURATION", "keys.period"} {
+		if r.code != 2 || !strings.Contains(r.stderr, want) {
+			t.Errorf("bad retention settings: exit %d, stderr lacks %q:\n%s", r.code, want, r.stderr)
+		}
+	}
+}
