@@ -1,13 +1,13 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	"mellium.im/xmpp/jid"
 
 	"xmppd/events"
 	"xmppd/im"
@@ -55,12 +55,8 @@ change within a second.`,
 			if err := need("hold add", true); err != nil {
 				return err
 			}
-			return a.withStore(cmd.Context(), false, func(c *Config, s events.Store) error {
-				j, err := accountJID(c, user)
-				if err != nil {
-					return err
-				}
-				if err := (im.Holds{Store: s}).Place(cmd.Context(), j, caseID, reason, cmd.CommandPath(), adminMeta(c)); err != nil {
+			return a.holdChange(cmd, user, func(h im.Holds, j jid.JID, meta events.Meta) error {
+				if err := h.Place(cmd.Context(), j, caseID, reason, cmd.CommandPath(), meta); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "held %s for case %s\n", j, caseID)
@@ -76,15 +72,8 @@ change within a second.`,
 			if err := need("hold release", false); err != nil {
 				return err
 			}
-			return a.withStore(cmd.Context(), false, func(c *Config, s events.Store) error {
-				j, err := accountJID(c, user)
-				if err != nil {
-					return err
-				}
-				if err := (im.Holds{Store: s}).Release(cmd.Context(), j, caseID, reason, cmd.CommandPath(), adminMeta(c)); err != nil {
-					if errors.Is(err, im.ErrNoSuchHold) {
-						return fmt.Errorf("%w (xmppd hold list --user %s shows its holds)", err, j)
-					}
+			return a.holdChange(cmd, user, func(h im.Holds, j jid.JID, meta events.Meta) error {
+				if err := h.Release(cmd.Context(), j, caseID, reason, cmd.CommandPath(), meta); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "released %s from case %s\n", j, caseID)
@@ -128,4 +117,16 @@ change within a second.`,
 	}
 	cmd.AddCommand(add, release, list)
 	return cmd
+}
+
+// holdChange runs change on the log for the account named by user, with
+// the administrator's provenance.
+func (a *app) holdChange(cmd *cobra.Command, user string, change func(im.Holds, jid.JID, events.Meta) error) error {
+	return a.withStore(cmd.Context(), false, func(c *Config, s events.Store) error {
+		j, err := accountJID(c, user)
+		if err != nil {
+			return err
+		}
+		return change(im.Holds{Store: s}, j, adminMeta(c))
+	})
 }
