@@ -17,8 +17,9 @@ import (
 
 // Compile-time checks: the ports the server and the readers use.
 var (
-	_ events.KeySource = (*Store)(nil)
-	_ events.KeyLookup = (*Store)(nil)
+	_ events.KeySource   = (*Store)(nil)
+	_ events.KeyLookup   = (*Store)(nil)
+	_ events.PeriodNamer = (*Store)(nil)
 )
 
 // schema: a destroyed key keeps its row, with key NULL and gone saying

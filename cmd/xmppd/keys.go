@@ -14,6 +14,9 @@ import (
 	"xmppd/replay"
 )
 
+// The embedded key store is the one retention expires keys in.
+var _ im.KeyExpirer = (*keystore.Store)(nil)
+
 // openKeys opens the key store that seals personal content (issue 13,
 // keys.path). readOnly (replay, audit) never creates the file: without
 // it, sealed content reads as "(missing)".
