@@ -69,8 +69,3 @@ func (ArchiveExported) EventType() string  { return TypeArchiveExported }
 func (ArchiveExported) SchemaVersion() int { return 1 }
 func (ArchiveSearched) EventType() string  { return TypeArchiveSearched }
 func (ArchiveSearched) SchemaVersion() int { return 1 }
-
-// AboutAccount is the account whose archive was read: `xmppd audit
-// --user` shows a compliance-stream event in that account's story when its
-// payload has this method.
-func (s ArchiveSelection) AboutAccount() string { return s.Account }

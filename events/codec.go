@@ -137,6 +137,7 @@ func Catalogue() []Payload {
 		PEPNodeConfigured{}, PEPPublished{}, PEPRetracted{}, PEPNodeDeleted{},
 		AccountErased{},
 		ArchiveMessageStored{},
+		HoldPlaced{}, HoldReleased{}, KeysExpired{},
 		ArchiveExported{}, ArchiveSearched{},
 	}
 }
@@ -179,6 +180,9 @@ func NewDefaultCodec() *Codec {
 	Register[PEPNodeDeleted](c)
 	Register[AccountErased](c)
 	Register[ArchiveMessageStored](c)
+	Register[HoldPlaced](c)
+	Register[HoldReleased](c)
+	Register[KeysExpired](c)
 	Register[ArchiveExported](c)
 	Register[ArchiveSearched](c)
 	registerUpcasters(c)

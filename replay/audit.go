@@ -41,7 +41,8 @@ func categoryOf(typ string) string {
 		return "pep"
 	case events.TypeArchiveMessageStored:
 		return "archive"
-	case events.TypeArchiveExported, events.TypeArchiveSearched:
+	case events.TypeHoldPlaced, events.TypeHoldReleased, events.TypeKeysExpired,
+		events.TypeArchiveExported, events.TypeArchiveSearched:
 		return "compliance"
 	}
 	return "other"
@@ -107,10 +108,6 @@ type Entry struct {
 	// PEPNode and Item name the XEP-0163 node and item of a pep event.
 	PEPNode string `json:"pep_node,omitempty"`
 	Item    string `json:"item,omitempty"`
-	// Account is the account a compliance-stream event is about (whose
-	// archive was exported or searched), from its payload's
-	// AboutAccount method.
-	Account string `json:"account,omitempty"`
 
 	Actor         string `json:"actor"`
 	SessionID     string `json:"session"`
@@ -123,38 +120,24 @@ type Entry struct {
 }
 
 // Audit tells the story of the account bare: every event of its streams
-// that f keeps, in log order, one Entry each. It reads the account's own
-// streams, its message archive (XEP-0313, issue 13) included, and, from
-// its domain's compliance stream, the events about it (those whose
-// payload's AboutAccount is bare: the exports and searches of its
-// archive), so the story says who read its messages.
+// that f keeps, in log order, one Entry each. It reads only the account's
+// own streams, its message archive (XEP-0313, issue 13) included, and
+// the events of its domain's compliance stream that concern it (legal
+// holds, expired keys, the exports and searches of its archive: who read
+// its messages).
 func Audit(ctx context.Context, store events.Store, bare string, f Filter, progress Progress, emit func(Entry) error) error {
-	compliance := events.ComplianceStream(domainOf(bare))
-	streams := append(accountStreams(bare), events.ArchiveStream(bare), compliance)
-	return audit(merged(ctx, store, streams, Cutoff{}), keysOf(store), f, progress, func(en Entry) error {
-		if en.Stream == compliance && en.Account != bare {
-			return nil
-		}
-		return emit(en)
-	})
+	streams := append(accountStreams(bare), events.ArchiveStream(bare))
+	if _, domain, ok := strings.Cut(bare, "@"); ok {
+		streams = append(streams, events.ComplianceStream(domain))
+	}
+	return audit(aboutAccount(merged(ctx, store, streams, Cutoff{}), bare), keysOf(store), f, progress, emit)
 }
 
 // AuditServer tells the story of the server of domain: every event of
 // server-<domain> that f keeps (starts and stops, administrative actions,
-// failed logins and the summaries of refused ones), and of its compliance
-// stream (every export and search of an archive), one Entry each.
+// failed logins and the summaries of refused ones), one Entry each.
 func AuditServer(ctx context.Context, store events.Store, domain string, f Filter, progress Progress, emit func(Entry) error) error {
-	streams := []string{events.ServerStream(domain), events.ComplianceStream(domain)}
-	return audit(merged(ctx, store, streams, Cutoff{}), keysOf(store), f, progress, emit)
-}
-
-// domainOf is the domain of a bare JID.
-func domainOf(bare string) string {
-	if j, err := jid.Parse(bare); err == nil {
-		return j.Domainpart()
-	}
-	_, d, _ := strings.Cut(bare, "@")
-	return d
+	return audit(merged(ctx, store, []string{events.ServerStream(domain)}, Cutoff{}), keysOf(store), f, progress, emit)
 }
 
 // audit emits the Entries of the events of log that f keeps.
@@ -203,9 +186,6 @@ func entryOf(e *events.Envelope, cat string, keys events.KeyLookup) (Entry, erro
 	}
 	if err != nil {
 		return Entry{}, fmt.Errorf("replay: describe event: %w", err)
-	}
-	if a, ok := p.(interface{ AboutAccount() string }); ok {
-		en.Account = a.AboutAccount()
 	}
 	switch p := p.(type) {
 	case events.SubscriptionChanged:
@@ -315,7 +295,10 @@ func entryOf(e *events.Envelope, cat string, keys events.KeyLookup) (Entry, erro
 		en.Contact, en.Detail = bareOf(p.With), strings.Join(p.By.Command, " ")
 		en.Text = searchedWords(p)
 	default:
-		en.Text = e.Type
+		var ok bool
+		if en.Text, ok = complianceWords(p); !ok {
+			en.Text = e.Type
+		}
 	}
 	return en, nil
 }

@@ -35,7 +35,7 @@ in the compliance stream of the account's domain (compliance-<domain>):
 the OS user, host and process, the command line, the filters, the words
 searched for, and how many messages came out. ` + "`xmppd audit --user JID`" + `
 lists the exports and searches of that account's archive, and
-` + "`xmppd audit --server`" + ` all of them. A run that fails after finding the
+` + "`xmppd audit --compliance`" + ` all of them. A run that fails after finding the
 archive is recorded with its error; one refused for its command line, or
 for an account the log does not know, read nothing and is not.`,
 	}

@@ -319,8 +319,8 @@ From here the budget looks fine</body>`, "Grüße aus Köln\nFrom here the budge
 	if a := mustRun(t, dir, "", "audit", "--user", "bob@localhost", "--type", "compliance").stdout; strings.Contains(a, "archive of") {
 		t.Errorf("audit of bob shows the reading of alice's archive:\n%s", a)
 	}
-	if a := mustRun(t, dir, "", "audit", "--server", "--type", "compliance").stdout; strings.Count(a, "archive of alice@localhost") != 18 {
-		t.Errorf("audit --server --type compliance:\n%s", a)
+	if a := mustRun(t, dir, "", "audit", "--compliance").stdout; strings.Count(a, "archive of alice@localhost") != 18 {
+		t.Errorf("audit --compliance:\n%s", a)
 	}
 	// The record in the log holds the command line and the words.
 	var found bool
