@@ -136,7 +136,7 @@ func Catalogue() []Payload {
 		SessionSuspended{}, SessionResumed{},
 		PEPNodeConfigured{}, PEPPublished{}, PEPRetracted{}, PEPNodeDeleted{},
 		AccountErased{},
-		ArchiveMessageStored{},
+		ArchiveMessageStored{}, ArchiveMessageRetracted{}, ArchivePrefsSet{},
 	}
 }
 
@@ -178,6 +178,8 @@ func NewDefaultCodec() *Codec {
 	Register[PEPNodeDeleted](c)
 	Register[AccountErased](c)
 	Register[ArchiveMessageStored](c)
+	Register[ArchiveMessageRetracted](c)
+	Register[ArchivePrefsSet](c)
 	registerUpcasters(c)
 	return c
 }

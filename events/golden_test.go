@@ -249,6 +249,8 @@ func sampleOf(zero events.Payload) events.Payload {
 		// Schema 2 as xmppd writes it: the stanza sealed under the
 		// archive owner's key.
 		return events.ArchiveMessageStored{ID: "sample-ID-ñ", With: "bob@localhost/phone", Direction: events.ArchiveIn, Sealed: sampleSealed}
+	case events.ArchivePrefsSet:
+		return events.ArchivePrefsSet{Default: "roster", Always: []string{"bob@localhost"}, Never: []string{"eve@localhost/phone"}}
 	case events.AuthRefusalsSummarised:
 		return events.AuthRefusalsSummarised{ClientAddr: "2001:db8:7:1::/64", Count: 1499,
 			First: time.Date(2026, 11, 20, 10, 1, 2, 500000000, time.UTC), Last: time.Date(2026, 11, 20, 10, 2, 1, 999000000, time.UTC)}
