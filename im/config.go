@@ -107,6 +107,10 @@ type Config struct {
 	// for both parties. MAM queries over what is archived are answered
 	// either way.
 	ArchiveOff bool
+	// ArchivePolicy is the domain's archive policy (domain.ArchivePolicy,
+	// XEP-0441): "user" (zero) lets each account set its preferences,
+	// "always" archives everything and refuses them.
+	ArchivePolicy domain.ArchivePolicy
 	// Refusals bounds what logins refused by the throttle write to the
 	// log (authrefusals.go); zero fields: the defaults.
 	Refusals RefusalLogConfig
@@ -170,6 +174,9 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("im: config: no way to follow the log (Follow)"))
 	}
 	if err := c.SendQueue.validate(); err != nil {
+		errs = append(errs, fmt.Errorf("im: config: %w", err))
+	}
+	if err := c.ArchivePolicy.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("im: config: %w", err))
 	}
 	if c.CommandTimeout < 0 {

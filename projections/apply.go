@@ -50,7 +50,7 @@ func decode(e *events.Envelope, keys events.KeyLookup) decoded {
 		}
 		return d
 	}
-	if kind == "archive" {
+	if kind == "archive" && e.Type == events.TypeArchiveMessageStored {
 		// The index holds no content: spare unescaping the stanza.
 		d.p, d.err = events.DecodeArchiveEntry(e)
 		return d
@@ -144,7 +144,7 @@ func folded(kind, typ string) bool {
 	case "offline":
 		return typ == events.TypeOfflineQueued || typ == events.TypeOfflineDelivered
 	case "archive":
-		return typ == events.TypeArchiveMessageStored
+		return typ == events.TypeArchiveMessageStored || typ == events.TypeArchiveMessageRetracted || typ == events.TypeArchivePrefsSet
 	}
 	return false
 }

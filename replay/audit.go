@@ -39,7 +39,7 @@ func categoryOf(typ string) string {
 		return "blocking"
 	case events.TypePEPNodeConfigured, events.TypePEPPublished, events.TypePEPRetracted, events.TypePEPNodeDeleted:
 		return "pep"
-	case events.TypeArchiveMessageStored:
+	case events.TypeArchiveMessageStored, events.TypeArchiveMessageRetracted, events.TypeArchivePrefsSet:
 		return "archive"
 	}
 	return "other"
@@ -279,6 +279,14 @@ func entryOf(e *events.Envelope, cat string, keys events.KeyLookup) (Entry, erro
 		if gone := events.GoneOf(p); gone != "" {
 			en.Text = fmt.Sprintf("%s: content %s (XEP-0313 id %s)", what, goneWords(gone), p.ID)
 		}
+	case events.ArchiveMessageRetracted:
+		// XEP-0424: the original stays in the log, readable here and in
+		// export; only MAM shows it as a tombstone.
+		en.Contact = p.By
+		en.Text = fmt.Sprintf("message %s retracted by %s (XEP-0424; retraction %s, stanza id %q); its content stays in the log",
+			p.ID, p.By, p.Retraction, p.RetractionStanzaID)
+	case events.ArchivePrefsSet:
+		en.Text = fmt.Sprintf("archive preferences set (XEP-0441): default %s, always %v, never %v", p.Default, p.Always, p.Never)
 	default:
 		en.Text = e.Type
 	}
