@@ -103,9 +103,9 @@ func newArchiveID() string {
 type archiveCopies struct{ in, out bool }
 
 func (s *Core) archiveCopies(bare, sender string, el *stanza.Element) archiveCopies {
-	c := archiveCopies{in: s.archiveKeeps(bare, el.Attr("from"))} // XEP-0441 2.3.3
+	c := archiveCopies{in: s.archiveKeeps(bare, el, false)}
 	if sender != bare && s.localAccount(sender) {
-		c.out = s.archiveKeeps(sender, s.addrOf(el, "to").String()) // 2.3.2
+		c.out = s.archiveKeeps(sender, el, true)
 	}
 	return c
 }

@@ -23,16 +23,21 @@ import (
 
 var errNotAllowed = stanza.Error{Type: stanza.Cancel, Condition: stanza.NotAllowed}
 
-// archiveKeeps reports whether owner's archive keeps a message exchanged
-// with target (the other party, XEP-0441 2.3.2 and 2.3.3). An account
-// with no preferences costs one index lookup.
-func (s *Core) archiveKeeps(owner, target string) bool {
+// archiveKeeps reports whether owner's archive keeps el, which owner sent
+// (out) or received. The other party is matched as XEP-0441 says: the
+// 'to' of an outgoing message (2.3.2), the 'from' of an incoming one
+// (2.3.3). An account with no preferences costs one index lookup.
+func (s *Core) archiveKeeps(owner string, el *stanza.Element, out bool) bool {
 	if s.cfg.ArchivePolicy == domain.ArchivePolicyAlways {
 		return true
 	}
 	p, ok := s.views.ArchivePrefs(owner)
 	if !ok {
 		return true
+	}
+	target := el.Attr("from") // stamped by the server: canonical
+	if out {
+		target = s.addrOf(el, "to").String()
 	}
 	inRoster := false
 	if p.Default == domain.ArchiveDefaultRoster {

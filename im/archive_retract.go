@@ -52,6 +52,12 @@ func retractOf(el *stanza.Element) string {
 func (s *Core) recordRetraction(r retraction) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CommandTimeout)
 	defer cancel()
+	// The original may have been archived a moment ago: the index must
+	// hold everything archived so far, as for a MAM query.
+	if err := s.consumer.WaitFor(ctx, s.archived.Load()); err != nil {
+		s.log.Error("im: retraction: wait for the archive index", "id", r.target, "err", err)
+		return
+	}
 	parties := []struct{ owner, peer, id string }{{r.to, r.by, r.inID}}
 	if r.by != r.to && s.localAccount(r.by) {
 		parties = append(parties, struct{ owner, peer, id string }{r.by, r.to, r.outID})
