@@ -36,7 +36,8 @@ func retraction(from, target string) match {
 // and <retracted/> naming the retraction's id and time. The message
 // after it is untouched. The log still holds the original's content,
 // readable with the owner's key (the record the law requires), and an
-// archive.message_retracted beside it in each archive.
+// archive.message_retracted beside it in each archive, which a restart
+// folds again.
 func TestXEP0424RetractionTombstonesBothArchives(t *testing.T) {
 	e, a, b := twoUsers(t)
 	a.send(`<message to='%s' type='chat' id='wrong-recipient-1'><body>Have not saints lips?</body><origin-id xmlns='urn:xmpp:sid:0' id='oid-1'/></message>`, b.jid)
@@ -104,6 +105,16 @@ func TestXEP0424RetractionTombstonesBothArchives(t *testing.T) {
 		if !strings.Contains(original, "Have not saints lips?") {
 			t.Errorf("%s: the original's content is no longer in the log: %q", owner, original)
 		}
+	}
+
+	// The index is rebuilt from the log at start-up: still a tombstone.
+	if err := e.stop(); err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	b = e.login("bob", "laptop")
+	if rs, _ := mamQuery(b, "restarted", nil, ""); len(rs) != 3 || rs[0].msg.Child("retracted", nsRetract) == nil || rs[0].body() != "" {
+		t.Errorf("after a restart: %d results, first %v", len(rs), rs)
 	}
 }
 

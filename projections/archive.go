@@ -44,8 +44,9 @@ type archiveIndex struct {
 	// thousands of entries share one string.
 	with map[string]string
 	// retracted holds the entries retracted by their sender (XEP-0424),
-	// by index: few, so kept beside the entries rather than in each.
-	retracted map[int]ArchiveRetraction
+	// by archive id (which, unlike an index, survives entries being
+	// dropped): few, so kept beside the entries rather than in each.
+	retracted map[string]ArchiveRetraction
 	// prefs are the account's XEP-0441 preferences; nil: none set.
 	prefs *domain.ArchivePrefs
 }
@@ -288,7 +289,7 @@ func (a *archiveIndex) query(q ArchiveQuery, pageMax int) (ArchivePage, error) {
 	page.Items = make([]ArchiveEntry, len(idx))
 	for k, i := range idx {
 		page.Items[k] = es[i]
-		if r, ok := a.retracted[i]; ok {
+		if r, ok := a.retracted[es[i].ID]; ok {
 			if page.Retracted == nil {
 				page.Retracted = make(map[string]ArchiveRetraction)
 			}

@@ -30,17 +30,16 @@ func (r ArchiveRetraction) Time() time.Time { return time.Unix(0, r.nanos).UTC()
 // id the index does not hold (an entry dropped by an erasure) changes
 // nothing.
 func (a *archiveIndex) foldRetracted(e *events.Envelope, r events.ArchiveMessageRetracted) {
-	i, ok := a.byID[r.ID]
-	if !ok {
+	if _, ok := a.byID[r.ID]; !ok {
 		return
 	}
-	if _, done := a.retracted[i]; done {
+	if _, done := a.retracted[r.ID]; done {
 		return
 	}
 	if a.retracted == nil {
-		a.retracted = make(map[int]ArchiveRetraction)
+		a.retracted = make(map[string]ArchiveRetraction)
 	}
-	a.retracted[i] = ArchiveRetraction{By: r.By, Retraction: r.Retraction, StanzaID: r.RetractionStanzaID, nanos: e.Recorded.UnixNano()}
+	a.retracted[r.ID] = ArchiveRetraction{By: r.By, Retraction: r.Retraction, StanzaID: r.RetractionStanzaID, nanos: e.Recorded.UnixNano()}
 }
 
 // ArchivePrefs returns bare's XEP-0441 preferences as set, and false
