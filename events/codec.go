@@ -137,6 +137,7 @@ func Catalogue() []Payload {
 		PEPNodeConfigured{}, PEPPublished{}, PEPRetracted{}, PEPNodeDeleted{},
 		AccountErased{},
 		ArchiveMessageStored{}, ArchiveMessageRetracted{}, ArchivePrefsSet{},
+		HoldPlaced{}, HoldReleased{}, KeysExpired{},
 	}
 }
 
@@ -180,6 +181,9 @@ func NewDefaultCodec() *Codec {
 	Register[ArchiveMessageStored](c)
 	Register[ArchiveMessageRetracted](c)
 	Register[ArchivePrefsSet](c)
+	Register[HoldPlaced](c)
+	Register[HoldReleased](c)
+	Register[KeysExpired](c)
 	registerUpcasters(c)
 	return c
 }

@@ -251,6 +251,9 @@ func sampleOf(zero events.Payload) events.Payload {
 		return events.ArchiveMessageStored{ID: "sample-ID-ñ", With: "bob@localhost/phone", Direction: events.ArchiveIn, Sealed: sampleSealed}
 	case events.ArchivePrefsSet:
 		return events.ArchivePrefsSet{Default: "roster", Always: []string{"bob@localhost"}, Never: []string{"eve@localhost/phone"}}
+	case events.KeysExpired:
+		return events.KeysExpired{Account: "alice@localhost", Periods: []string{"2019-10", "2019-11"}, Retention: "2555d",
+			Before: time.Date(2019, 11, 30, 10, 2, 11, 0, time.UTC)}
 	case events.AuthRefusalsSummarised:
 		return events.AuthRefusalsSummarised{ClientAddr: "2001:db8:7:1::/64", Count: 1499,
 			First: time.Date(2026, 11, 20, 10, 1, 2, 500000000, time.UTC), Last: time.Date(2026, 11, 20, 10, 2, 1, 999000000, time.UTC)}

@@ -27,8 +27,9 @@ import (
 // nonces without that bound but needs golang.org/x/crypto in this pure
 // package.
 
-// KeyID names one key: an account (bare JID) and a period, the UTC month
-// of the events it seals ("2026-12"), followed, for a later generation of
+// KeyID names one key: an account (bare JID) and a period, by default the
+// UTC month of the events it seals ("2026-12"; keys.period: KeyPeriod),
+// followed, for a later generation of
 // a destroyed month's key, by "~2", "~3"... (adapters/keystore).
 type KeyID struct {
 	Account string `json:"account"`
@@ -61,7 +62,8 @@ const (
 )
 
 // KeySource gives the key that seals new content of an account's month
-// (month.Period is PeriodOf the event's time): the id of the key to seal
+// (month.Period is PeriodOf the event's time, or the source's
+// PeriodName: keyperiod.go): the id of the key to seal
 // under, which a key store may give a later generation of if the month's
 // key was destroyed, and its cipher, NewAEAD of the key, made on first
 // use. The server holds one. The cipher, not the key, crosses the port:
@@ -108,7 +110,7 @@ func SealPersonal(p Payload, keys KeySource, account string, now time.Time) (Pay
 	if s != nil {
 		return p, nil
 	}
-	month := KeyID{Account: account, Period: PeriodOf(now)}
+	month := KeyID{Account: account, Period: periodOf(keys, now)}
 	id, aead, err := keys.Key(month)
 	if err != nil {
 		return nil, fmt.Errorf("events: seal %s: key %s: %w", p.EventType(), month, err)

@@ -114,6 +114,10 @@ type Config struct {
 	// Refusals bounds what logins refused by the throttle write to the
 	// log (authrefusals.go); zero fields: the defaults.
 	Refusals RefusalLogConfig
+	// Retention is how long personal content is kept (retention.go);
+	// zero: for ever. Anything else needs Keys that can expire keys
+	// (KeyExpirer).
+	Retention RetentionConfig
 }
 
 func (c *Config) setDefaults() {
@@ -184,6 +188,10 @@ func (c Config) Validate() error {
 	}
 	if err := c.Refusals.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("im: config: %w", err))
+	}
+	errs = append(errs, c.Retention.validate()...)
+	if _, ok := c.Keys.(KeyExpirer); c.Retention.shortest() > 0 && !ok {
+		errs = append(errs, errors.New("im: config: a retention is set but the key store cannot expire keys"))
 	}
 	return errors.Join(errs...)
 }

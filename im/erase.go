@@ -26,11 +26,22 @@ type KeyDestroyer interface {
 // unreadable, and running Erase again records the erasure (the account
 // still exists). Events written before sealing existed (schema 1) stay
 // in clear: no key covers them.
+//
+// An account under legal hold is not erased: Erase returns a *HeldError
+// naming the cases (GDPR art. 17(3)(e): erasure does not apply where the
+// data is needed for legal claims).
 func (u Accounts) Erase(ctx context.Context, bare jid.JID, keys KeyDestroyer, meta events.Meta) (destroyed []string, err error) {
 	err = u.change(ctx, bare, meta, func(a *domain.Account) ([]events.Payload, error) {
 		del, err := domain.DeleteAccount(a, "erased on request (GDPR art. 17)")
 		if err != nil {
 			return nil, err
+		}
+		holds, err := heldBy(ctx, u.Store, bare)
+		if err != nil {
+			return nil, err
+		}
+		if len(holds) > 0 {
+			return nil, &HeldError{Account: bare.String(), Holds: holds}
 		}
 		periods, err := keys.Destroy(bare.String(), events.GoneErased)
 		if err != nil {

@@ -27,6 +27,9 @@ type Views struct {
 	// Accounts is the account view the CLI also uses on its own. It is fed
 	// by Apply; do not feed it separately while it belongs to a Views.
 	Accounts *Accounts
+	// Holds is the legal holds in force, from the compliance streams
+	// (holds.go). Fed by Apply.
+	Holds *Holds
 
 	policy domain.Policy
 	// keys opens sealed personal content (events.OpenPersonal); nil: it
@@ -70,6 +73,7 @@ type accountState struct {
 func NewViews(policy domain.Policy) *Views {
 	return &Views{
 		Accounts: NewAccounts(),
+		Holds:    NewHolds(),
 		policy:   policy,
 		accounts: make(map[string]*accountState),
 	}

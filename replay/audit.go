@@ -15,7 +15,7 @@ import (
 
 // Categories returns the names Filter.Categories accepts.
 func Categories() []string {
-	return []string{"account", "archive", "blocking", "offline", "pep", "presence", "roster", "session", "subscription"}
+	return []string{"account", "archive", "blocking", "compliance", "offline", "pep", "presence", "roster", "session", "subscription"}
 }
 
 // categoryOf returns the category of an event type, or "other".
@@ -41,6 +41,8 @@ func categoryOf(typ string) string {
 		return "pep"
 	case events.TypeArchiveMessageStored, events.TypeArchiveMessageRetracted, events.TypeArchivePrefsSet:
 		return "archive"
+	case events.TypeHoldPlaced, events.TypeHoldReleased, events.TypeKeysExpired:
+		return "compliance"
 	}
 	return "other"
 }
@@ -118,10 +120,15 @@ type Entry struct {
 
 // Audit tells the story of the account bare: every event of its streams
 // that f keeps, in log order, one Entry each. It reads only the account's
-// own streams, its message archive (XEP-0313, issue 13) included.
+// own streams, its message archive (XEP-0313, issue 13) included, and
+// the events of its domain's compliance stream that concern it (legal
+// holds, expired keys).
 func Audit(ctx context.Context, store events.Store, bare string, f Filter, progress Progress, emit func(Entry) error) error {
 	streams := append(accountStreams(bare), events.ArchiveStream(bare))
-	return audit(merged(ctx, store, streams, Cutoff{}), keysOf(store), f, progress, emit)
+	if _, domain, ok := strings.Cut(bare, "@"); ok {
+		streams = append(streams, events.ComplianceStream(domain))
+	}
+	return audit(aboutAccount(merged(ctx, store, streams, Cutoff{}), bare), keysOf(store), f, progress, emit)
 }
 
 // AuditServer tells the story of the server of domain: every event of
@@ -288,7 +295,10 @@ func entryOf(e *events.Envelope, cat string, keys events.KeyLookup) (Entry, erro
 	case events.ArchivePrefsSet:
 		en.Text = fmt.Sprintf("archive preferences set (XEP-0441): default %s, always %v, never %v", p.Default, p.Always, p.Never)
 	default:
-		en.Text = e.Type
+		var ok bool
+		if en.Text, ok = complianceWords(p); !ok {
+			en.Text = e.Type
+		}
 	}
 	return en, nil
 }

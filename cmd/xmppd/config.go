@@ -15,6 +15,7 @@ import (
 
 	"xmppd/adapters/c2s"
 	"xmppd/domain"
+	"xmppd/events"
 )
 
 // Config is xmppd's whole configuration. Every key can be set in the YAML
@@ -51,6 +52,8 @@ type Config struct {
 type ArchiveConf struct {
 	Enabled bool   `mapstructure:"enabled"`
 	Policy  string `mapstructure:"policy"`
+	// RetentionConf: archive.retention and its overrides (retention.go).
+	RetentionConf `mapstructure:",squash"`
 }
 
 // OfflineConf bounds each account's offline storage (XEP-0160); 0 is no
@@ -75,6 +78,10 @@ type StoreConfig struct {
 // 13): its own file, never inside the log, backed up apart from it.
 type KeysConfig struct {
 	Path string `mapstructure:"path"` // default <data_dir>/keys.db
+	// Period is how much time one key covers, the granularity of
+	// retention's shredding: month, day, hour or a duration of at least
+	// 1s (events.ParseKeyPeriod).
+	Period string `mapstructure:"period"`
 }
 
 // C2SConfig holds the client listener settings.
@@ -246,6 +253,9 @@ func defaults() map[string]any {
 	for k, v := range imDefaults() {
 		d[k] = v
 	}
+	for k, v := range retentionDefaults() {
+		d[k] = v
+	}
 	return d
 }
 
@@ -322,6 +332,11 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.Limits.validate()...)
 	errs = append(errs, c.Auth.RefusalLog.validate()...)
+	_, rerrs := c.Archive.policy(c.Domain)
+	errs = append(errs, rerrs...)
+	if _, err := events.ParseKeyPeriod(c.Keys.Period); err != nil {
+		errs = append(errs, fmt.Errorf("keys.period: %v", err))
+	}
 	return errors.Join(errs...)
 }
 

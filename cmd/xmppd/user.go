@@ -104,6 +104,7 @@ stanza) is unreadable in the log and in every copy or backup of it, then
 record account.erased (no personal data) and delete the account. The log's
 hash chains still verify. The server must be stopped: erase takes the
 server lock of the data directory and refuses while ` + "`xmppd serve`" + ` holds it.
+An account under legal hold is refused, naming the cases (xmppd hold).
 Content recorded by an xmppd older than the key store is in clear and
 stays so (see README, "Personal content and keys").`,
 		Args: args(cobra.ExactArgs(1)),
