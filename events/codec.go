@@ -137,7 +137,7 @@ func Catalogue() []Payload {
 		PEPNodeConfigured{}, PEPPublished{}, PEPRetracted{}, PEPNodeDeleted{},
 		AccountErased{},
 		ArchiveMessageStored{}, ArchiveMessageRetracted{}, ArchivePrefsSet{},
-		HoldPlaced{}, HoldReleased{}, KeysExpired{},
+		HoldPlaced{}, HoldReleased{}, KeysExpired{}, ErasureBegun{},
 	}
 }
 
@@ -184,6 +184,7 @@ func NewDefaultCodec() *Codec {
 	Register[HoldPlaced](c)
 	Register[HoldReleased](c)
 	Register[KeysExpired](c)
+	Register[ErasureBegun](c)
 	registerUpcasters(c)
 	return c
 }

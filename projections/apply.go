@@ -156,7 +156,7 @@ func folded(kind, typ string) bool {
 	case "archive":
 		return typ == events.TypeArchiveMessageStored || typ == events.TypeArchiveMessageRetracted || typ == events.TypeArchivePrefsSet
 	case "compliance":
-		return typ == events.TypeHoldPlaced || typ == events.TypeHoldReleased
+		return typ == events.TypeHoldPlaced || typ == events.TypeHoldReleased || typ == events.TypeErasureBegun
 	}
 	return false
 }

@@ -41,7 +41,7 @@ func categoryOf(typ string) string {
 		return "pep"
 	case events.TypeArchiveMessageStored, events.TypeArchiveMessageRetracted, events.TypeArchivePrefsSet:
 		return "archive"
-	case events.TypeHoldPlaced, events.TypeHoldReleased, events.TypeKeysExpired:
+	case events.TypeHoldPlaced, events.TypeHoldReleased, events.TypeKeysExpired, events.TypeErasureBegun:
 		return "compliance"
 	}
 	return "other"
