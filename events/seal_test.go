@@ -51,6 +51,8 @@ func TestSealPersonalOpensAndShredsEachPayload(t *testing.T) {
 		events.PEPPublished{Node: "urn:xmpp:avatar:data", ID: "h1", XML: "<data>secret</data>"},
 		events.PresenceAvailable{Resource: "r", Show: "away", Status: "at the doctor's", Priority: 5, Stanza: "<presence><status>at the doctor's</status></presence>"},
 		events.ArchiveMessageStored{ID: "a1", With: "bob@localhost/phone", Direction: events.ArchiveIn, Content: "<message><body>secret</body></message>"},
+		events.DirectedPresence{Resource: "r", To: "room@conference.localhost/alice", Available: true, Stanza: "<presence><status>secret</status></presence>"},
+		events.OfflineQueued{Kind: "message", From: "bob@localhost/phone", Stanza: "<message><body>secret</body></message>"},
 	} {
 		t.Run(p.EventType(), func(t *testing.T) {
 			keys := mapKeysForTest{}
@@ -136,6 +138,12 @@ func clearSealed(p events.Payload) events.Payload {
 		v.Sealed = nil
 		return v
 	case events.ArchiveMessageStored:
+		v.Sealed = nil
+		return v
+	case events.DirectedPresence:
+		v.Sealed = nil
+		return v
+	case events.OfflineQueued:
 		v.Sealed = nil
 		return v
 	}

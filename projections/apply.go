@@ -98,6 +98,13 @@ func (v *Views) fold(e *events.Envelope, d decoded) error {
 		s.mu.Lock()
 		s.roster.Apply(d.p)
 		s.storage.apply(d.p)
+		if _, ok := d.p.(events.AccountDeleted); ok {
+			// What waited for a deleted account is never delivered, nor
+			// held in memory in clear after an erasure destroyed its
+			// key: an account registered again starts with an empty
+			// queue, in the live views as after a rebuild.
+			s.offline = nil
+		}
 		if c := mayLeaveRoster(d.p); c != "" {
 			s.contacts[c] = struct{}{}
 		}
