@@ -1,0 +1,69 @@
+package main_test
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// Issue 13: a message stored offline (XEP-0160) is sealed under the
+// recipient's key, through the real binary with the archive on. The
+// log's files never hold its text; a server killed with SIGKILL and
+// started again still delivers it whole, opening it with the key store;
+// audit shows it by its size; once the recipient is erased (`user
+// erase`), audit shows what was queued for them as erased, in the live
+// log and in a copy taken before, and verify exits 0.
+func TestOfflineMessageSealedAndDeliveredAfterRestart(t *testing.T) {
+	dir := aliceAndBob(t, "")
+	srv := startServe(t, dir, "XMPPD_ARCHIVE_ENABLED=true")
+	alice := dialXMPP(t, srv.directTLS)
+	alice.login("alice", "alice-pw", "phone")
+	alice.send(`<message type='chat' to='bob@localhost' id='o1'><body>offline-sealed-one</body></message>`)
+	alice.pingJID("bob@localhost", "stored1") // after bob's queue has it
+	srv.stop(t, syscall.SIGKILL)
+
+	if raw := readLogFiles(t, filepath.Join(dir, "data"), "xmppd.db"); bytes.Contains(raw, []byte("offline-sealed-one")) {
+		t.Error("the log file holds the offline message in clear")
+	}
+	if audit := mustRun(t, dir, "", "audit", "--user", "bob@localhost").stdout; !strings.Contains(audit, "message from alice@localhost/phone queued offline (") {
+		t.Errorf("audit of bob lacks the queued message:\n%s", audit)
+	}
+
+	srv.start(t)
+	bob := dialXMPP(t, srv.directTLS)
+	bob.login("bob", "bob-pw", "desk")
+	bob.send(`<presence/>`)
+	for {
+		m, err := bob.nextChat()
+		if err != nil {
+			t.Fatalf("bob after the restart: %v", err)
+		}
+		if m.XMLName.Local == "message" && m.ID == "o1" {
+			if m.Body != "offline-sealed-one" {
+				t.Errorf("offline message after the restart: %+v", m)
+			}
+			break
+		}
+	}
+	srv.stop(t, syscall.SIGTERM)
+
+	copyLog(t, filepath.Join(dir, "data"), filepath.Join(dir, "backup"))
+	mustRun(t, dir, "", "user", "erase", "bob@localhost")
+	for _, store := range []string{"", filepath.Join(dir, "backup", "xmppd.db")} {
+		args := []string{"audit", "--user", "bob@localhost"}
+		if store != "" {
+			args = append(args, "--store-path", store)
+		}
+		audit := mustRun(t, dir, "", args...).stdout
+		if !strings.Contains(audit, "message from alice@localhost/phone queued offline: content (erased)") {
+			t.Errorf("audit of bob %s after erasure does not show the queued message erased:\n%s", store, audit)
+		}
+		verify := []string{"verify"}
+		if store != "" {
+			verify = append(verify, "--store-path", store)
+		}
+		mustRun(t, dir, "", verify...)
+	}
+}
