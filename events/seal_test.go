@@ -123,29 +123,12 @@ func TestOpenPersonalLeavesClearEventsAlone(t *testing.T) {
 	}
 }
 
+// clearSealed is p with its Sealed field nil.
 func clearSealed(p events.Payload) events.Payload {
-	switch v := p.(type) {
-	case events.VCardSet:
-		v.Sealed = nil
-		return v
-	case events.PrivateSet:
-		v.Sealed = nil
-		return v
-	case events.PEPPublished:
-		v.Sealed = nil
-		return v
-	case events.PresenceAvailable:
-		v.Sealed = nil
-		return v
-	case events.ArchiveMessageStored:
-		v.Sealed = nil
-		return v
-	case events.DirectedPresence:
-		v.Sealed = nil
-		return v
-	case events.OfflineQueued:
-		v.Sealed = nil
-		return v
+	v := reflect.New(reflect.TypeOf(p)).Elem()
+	v.Set(reflect.ValueOf(p))
+	if f := v.FieldByName("Sealed"); f.IsValid() {
+		f.SetZero()
 	}
-	return p
+	return v.Interface().(events.Payload)
 }

@@ -1,9 +1,6 @@
 package im_test
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -48,21 +45,7 @@ func TestOfflineAndDirectedPresenceSealed(t *testing.T) {
 	if err := e.stop(); err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join(e.dir, "xmppd.db*"))
-	if len(files) == 0 {
-		t.Fatal("no log file")
-	}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range []string{text, status} {
-			if bytes.Contains(raw, []byte(s)) {
-				t.Errorf("%s holds %q in clear", filepath.Base(f), s)
-			}
-		}
-	}
+	e.logFilesHoldNone(text, status)
 
 	// A restart rebuilds the queue from the log, opening it with the key.
 	e.start()
