@@ -284,6 +284,17 @@ func TestFullDiskBouncesWhatCannotBeStored(t *testing.T) {
 	bob := dialXMPP(t, srv.directTLS)
 	bob.login("bob", "bob-pw", "desk")
 	bob.pingJID("bob@localhost", "up")
+	// alice's key for the month exists before the disk fills, as it does
+	// for anyone who used the server this month (her vCard is sealed
+	// under it); she is not available, so messages to her are stored.
+	// This test is about the event store refusing writes; a key store
+	// that cannot make a key: TestFullKeyStoreBouncesOfflineMessage.
+	keys := dialXMPP(t, srv.directTLS)
+	keys.login("alice", "alice-pw", "keys")
+	keys.send(`<iq type='set' id='v'><vCard xmlns='vcard-temp'><FN>Alice</FN></vCard></iq>`)
+	if n := keys.await("iq", "v"); n.attr("type") != "result" {
+		t.Fatalf("alice's vCard: %+v", n)
+	}
 	release := fillDisk(t, data)
 	defer release()
 

@@ -67,3 +67,39 @@ func TestOfflineMessageSealedAndDeliveredAfterRestart(t *testing.T) {
 		mustRun(t, dir, "", verify...)
 	}
 }
+
+// Issue 13 with issue 10's full disk: an offline message is sealed under
+// its recipient's key, and the first message of the month for an account
+// makes that key, in keys.db. When the disk is full that write fails, and
+// the sender gets the message back as <resource-constraint/> of type wait
+// (RFC 6120 8.3.3.18), as for a store that refuses the write; once the
+// disk has room the same message is sealed, stored, and delivered.
+func TestFullKeyStoreBouncesOfflineMessage(t *testing.T) {
+	data := fullDiskDir(t)
+	dir := aliceAndBob(t, data)
+	srv := startServe(t, dir, "XMPPD_DATA_DIR="+data)
+	bob := dialXMPP(t, srv.directTLS)
+	bob.login("bob", "bob-pw", "desk")
+	bob.pingJID("bob@localhost", "up")
+	release := fillDisk(t, data)
+	defer release()
+
+	bob.send(`<message type='chat' to='alice@localhost' id='full1'><body>no key on a full disk</body></message>`)
+	n := bob.await("message", "full1")
+	if typ, cond := stanzaError(n); n.attr("type") != "error" || typ != "wait" || cond != "resource-constraint" {
+		t.Fatalf("message whose recipient's key cannot be made came back as type %q, error %q/%q; want error wait/resource-constraint: %+v", n.attr("type"), typ, cond, n)
+	}
+	if l := srv.log(); !strings.Contains(l, "keystore: make key alice@localhost") {
+		t.Errorf("the server log does not say the key could not be made:\n%s", l)
+	}
+
+	release()
+	bob.send(`<message type='chat' to='alice@localhost' id='room1'><body>with room</body></message>`)
+	bob.pingJID("alice@localhost", "stored")
+	alice := dialXMPP(t, srv.directTLS)
+	alice.login("alice", "alice-pw", "phone")
+	alice.send(`<presence/>`)
+	if m := alice.await("message", ""); m.attr("id") != "room1" {
+		t.Errorf("alice got %+v first; want the message sent once the disk had room", m)
+	}
+}
