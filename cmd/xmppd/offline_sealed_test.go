@@ -89,9 +89,9 @@ func TestFullKeyStoreBouncesOfflineMessage(t *testing.T) {
 	if typ, cond := stanzaError(n); n.attr("type") != "error" || typ != "wait" || cond != "resource-constraint" {
 		t.Fatalf("message whose recipient's key cannot be made came back as type %q, error %q/%q; want error wait/resource-constraint: %+v", n.attr("type"), typ, cond, n)
 	}
-	if l := srv.log(); !strings.Contains(l, "keystore: make key alice@localhost") {
-		t.Errorf("the server log does not say the key could not be made:\n%s", l)
-	}
+	eventually(t, "the server log to say the key could not be made", func() bool {
+		return strings.Contains(srv.log(), "keystore: make key alice@localhost")
+	})
 
 	release()
 	bob.send(`<message type='chat' to='alice@localhost' id='room1'><body>with room</body></message>`)
