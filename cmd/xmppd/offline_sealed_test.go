@@ -75,31 +75,53 @@ func TestOfflineMessageSealedAndDeliveredAfterRestart(t *testing.T) {
 // (RFC 6120 8.3.3.18), as for a store that refuses the write; once the
 // disk has room the same message is sealed, stored, and delivered.
 func TestFullKeyStoreBouncesOfflineMessage(t *testing.T) {
-	data := fullDiskDir(t)
-	dir := aliceAndBob(t, data)
-	srv := startServe(t, dir, "XMPPD_DATA_DIR="+data)
-	bob := dialXMPP(t, srv.directTLS)
-	bob.login("bob", "bob-pw", "desk")
-	bob.pingJID("bob@localhost", "up")
+	data, srv, bob := fullDiskAliceAndBob(t)
 	release := fillDisk(t, data)
 	defer release()
-
-	bob.send(`<message type='chat' to='alice@localhost' id='full1'><body>no key on a full disk</body></message>`)
-	n := bob.await("message", "full1")
-	if typ, cond := stanzaError(n); n.attr("type") != "error" || typ != "wait" || cond != "resource-constraint" {
-		t.Fatalf("message whose recipient's key cannot be made came back as type %q, error %q/%q; want error wait/resource-constraint: %+v", n.attr("type"), typ, cond, n)
-	}
+	bob.sendBounced(t, "full1", "no key on a full disk")
 	eventually(t, "the server log to say the key could not be made", func() bool {
 		return strings.Contains(srv.log(), "keystore: make key alice@localhost")
 	})
-
 	release()
+	storedOnceThereIsRoom(t, srv, bob)
+}
+
+// fullDiskAliceAndBob starts xmppd with its data directory on a small
+// disk (fullDiskDir) and the accounts alice and bob, and logs bob in.
+func fullDiskAliceAndBob(t *testing.T) (data string, srv *serverProc, bob *rawXMPP) {
+	t.Helper()
+	data = fullDiskDir(t)
+	srv = startServe(t, aliceAndBob(t, data), "XMPPD_DATA_DIR="+data)
+	bob = dialXMPP(t, srv.directTLS)
+	bob.login("bob", "bob-pw", "desk")
+	bob.pingJID("bob@localhost", "up")
+	return data, srv, bob
+}
+
+// sendBounced sends alice, who is offline, a message and checks that
+// it comes back as an error of type wait, <resource-constraint/> (RFC
+// 6120 8.3.3.18: the server lacks the resources; try later).
+func (c *rawXMPP) sendBounced(t *testing.T, id, body string) {
+	t.Helper()
+	c.send(`<message type='chat' to='alice@localhost' id='` + id + `'><body>` + body + `</body></message>`)
+	n := c.await("message", id)
+	if typ, cond := stanzaError(n); n.attr("type") != "error" || typ != "wait" || cond != "resource-constraint" {
+		t.Fatalf("message to an offline user on a full disk came back as type %q, error %q/%q; want error wait/resource-constraint: %+v", n.attr("type"), typ, cond, n)
+	}
+}
+
+// storedOnceThereIsRoom has bob send alice a message once the disk has
+// room, and checks it is the first message alice gets when she comes
+// online: the one that bounced was not stored.
+func storedOnceThereIsRoom(t *testing.T, srv *serverProc, bob *rawXMPP) {
+	t.Helper()
 	bob.send(`<message type='chat' to='alice@localhost' id='room1'><body>with room</body></message>`)
 	bob.pingJID("alice@localhost", "stored")
 	alice := dialXMPP(t, srv.directTLS)
 	alice.login("alice", "alice-pw", "phone")
 	alice.send(`<presence/>`)
 	if m := alice.await("message", ""); m.attr("id") != "room1" {
-		t.Errorf("alice got %+v first; want the message sent once the disk had room", m)
+		t.Errorf("alice got %+v first; want the message sent once the disk had room (the bounced one is not stored)", m)
 	}
+	alice.pingJID("alice@localhost", "end")
 }
