@@ -35,8 +35,9 @@ type Config struct {
 	// Store is the event log. The Core does not close it.
 	Store events.Store
 	// Keys seals the personal content the Core records (vCards, private
-	// XML, PEP items, presence status and stanza: events.SealPersonal)
-	// under the account's key for the month, and opens it for the views.
+	// XML, PEP items, presence status and stanzas, offline stanzas:
+	// events.SealPersonal) under the account's key for the month, and
+	// opens it for the views.
 	// Nil: recorded in clear, as before issue 13 (tests, and logs whose
 	// operator chose no key store).
 	Keys Keys

@@ -18,7 +18,8 @@ type KeyDestroyer interface {
 
 // Erase erases the account bare (GDPR article 17, issue 13): it destroys
 // every key of the account, so that the personal content sealed under
-// them (vCard, private XML, PEP items, presence text) is unreadable in
+// them (vCard, private XML, PEP items, presence text, archived and
+// offline messages) is unreadable in
 // the log and in every copy of it, then records account.erased, which
 // holds no personal data, and account.deleted, which removes the
 // credentials, together. The account must exist.

@@ -107,6 +107,13 @@ func (v *Views) fold(e *events.Envelope, d decoded) error {
 			// messages; what a query would read back is unreadable.
 			s.archive = archiveIndex{}
 		}
+		if _, ok := d.p.(events.AccountDeleted); ok {
+			// What waited for a deleted account is never delivered, nor
+			// held in memory in clear after an erasure destroyed its
+			// key: an account registered again starts with an empty
+			// queue, in the live views as after a rebuild.
+			s.offline = nil
+		}
 		if c := mayLeaveRoster(d.p); c != "" {
 			s.contacts[c] = struct{}{}
 		}

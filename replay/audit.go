@@ -234,9 +234,18 @@ func entryOf(e *events.Envelope, cat string, keys events.KeyLookup) (Entry, erro
 			kind = "available"
 		}
 		en.Text = fmt.Sprintf("directed %s presence from %s to %s", kind, p.Resource, p.To)
+		if gone := events.GoneOf(p); gone != "" {
+			en.Text += ", stanza " + goneWords(gone)
+		}
 	case events.OfflineQueued:
+		// Who sent what kind is clear; the stanza is sealed under the
+		// queue owner's key and shown by its size, as an archived
+		// message is.
 		en.Contact = bareOf(p.From)
-		en.Text = fmt.Sprintf("%s from %s queued offline", p.Kind, p.From)
+		en.Text = fmt.Sprintf("%s from %s queued offline (%d bytes)", p.Kind, p.From, len(p.Stanza))
+		if gone := events.GoneOf(p); gone != "" {
+			en.Text = fmt.Sprintf("%s from %s queued offline: content %s", p.Kind, p.From, goneWords(gone))
+		}
 	case events.OfflineDelivered:
 		en.Resource = p.Resource
 		en.Text = fmt.Sprintf("offline stanzas up to version %d delivered to %s", p.Through, p.Resource)
