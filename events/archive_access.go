@@ -53,7 +53,8 @@ type ArchiveExported struct {
 // ArchiveSearched is TypeArchiveSearched's payload.
 type ArchiveSearched struct {
 	ArchiveSelection
-	// Text is the search as typed, Words the words it looked for.
+	// Text is the search as typed, Words the words it looked for, as
+	// typed (compared without regard to case).
 	Text  string   `json:"text"`
 	Words []string `json:"words"`
 	// Scanned is how many archived messages were read, Count how many

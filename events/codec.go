@@ -136,8 +136,8 @@ func Catalogue() []Payload {
 		SessionSuspended{}, SessionResumed{},
 		PEPNodeConfigured{}, PEPPublished{}, PEPRetracted{}, PEPNodeDeleted{},
 		AccountErased{},
-		ArchiveMessageStored{},
-		HoldPlaced{}, HoldReleased{}, KeysExpired{},
+		ArchiveMessageStored{}, ArchiveMessageRetracted{}, ArchivePrefsSet{},
+		HoldPlaced{}, HoldReleased{}, KeysExpired{}, ErasureBegun{},
 		ArchiveExported{}, ArchiveSearched{},
 	}
 }
@@ -180,9 +180,12 @@ func NewDefaultCodec() *Codec {
 	Register[PEPNodeDeleted](c)
 	Register[AccountErased](c)
 	Register[ArchiveMessageStored](c)
+	Register[ArchiveMessageRetracted](c)
+	Register[ArchivePrefsSet](c)
 	Register[HoldPlaced](c)
 	Register[HoldReleased](c)
 	Register[KeysExpired](c)
+	Register[ErasureBegun](c)
 	Register[ArchiveExported](c)
 	Register[ArchiveSearched](c)
 	registerUpcasters(c)

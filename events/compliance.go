@@ -18,6 +18,12 @@ const (
 	// account: everything sealed under them reads as expired from then
 	// on, in this log and in every copy of it.
 	TypeKeysExpired = "keys.expired"
+	// TypeErasureBegun records that an erasure of an account is about to
+	// destroy its keys. It is appended to the compliance stream at the
+	// version whose holds the erasure checked, before any key goes: a
+	// hold placed at the same moment either comes first in the log, and
+	// the erasure refuses, or comes after this event, and is refused.
+	TypeErasureBegun = "erasure.begun"
 )
 
 // HoldPlaced is TypeHoldPlaced's payload. The envelope's actor is the
@@ -66,3 +72,12 @@ type KeysExpired struct {
 
 func (KeysExpired) EventType() string  { return TypeKeysExpired }
 func (KeysExpired) SchemaVersion() int { return 1 }
+
+// ErasureBegun is TypeErasureBegun's payload. The account.erased in the
+// account's own stream completes it.
+type ErasureBegun struct {
+	Account string `json:"account"`
+}
+
+func (ErasureBegun) EventType() string  { return TypeErasureBegun }
+func (ErasureBegun) SchemaVersion() int { return 1 }

@@ -12,7 +12,8 @@ import (
 
 // Personal content (DESIGN.md "Personal content and keys", issue 13) is
 // sealed before it is appended: the clear fields of a vcard.set,
-// private.set, pep.published, presence.available or archive.message_stored payload are emptied
+// private.set, pep.published, presence.available, presence.directed,
+// offline.queued or archive.message_stored payload are emptied
 // and their values travel, encrypted, in the payload's Sealed field. The
 // key lives in a key store outside the log, one per account and month;
 // destroying it (erasure, retention) leaves the ciphertext unreadable in
@@ -93,7 +94,8 @@ type personal interface {
 // IsSealable reports whether events of type typ carry personal content.
 func IsSealable(typ string) bool {
 	switch typ {
-	case TypeVCardSet, TypePrivateSet, TypePEPPublished, TypePresenceAvailable, TypeArchiveMessageStored:
+	case TypeVCardSet, TypePrivateSet, TypePEPPublished, TypePresenceAvailable, TypeArchiveMessageStored,
+		TypeDirectedPresence, TypeOfflineQueued:
 		return true
 	}
 	return false
@@ -246,6 +248,16 @@ func (p PresenceAvailable) secrets() ([]string, *Sealed) {
 }
 func (p PresenceAvailable) with(v []string, s *Sealed) Payload {
 	p.Status, p.Stanza, p.Sealed = v[0], v[1], s
+	return p
+}
+func (p DirectedPresence) secrets() ([]string, *Sealed) { return []string{p.Stanza}, p.Sealed }
+func (p DirectedPresence) with(v []string, s *Sealed) Payload {
+	p.Stanza, p.Sealed = v[0], s
+	return p
+}
+func (p OfflineQueued) secrets() ([]string, *Sealed) { return []string{p.Stanza}, p.Sealed }
+func (p OfflineQueued) with(v []string, s *Sealed) Payload {
+	p.Stanza, p.Sealed = v[0], s
 	return p
 }
 

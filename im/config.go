@@ -35,8 +35,9 @@ type Config struct {
 	// Store is the event log. The Core does not close it.
 	Store events.Store
 	// Keys seals the personal content the Core records (vCards, private
-	// XML, PEP items, presence status and stanza: events.SealPersonal)
-	// under the account's key for the month, and opens it for the views.
+	// XML, PEP items, presence status and stanzas, offline stanzas:
+	// events.SealPersonal) under the account's key for the month, and
+	// opens it for the views.
 	// Nil: recorded in clear, as before issue 13 (tests, and logs whose
 	// operator chose no key store).
 	Keys Keys
@@ -107,6 +108,10 @@ type Config struct {
 	// for both parties. MAM queries over what is archived are answered
 	// either way.
 	ArchiveOff bool
+	// ArchivePolicy is the domain's archive policy (domain.ArchivePolicy,
+	// XEP-0441): "user" (zero) lets each account set its preferences,
+	// "always" archives everything and refuses them.
+	ArchivePolicy domain.ArchivePolicy
 	// Refusals bounds what logins refused by the throttle write to the
 	// log (authrefusals.go); zero fields: the defaults.
 	Refusals RefusalLogConfig
@@ -174,6 +179,9 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("im: config: no way to follow the log (Follow)"))
 	}
 	if err := c.SendQueue.validate(); err != nil {
+		errs = append(errs, fmt.Errorf("im: config: %w", err))
+	}
+	if err := c.ArchivePolicy.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("im: config: %w", err))
 	}
 	if c.CommandTimeout < 0 {

@@ -7,6 +7,7 @@ import (
 
 	"xmppd/domain"
 	"xmppd/events"
+	"xmppd/projections"
 )
 
 // KeyDestroyer destroys every key of an account, for good, and returns
@@ -17,7 +18,8 @@ type KeyDestroyer interface {
 
 // Erase erases the account bare (GDPR article 17, issue 13): it destroys
 // every key of the account, so that the personal content sealed under
-// them (vCard, private XML, PEP items, presence text) is unreadable in
+// them (vCard, private XML, PEP items, presence text, archived and
+// offline messages) is unreadable in
 // the log and in every copy of it, then records account.erased, which
 // holds no personal data, and account.deleted, which removes the
 // credentials, together. The account must exist.
@@ -36,12 +38,19 @@ func (u Accounts) Erase(ctx context.Context, bare jid.JID, keys KeyDestroyer, me
 		if err != nil {
 			return nil, err
 		}
-		holds, err := heldBy(ctx, u.Store, bare)
+		// The holds are checked, and erasure.begun recorded, in one
+		// append at the compliance stream's version read: a hold placed
+		// meanwhile makes it conflict and be checked again, and a hold
+		// placed after it is refused (Holds.Place), so no key of a held
+		// account is ever destroyed.
+		err = Holds{Store: u.Store}.change(ctx, bare.Domainpart(), meta, func(held *projections.Holds) (events.Payload, error) {
+			if holds := held.On(bare.String()); len(holds) > 0 {
+				return nil, &HeldError{Account: bare.String(), Holds: holds}
+			}
+			return events.ErasureBegun{Account: bare.String()}, nil
+		})
 		if err != nil {
 			return nil, err
-		}
-		if len(holds) > 0 {
-			return nil, &HeldError{Account: bare.String(), Holds: holds}
 		}
 		periods, err := keys.Destroy(bare.String(), events.GoneErased)
 		if err != nil {

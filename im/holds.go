@@ -52,7 +52,8 @@ func (e *HeldError) Error() string {
 // line that asked ("xmppd hold add"), for the record.
 func (h Holds) Place(ctx context.Context, bare jid.JID, caseID, reason, command string, meta events.Meta) error {
 	account := bare.String()
-	switch known, erased, err := h.account(ctx, account); {
+	known, erased, created, err := h.account(ctx, account)
+	switch {
 	case err != nil:
 		return err
 	case !known:
@@ -61,6 +62,9 @@ func (h Holds) Place(ctx context.Context, bare jid.JID, caseID, reason, command 
 		return fmt.Errorf("hold %s: the account was erased: its keys are destroyed, no content is left to hold", account)
 	}
 	return h.change(ctx, bare.Domainpart(), meta, func(held *projections.Holds) (events.Payload, error) {
+		if begun := held.ErasureBegun(account); begun > created {
+			return nil, fmt.Errorf("hold %s: an erasure of the account began (log position %d) and may have destroyed keys already; run xmppd user erase %s again to complete it", account, begun, account)
+		}
 		for _, x := range held.On(account) {
 			if x.Case == caseID {
 				return nil, fmt.Errorf("hold %s case %s: %w since %s", account, caseID, ErrAlreadyHeld, x.Since.Format(time.RFC3339))
@@ -134,27 +138,19 @@ func (h Holds) change(ctx context.Context, domain string, meta events.Meta, deci
 }
 
 // account reads what the log knows of the account: whether it ever
-// existed, and whether it was erased since it was last created.
-func (h Holds) account(ctx context.Context, account string) (known, erased bool, err error) {
+// existed, whether it was erased since it was last created, and the log
+// position of that creation.
+func (h Holds) account(ctx context.Context, account string) (known, erased bool, created uint64, err error) {
 	for e, err := range h.Store.ReadStream(ctx, events.AccountStream(account), 1) {
 		if err != nil {
-			return false, false, fmt.Errorf("im: read %s: %w", events.AccountStream(account), err)
+			return false, false, 0, fmt.Errorf("im: read %s: %w", events.AccountStream(account), err)
 		}
 		switch e.Type {
 		case events.TypeAccountCreated:
-			known, erased = true, false
+			known, erased, created = true, false, e.Position
 		case events.TypeAccountErased:
 			erased = true
 		}
 	}
-	return known, erased, nil
-}
-
-// heldBy returns the holds on the account bare, read from the log.
-func heldBy(ctx context.Context, store events.Store, bare jid.JID) ([]projections.Hold, error) {
-	held, err := projections.ReadHolds(ctx, store, bare.Domainpart())
-	if err != nil {
-		return nil, err
-	}
-	return held.On(bare.String()), nil
+	return known, erased, created, nil
 }

@@ -50,7 +50,7 @@ func decode(e *events.Envelope, keys events.KeyLookup) decoded {
 		}
 		return d
 	}
-	if kind == "archive" {
+	if kind == "archive" && e.Type == events.TypeArchiveMessageStored {
 		// The index holds no content: spare unescaping the stanza.
 		d.p, d.err = events.DecodeArchiveEntry(e)
 		return d
@@ -107,6 +107,13 @@ func (v *Views) fold(e *events.Envelope, d decoded) error {
 			// messages; what a query would read back is unreadable.
 			s.archive = archiveIndex{}
 		}
+		if _, ok := d.p.(events.AccountDeleted); ok {
+			// What waited for a deleted account is never delivered, nor
+			// held in memory in clear after an erasure destroyed its
+			// key: an account registered again starts with an empty
+			// queue, in the live views as after a rebuild.
+			s.offline = nil
+		}
 		if c := mayLeaveRoster(d.p); c != "" {
 			s.contacts[c] = struct{}{}
 		}
@@ -154,9 +161,9 @@ func folded(kind, typ string) bool {
 	case "offline":
 		return typ == events.TypeOfflineQueued || typ == events.TypeOfflineDelivered
 	case "archive":
-		return typ == events.TypeArchiveMessageStored
+		return typ == events.TypeArchiveMessageStored || typ == events.TypeArchiveMessageRetracted || typ == events.TypeArchivePrefsSet
 	case "compliance":
-		return typ == events.TypeHoldPlaced || typ == events.TypeHoldReleased
+		return typ == events.TypeHoldPlaced || typ == events.TypeHoldReleased || typ == events.TypeErasureBegun
 	}
 	return false
 }

@@ -34,6 +34,10 @@ type Holds struct {
 	mu sync.RWMutex
 	// byAccount holds each held account's holds, by case.
 	byAccount map[string]map[string]Hold
+	// erasing is, by account, the log position of its latest
+	// erasure.begun: a hold placed on it is refused unless the account
+	// was created again after that (im/holds.go).
+	erasing map[string]uint64
 	// version is, by domain, the version of the compliance stream
 	// folded: the expected version of an append that must know no hold
 	// came in between (im/retention.go).
@@ -42,7 +46,7 @@ type Holds struct {
 
 // NewHolds returns an empty view of holds.
 func NewHolds() *Holds {
-	return &Holds{byAccount: map[string]map[string]Hold{}, version: map[string]uint64{}}
+	return &Holds{byAccount: map[string]map[string]Hold{}, erasing: map[string]uint64{}, version: map[string]uint64{}}
 }
 
 // Apply folds an event of domain's compliance stream, decoded into p
@@ -59,12 +63,22 @@ func (h *Holds) Apply(domain string, e *events.Envelope, p events.Payload) {
 			h.byAccount[p.Account] = cases
 		}
 		cases[p.Case] = Hold{Account: p.Account, Case: p.Case, Reason: p.Reason, Since: e.Recorded.UTC(), By: e.Actor}
+	case events.ErasureBegun:
+		h.erasing[p.Account] = e.Position
 	case events.HoldReleased:
 		delete(h.byAccount[p.Account], p.Case)
 		if len(h.byAccount[p.Account]) == 0 {
 			delete(h.byAccount, p.Account)
 		}
 	}
+}
+
+// ErasureBegun returns the log position of the latest erasure begun of
+// account, 0 if none.
+func (h *Holds) ErasureBegun(account string) uint64 {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.erasing[account]
 }
 
 // On returns the holds on account, by case.

@@ -80,7 +80,7 @@ func NewViews(policy domain.Policy) *Views {
 }
 
 // OpenWith makes the views open sealed personal content (vCards, private
-// XML, PEP items, presence text: events.SealPersonal) with keys; content
+// XML, PEP items, presence text, offline stanzas: events.SealPersonal) with keys; content
 // whose key is gone reads as absent. Call it before the first Apply.
 func (v *Views) OpenWith(keys events.KeyLookup) { v.keys = keys }
 

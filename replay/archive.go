@@ -201,17 +201,17 @@ func archivedMessage(e *events.Envelope, bare string, keys events.KeyLookup) (Ar
 	return m, nil
 }
 
-// SearchArchive yields the messages of ArchiveMessages that hold every
-// one of words (domain.SearchWords of the search) in their body, by
-// domain.MatchWords: content that is gone matches nothing.
-func SearchArchive(ctx context.Context, store events.Store, bare string, f ArchiveFilter, words []string, progress Progress) iter.Seq2[ArchivedMessage, error] {
+// SearchArchive yields the messages of ArchiveMessages whose body holds
+// every word of query, by domain.MatchWords, the rule MAM's XEP-0431
+// search uses too: content that is gone matches nothing.
+func SearchArchive(ctx context.Context, store events.Store, bare string, f ArchiveFilter, query string, progress Progress) iter.Seq2[ArchivedMessage, error] {
 	return func(yield func(ArchivedMessage, error) bool) {
 		for m, err := range ArchiveMessages(ctx, store, bare, f, progress) {
 			if err != nil {
 				yield(m, err)
 				return
 			}
-			if m.ContentState == ContentOK && domain.MatchWords(m.Body, words) {
+			if m.ContentState == ContentOK && domain.MatchWords(m.Body, query) {
 				if !yield(m, nil) {
 					return
 				}

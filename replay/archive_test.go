@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"xmppd/adapters/keystore"
-	"xmppd/domain"
 	"xmppd/events"
 	"xmppd/replay"
 )
@@ -126,7 +125,7 @@ func TestSearchArchiveForgetsErasedContent(t *testing.T) {
 func searchAfterDestroy(t *testing.T, why string) {
 	store, keys, all := archiveFixture(t)
 	ctx := context.Background()
-	words := domain.SearchWords("budget")
+	const words = "budget"
 	ids, _, bodies := collect(t, replay.SearchArchive(ctx, replay.WithKeys(store, keys), "alice@localhost", replay.ArchiveFilter{}, words, nil))
 	if !slices.Equal(ids, all[:3]) || bodies[2] != "the BUDGET is approved" {
 		t.Fatalf("search budget: %v %q", ids, bodies)
@@ -175,7 +174,7 @@ func BenchmarkSearchArchive(b *testing.B) {
 		b.Fatal(err)
 	}
 	s := replay.WithKeys(store, keys)
-	words := domain.SearchWords("plan 4711")
+	const words = "plan 4711"
 	b.ResetTimer()
 	for b.Loop() {
 		found := 0

@@ -39,9 +39,9 @@ func categoryOf(typ string) string {
 		return "blocking"
 	case events.TypePEPNodeConfigured, events.TypePEPPublished, events.TypePEPRetracted, events.TypePEPNodeDeleted:
 		return "pep"
-	case events.TypeArchiveMessageStored:
+	case events.TypeArchiveMessageStored, events.TypeArchiveMessageRetracted, events.TypeArchivePrefsSet:
 		return "archive"
-	case events.TypeHoldPlaced, events.TypeHoldReleased, events.TypeKeysExpired,
+	case events.TypeHoldPlaced, events.TypeHoldReleased, events.TypeKeysExpired, events.TypeErasureBegun,
 		events.TypeArchiveExported, events.TypeArchiveSearched:
 		return "compliance"
 	}
@@ -236,9 +236,18 @@ func entryOf(e *events.Envelope, cat string, keys events.KeyLookup) (Entry, erro
 			kind = "available"
 		}
 		en.Text = fmt.Sprintf("directed %s presence from %s to %s", kind, p.Resource, p.To)
+		if gone := events.GoneOf(p); gone != "" {
+			en.Text += ", stanza " + goneWords(gone)
+		}
 	case events.OfflineQueued:
+		// Who sent what kind is clear; the stanza is sealed under the
+		// queue owner's key and shown by its size, as an archived
+		// message is.
 		en.Contact = bareOf(p.From)
-		en.Text = fmt.Sprintf("%s from %s queued offline", p.Kind, p.From)
+		en.Text = fmt.Sprintf("%s from %s queued offline (%d bytes)", p.Kind, p.From, len(p.Stanza))
+		if gone := events.GoneOf(p); gone != "" {
+			en.Text = fmt.Sprintf("%s from %s queued offline: content %s", p.Kind, p.From, goneWords(gone))
+		}
 	case events.OfflineDelivered:
 		en.Resource = p.Resource
 		en.Text = fmt.Sprintf("offline stanzas up to version %d delivered to %s", p.Through, p.Resource)
@@ -288,6 +297,14 @@ func entryOf(e *events.Envelope, cat string, keys events.KeyLookup) (Entry, erro
 		if gone := events.GoneOf(p); gone != "" {
 			en.Text = fmt.Sprintf("%s: content %s (XEP-0313 id %s)", what, goneWords(gone), p.ID)
 		}
+	case events.ArchiveMessageRetracted:
+		// XEP-0424: the original stays in the log, readable here and in
+		// export; only MAM shows it as a tombstone.
+		en.Contact = p.By
+		en.Text = fmt.Sprintf("message %s retracted by %s (XEP-0424; retraction %s, stanza id %q); its content stays in the log",
+			p.ID, p.By, p.Retraction, p.RetractionStanzaID)
+	case events.ArchivePrefsSet:
+		en.Text = fmt.Sprintf("archive preferences set (XEP-0441): default %s, always %v, never %v", p.Default, p.Always, p.Never)
 	case events.ArchiveExported:
 		en.Contact, en.Detail = bareOf(p.With), strings.Join(p.By.Command, " ")
 		en.Text = exportedWords(p)

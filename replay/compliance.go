@@ -32,6 +32,8 @@ func complianceAccount(p events.Payload) string {
 		return p.Account
 	case events.KeysExpired:
 		return p.Account
+	case events.ErasureBegun:
+		return p.Account
 	case events.ArchiveExported:
 		return p.Account
 	case events.ArchiveSearched:
@@ -75,6 +77,8 @@ func complianceWords(p events.Payload) (text string, ok bool) {
 	case events.KeysExpired:
 		return fmt.Sprintf("retention expired %d keys of %s (periods %s, ended by %s; retention %s): content sealed under them reads as expired",
 			len(p.Periods), p.Account, strings.Join(p.Periods, ", "), p.Before.UTC().Format(time.RFC3339), p.Retention), true
+	case events.ErasureBegun:
+		return fmt.Sprintf("erasure of %s begun: its keys are being destroyed (GDPR art. 17)", p.Account), true
 	}
 	return "", false
 }

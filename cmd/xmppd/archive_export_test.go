@@ -335,7 +335,7 @@ From here the budget looks fine</body>`, "Grüße aus Köln\nFrom here the budge
 		if p.Text == "REPORT quarterly" {
 			found = true
 			if e.Stream != "compliance-localhost" || p.Account != "alice@localhost" || p.Count != 1 || p.Scanned != 3 ||
-				strings.Join(p.Words, " ") != "report quarterly" || p.By.OSUser != me.Username || p.By.PID == 0 ||
+				strings.Join(p.Words, " ") != "REPORT quarterly" || p.By.OSUser != me.Username || p.By.PID == 0 ||
 				!strings.Contains(strings.Join(p.By.Command, " "), "archive search --user alice@localhost --text REPORT quarterly") {
 				t.Errorf("archive.searched in the log: %s %+v", e.Stream, p)
 			}

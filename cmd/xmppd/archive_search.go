@@ -23,7 +23,8 @@ func (a *app) archiveSearchCommand() *cobra.Command {
 		Short: "Find an account's archived messages that hold all the given words",
 		Long: `search reads one account's archive and prints the messages whose body
 holds every word of --text: whole words, in any order, in any case, in
-any script (words are runs of letters, digits and marks). For each: the
+any script (words are runs of letters and digits), by the rule MAM's
+XEP-0431 full-text search uses (domain.MatchWords). For each: the
 archive time, direction, the other party, the archive id and the body.
 
 There is no search index: search opens every archived message afresh
@@ -42,7 +43,7 @@ an organisation can show who looked for what in whose messages.`,
 			if err != nil {
 				return err
 			}
-			words := domain.SearchWords(text)
+			words := domain.SplitWords(text)
 			if len(words) == 0 {
 				return usagef("--text %q has no words to search for", text)
 			}
@@ -68,7 +69,7 @@ an organisation can show who looked for what in whose messages.`,
 					}
 				}
 				var werr error
-				for m, err := range replay.SearchArchive(ctx, s, bare, filter, words, func(n uint64) { rec.Scanned += int(n); prog.add(n) }) {
+				for m, err := range replay.SearchArchive(ctx, s, bare, filter, text, func(n uint64) { rec.Scanned += int(n); prog.add(n) }) {
 					if err == nil {
 						err = emit(m)
 					}

@@ -14,6 +14,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"xmppd/adapters/c2s"
+	"xmppd/domain"
 	"xmppd/events"
 )
 
@@ -42,8 +43,15 @@ type Config struct {
 // ArchiveConf: archive.enabled records every one-to-one message XEP-0313
 // 6.1.1 names in both parties' archives before it is delivered; off,
 // nothing new is archived (MAM still serves what was).
+//
+// archive.policy is the domain's archive policy: "user" lets each account
+// choose with XEP-0441 preferences (everything is archived until it
+// does), "always" archives every message whatever the preferences say and
+// refuses to change them (not-allowed), for a deployment that must keep
+// its records.
 type ArchiveConf struct {
-	Enabled bool `mapstructure:"enabled"`
+	Enabled bool   `mapstructure:"enabled"`
+	Policy  string `mapstructure:"policy"`
 	// RetentionConf: archive.retention and its overrides (retention.go).
 	RetentionConf `mapstructure:",squash"`
 }
@@ -222,6 +230,7 @@ func defaults() map[string]any {
 		"offline.max_messages":      5000,
 		"offline.max_bytes":         32 << 20,
 		"archive.enabled":           false,
+		"archive.policy":            "user",
 
 		// serve refuses an altered log unless this is on (startup.go).
 		"store.accept_altered_log": false,
@@ -254,6 +263,9 @@ func defaults() map[string]any {
 func (c *Config) Validate() error {
 	var errs []error
 	errs = append(errs, c.IM.validate()...)
+	if err := domain.ArchivePolicy(c.Archive.Policy).Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("archive.policy: %w", err))
+	}
 	if _, err := jid.Parse(c.Domain); err != nil || c.Domain == "" || strings.ContainsAny(c.Domain, "@/") {
 		errs = append(errs, fmt.Errorf("domain %q is not a valid XMPP domain", c.Domain))
 	}

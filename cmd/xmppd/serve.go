@@ -143,6 +143,7 @@ func (a *app) serve(ctx context.Context) error {
 		AllowAccountRemoval: c.IM.AllowAccountRemoval,
 		AllowRegistration:   c.IM.AllowRegistration,
 		ArchiveOff:          !c.Archive.Enabled,
+		ArchivePolicy:       domain.ArchivePolicy(c.Archive.Policy),
 
 		Policy:       c.Limits.policy(),
 		MaxResources: c.Limits.maxResources(),
