@@ -24,6 +24,10 @@ type Bus struct {
 
 	mu        sync.Mutex
 	published uint64 // position of the last envelope published
+
+	// inProcess is set on a bus whose Pub/Sub is the in-process
+	// GoChannel (NewGoChannel): see handOver.
+	inProcess *handOver
 }
 
 // NewGoChannel returns a single-node bus on watermill's in-process GoChannel.
@@ -35,7 +39,9 @@ func NewGoChannel(logger watermill.LoggerAdapter) *Bus {
 		OutputChannelBuffer:            256,
 		BlockPublishUntilSubscriberAck: true, // keeps log order; see doc.go
 	}, logger)
-	return New(gc, gc)
+	b := New(gc, gc)
+	b.inProcess = &handOver{m: make(map[string]*events.Envelope)}
+	return b
 }
 
 // New returns a bus on any watermill Publisher and Subscriber that deliver
@@ -47,18 +53,27 @@ func New(pub message.Publisher, sub message.Subscriber) *Bus {
 // Publish publishes envelopes in the order given.
 func (b *Bus) Publish(envs ...events.Envelope) error {
 	for i := range envs {
-		payload, err := json.Marshal(&envs[i])
-		if err != nil {
-			return fmt.Errorf("bus: encode %s v%d: %w", envs[i].Stream, envs[i].Version, err)
-		}
 		id := envs[i].ID
 		if id == "" {
 			id = watermill.NewUUID()
 		}
+		var payload []byte
+		if b.inProcess == nil {
+			var err error
+			if payload, err = json.Marshal(&envs[i]); err != nil {
+				return fmt.Errorf("bus: encode %s v%d: %w", envs[i].Stream, envs[i].Version, err)
+			}
+		} else {
+			b.inProcess.put(id, &envs[i])
+		}
 		msg := message.NewMessage(id, payload)
 		msg.Metadata.Set("type", envs[i].Type)
 		msg.Metadata.Set("stream", envs[i].Stream)
-		if err := b.pub.Publish(Topic, msg); err != nil {
+		err := b.pub.Publish(Topic, msg)
+		if b.inProcess != nil {
+			b.inProcess.drop(id)
+		}
+		if err != nil {
 			return fmt.Errorf("bus: publish %s v%d: %w", envs[i].Stream, envs[i].Version, err)
 		}
 		b.mu.Lock()

@@ -47,7 +47,7 @@ func (b *Bus) Subscribe(ctx context.Context, name string, applied uint64, fn App
 			// blocks each publish until every subscriber acknowledges, and
 			// one failed projection must not stall the others.
 			if c.Err() == nil {
-				c.consume(msg.Payload, msg.UUID, fn)
+				c.consume(b.inProcess.take(msg.UUID), msg.Payload, msg.UUID, fn)
 			}
 			msg.Ack()
 		}
@@ -56,9 +56,14 @@ func (b *Bus) Subscribe(ctx context.Context, name string, applied uint64, fn App
 	return c, nil
 }
 
-func (c *Consumer) consume(payload []byte, uuid string, fn Apply) {
+// consume applies one message's envelope: shared, the one handed over
+// in process, if any (read only: every consumer gets the same), or else
+// the one its payload encodes.
+func (c *Consumer) consume(shared *events.Envelope, payload []byte, uuid string, fn Apply) {
 	var e events.Envelope
-	if err := json.Unmarshal(payload, &e); err != nil {
+	if shared != nil {
+		e = *shared
+	} else if err := json.Unmarshal(payload, &e); err != nil {
 		c.fail(fmt.Errorf("bus: %s: decode message %s: %w", c.name, uuid, err))
 		return
 	}
