@@ -80,12 +80,18 @@ func TestSMEnableAndAcks_XEP0198_4(t *testing.T) {
 	// repeated) and the client answers with what it read.
 	a.expect(smElement("r"))
 	a.send(`<a xmlns='urn:xmpp:sm:3' h='3'/>`)
-	// Two stanzas from the client, then a request: h is 2.
+	// Two stanzas from the client, then a request: h reaches 2, at once
+	// or, while the message is still being archived, in an <a/> the
+	// server sends unasked once it is (sm_inbound.go).
 	a.send(`<message to='%s' type='chat'><body>x</body></message>`, b.jid)
 	roundTrip(a, "p1")
 	a.send(`<r xmlns='urn:xmpp:sm:3'/>`)
-	if h := smH(t, a.expect(smElement("a"))); h != 2 {
-		t.Errorf("server's h = %d, want 2 (a message and a ping)", h)
+	if h := smH(t, a.expect(smElement("a"))); h > 2 {
+		t.Errorf("server's h = %d, want at most 2 (a message and a ping)", h)
+	} else if h < 2 {
+		if h := smH(t, a.expect(smElement("a"))); h != 2 {
+			t.Errorf("server's unasked h = %d, want 2 (a message and a ping)", h)
+		}
 	}
 	// Section 4: only one <enable/>.
 	a.send(`<enable xmlns='urn:xmpp:sm:3'/>`)
