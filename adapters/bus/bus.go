@@ -40,7 +40,7 @@ func NewGoChannel(logger watermill.LoggerAdapter) *Bus {
 		BlockPublishUntilSubscriberAck: true, // keeps log order; see doc.go
 	}, logger)
 	b := New(gc, gc)
-	b.inProcess = &handOver{m: make(map[string]*events.Envelope)}
+	b.inProcess = &handOver{m: make(map[string][]events.Envelope)}
 	return b
 }
 
@@ -50,37 +50,47 @@ func New(pub message.Publisher, sub message.Subscriber) *Bus {
 	return &Bus{pub: pub, sub: sub}
 }
 
-// Publish publishes envelopes in the order given.
+// Publish publishes envelopes in the order given: on an in-process bus
+// as one message (handover.go), on any other one message each.
 func (b *Bus) Publish(envs ...events.Envelope) error {
+	if len(envs) == 0 {
+		return nil
+	}
+	if b.inProcess != nil {
+		id := watermill.NewUUID()
+		b.inProcess.put(id, envs)
+		err := b.pub.Publish(Topic, message.NewMessage(id, nil))
+		b.inProcess.drop(id)
+		if err != nil {
+			return fmt.Errorf("bus: publish %s v%d and %d after it: %w", envs[0].Stream, envs[0].Version, len(envs)-1, err)
+		}
+		b.setPublished(envs[len(envs)-1].Position)
+		return nil
+	}
 	for i := range envs {
 		id := envs[i].ID
 		if id == "" {
 			id = watermill.NewUUID()
 		}
-		var payload []byte
-		if b.inProcess == nil {
-			var err error
-			if payload, err = json.Marshal(&envs[i]); err != nil {
-				return fmt.Errorf("bus: encode %s v%d: %w", envs[i].Stream, envs[i].Version, err)
-			}
-		} else {
-			b.inProcess.put(id, &envs[i])
+		payload, err := json.Marshal(&envs[i])
+		if err != nil {
+			return fmt.Errorf("bus: encode %s v%d: %w", envs[i].Stream, envs[i].Version, err)
 		}
 		msg := message.NewMessage(id, payload)
 		msg.Metadata.Set("type", envs[i].Type)
 		msg.Metadata.Set("stream", envs[i].Stream)
-		err := b.pub.Publish(Topic, msg)
-		if b.inProcess != nil {
-			b.inProcess.drop(id)
-		}
-		if err != nil {
+		if err := b.pub.Publish(Topic, msg); err != nil {
 			return fmt.Errorf("bus: publish %s v%d: %w", envs[i].Stream, envs[i].Version, err)
 		}
-		b.mu.Lock()
-		b.published = envs[i].Position
-		b.mu.Unlock()
+		b.setPublished(envs[i].Position)
 	}
 	return nil
+}
+
+func (b *Bus) setPublished(pos uint64) {
+	b.mu.Lock()
+	b.published = pos
+	b.mu.Unlock()
 }
 
 // Published returns the position of the last envelope published.
@@ -92,8 +102,13 @@ func (b *Bus) Published() uint64 {
 
 // Feed publishes every event of store from position from on, as it is
 // committed, until ctx is done. Start it after every consumer has
-// subscribed: GoChannel drops messages that no one is subscribed to.
+// subscribed: GoChannel drops messages that no one is subscribed to. On
+// an in-process bus, what is committed while one batch is being applied
+// goes out as the next batch (feedBatches).
 func (b *Bus) Feed(ctx context.Context, store events.Store, from uint64) error {
+	if b.inProcess != nil {
+		return b.feedBatches(ctx, store, from)
+	}
 	for e, err := range store.Subscribe(ctx, from) {
 		if err != nil {
 			if ctx.Err() != nil {
