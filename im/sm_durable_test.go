@@ -59,15 +59,11 @@ func (h *heldArchive) Append(ctx context.Context, stream string, expected events
 // recipient has the message and the sender an <a/> it did not ask for
 // (section 4: either party may send <a/> at any time).
 func TestSMAcksOnlyArchivedMessages_XEP0198_4(t *testing.T) {
-	e := newEnv(t)
-	held := holdArchive(e.store)
-	e.store = held
-	e.addUser("alice")
-	e.addUser("bob")
-	e.start()
-	a, b := e.login("alice", "phone"), e.login("bob", "pc")
-	a.online(1)
-	b.online(1)
+	var held *heldArchive
+	e, a, b := contactsWith(t, func(e *env) {
+		held = holdArchive(e.store)
+		e.store = held
+	})
 	enableSM(t, a, "")
 
 	held.hold()

@@ -50,7 +50,17 @@ func roundTrip(c *client, id string) {
 // online and subscribed to each other.
 func contacts(t *testing.T) (*env, *client, *client) {
 	t.Helper()
+	return contactsWith(t, nil)
+}
+
+// contactsWith is contacts, running setup (if not nil) on the env before
+// anything is written or started.
+func contactsWith(t *testing.T, setup func(*env)) (*env, *client, *client) {
+	t.Helper()
 	e := newEnv(t)
+	if setup != nil {
+		setup(e)
+	}
 	e.addUser("alice")
 	e.addUser("bob")
 	e.start()
