@@ -68,9 +68,10 @@ func (s *Session) handledIn(in *inbound, seq uint32) {
 		in.mu.Unlock()
 		return
 	}
-	in.done = in.done[n:]
-	if len(in.done) == 0 {
-		in.done = in.done[:0:0] // let a long run's array go
+	if n == len(in.done) {
+		in.done = in.done[:0] // the common case: reuse the array from here
+	} else {
+		in.done = in.done[n:]
 	}
 	in.handled += uint32(n)
 	h := in.handled
