@@ -38,9 +38,9 @@ type Config struct {
 	Archive ArchiveConf `mapstructure:"archive"`
 }
 
-// ArchiveConf: archive.enabled records every one-to-one message XEP-0313
-// 6.1.1 names in both parties' archives before it is delivered; off,
-// nothing new is archived (MAM still serves what was).
+// ArchiveConf: archive.enabled (on by default) records every one-to-one
+// message XEP-0313 6.1.1 names in both parties' archives before it is
+// delivered; off, nothing new is archived (MAM still serves what was).
 type ArchiveConf struct {
 	Enabled bool `mapstructure:"enabled"`
 }
@@ -214,7 +214,7 @@ func defaults() map[string]any {
 		"auth.scram_iterations":     4096,
 		"offline.max_messages":      5000,
 		"offline.max_bytes":         32 << 20,
-		"archive.enabled":           false,
+		"archive.enabled":           true,
 
 		// serve refuses an altered log unless this is on (startup.go).
 		"store.accept_altered_log": false,
