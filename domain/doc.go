@@ -5,7 +5,9 @@
 // (subscribe.go), presence broadcast, directed presence and probes
 // (presence.go), and local delivery of stanzas (routing.go, RFC 6121 8.5;
 // message_content.go says which messages are worth offline storage).
-// It also derives SCRAM credentials (credentials.go).
+// It also derives SCRAM credentials (credentials.go), and decides what an
+// archive keeps (archive_prefs.go, XEP-0441), whose retraction is honoured
+// (retraction.go, XEP-0424) and which words a search matches (fulltext.go).
 //
 // Every decision takes the current state and a command and returns the
 // events to record plus the effects to carry out, as plain values: nothing

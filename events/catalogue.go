@@ -305,6 +305,11 @@ type DirectedPresence struct {
 	To        string `json:"to"` // full or bare JID
 	Available bool   `json:"available"`
 	Stanza    string `json:"stanza"`
+	// Sealed (schema 2) holds Stanza, encrypted under the sender's key
+	// (seal.go); who sent presence to whom stays clear, as the
+	// subscription record does. A schema 1 event is a valid schema 2 one
+	// with nothing sealed.
+	Sealed *Sealed `json:"sealed,omitempty"`
 }
 
 // OfflineQueued records a stanza kept for an account with no available
@@ -313,6 +318,11 @@ type OfflineQueued struct {
 	Kind   string `json:"kind"` // "message" or "presence"
 	From   string `json:"from"`
 	Stanza string `json:"stanza"`
+	// Sealed (schema 2) holds Stanza, encrypted under the key of the
+	// queue's owner, the recipient (seal.go): erasing the recipient
+	// makes what waited for them unreadable. Kind and From stay clear.
+	// A schema 1 event is a valid schema 2 one with nothing sealed.
+	Sealed *Sealed `json:"sealed,omitempty"`
 }
 
 // OfflineDelivered records delivery of every queued stanza up to and
@@ -376,8 +386,8 @@ func (SessionEnded) SchemaVersion() int        { return 2 }
 func (AuthFailed) SchemaVersion() int          { return 2 }
 func (PresenceAvailable) SchemaVersion() int   { return 2 }
 func (PresenceUnavailable) SchemaVersion() int { return 1 }
-func (DirectedPresence) SchemaVersion() int    { return 1 }
-func (OfflineQueued) SchemaVersion() int       { return 1 }
+func (DirectedPresence) SchemaVersion() int    { return 2 }
+func (OfflineQueued) SchemaVersion() int       { return 2 }
 func (OfflineDelivered) SchemaVersion() int    { return 1 }
 func (ServerStarted) SchemaVersion() int       { return 1 }
 func (ServerStopped) SchemaVersion() int       { return 1 }

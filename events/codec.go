@@ -143,7 +143,8 @@ func Catalogue() []Payload {
 		SessionSuspended{}, SessionResumed{},
 		PEPNodeConfigured{}, PEPPublished{}, PEPRetracted{}, PEPNodeDeleted{},
 		AccountErased{},
-		ArchiveMessageStored{},
+		ArchiveMessageStored{}, ArchiveMessageRetracted{}, ArchivePrefsSet{},
+		HoldPlaced{}, HoldReleased{}, KeysExpired{}, ErasureBegun{},
 	}
 }
 
@@ -185,6 +186,12 @@ func NewDefaultCodec() *Codec {
 	Register[PEPNodeDeleted](c)
 	Register[AccountErased](c)
 	Register[ArchiveMessageStored](c)
+	Register[ArchiveMessageRetracted](c)
+	Register[ArchivePrefsSet](c)
+	Register[HoldPlaced](c)
+	Register[HoldReleased](c)
+	Register[KeysExpired](c)
+	Register[ErasureBegun](c)
 	registerUpcasters(c)
 	return c
 }

@@ -12,7 +12,8 @@ import (
 
 // Personal content (DESIGN.md "Personal content and keys", issue 13) is
 // sealed before it is appended: the clear fields of a vcard.set,
-// private.set, pep.published, presence.available or archive.message_stored payload are emptied
+// private.set, pep.published, presence.available, presence.directed,
+// offline.queued or archive.message_stored payload are emptied
 // and their values travel, encrypted, in the payload's Sealed field. The
 // key lives in a key store outside the log, one per account and month;
 // destroying it (erasure, retention) leaves the ciphertext unreadable in
@@ -27,8 +28,9 @@ import (
 // nonces without that bound but needs golang.org/x/crypto in this pure
 // package.
 
-// KeyID names one key: an account (bare JID) and a period, the UTC month
-// of the events it seals ("2026-12"), followed, for a later generation of
+// KeyID names one key: an account (bare JID) and a period, by default the
+// UTC month of the events it seals ("2026-12"; keys.period: KeyPeriod),
+// followed, for a later generation of
 // a destroyed month's key, by "~2", "~3"... (adapters/keystore).
 type KeyID struct {
 	Account string `json:"account"`
@@ -61,7 +63,8 @@ const (
 )
 
 // KeySource gives the key that seals new content of an account's month
-// (month.Period is PeriodOf the event's time): the id of the key to seal
+// (month.Period is PeriodOf the event's time, or the source's
+// PeriodName: keyperiod.go): the id of the key to seal
 // under, which a key store may give a later generation of if the month's
 // key was destroyed, and its cipher, NewAEAD of the key, made on first
 // use. The server holds one. The cipher, not the key, crosses the port:
@@ -91,7 +94,8 @@ type personal interface {
 // IsSealable reports whether events of type typ carry personal content.
 func IsSealable(typ string) bool {
 	switch typ {
-	case TypeVCardSet, TypePrivateSet, TypePEPPublished, TypePresenceAvailable, TypeArchiveMessageStored:
+	case TypeVCardSet, TypePrivateSet, TypePEPPublished, TypePresenceAvailable, TypeArchiveMessageStored,
+		TypeDirectedPresence, TypeOfflineQueued:
 		return true
 	}
 	return false
@@ -108,7 +112,7 @@ func SealPersonal(p Payload, keys KeySource, account string, now time.Time) (Pay
 	if s != nil {
 		return p, nil
 	}
-	month := KeyID{Account: account, Period: PeriodOf(now)}
+	month := KeyID{Account: account, Period: periodOf(keys, now)}
 	id, aead, err := keys.Key(month)
 	if err != nil {
 		return nil, fmt.Errorf("events: seal %s: key %s: %w", p.EventType(), month, err)
@@ -244,6 +248,16 @@ func (p PresenceAvailable) secrets() ([]string, *Sealed) {
 }
 func (p PresenceAvailable) with(v []string, s *Sealed) Payload {
 	p.Status, p.Stanza, p.Sealed = v[0], v[1], s
+	return p
+}
+func (p DirectedPresence) secrets() ([]string, *Sealed) { return []string{p.Stanza}, p.Sealed }
+func (p DirectedPresence) with(v []string, s *Sealed) Payload {
+	p.Stanza, p.Sealed = v[0], s
+	return p
+}
+func (p OfflineQueued) secrets() ([]string, *Sealed) { return []string{p.Stanza}, p.Sealed }
+func (p OfflineQueued) with(v []string, s *Sealed) Payload {
+	p.Stanza, p.Sealed = v[0], s
 	return p
 }
 

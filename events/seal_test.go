@@ -51,6 +51,8 @@ func TestSealPersonalOpensAndShredsEachPayload(t *testing.T) {
 		events.PEPPublished{Node: "urn:xmpp:avatar:data", ID: "h1", XML: "<data>secret</data>"},
 		events.PresenceAvailable{Resource: "r", Show: "away", Status: "at the doctor's", Priority: 5, Stanza: "<presence><status>at the doctor's</status></presence>"},
 		events.ArchiveMessageStored{ID: "a1", With: "bob@localhost/phone", Direction: events.ArchiveIn, Content: "<message><body>secret</body></message>"},
+		events.DirectedPresence{Resource: "r", To: "room@conference.localhost/alice", Available: true, Stanza: "<presence><status>secret</status></presence>"},
+		events.OfflineQueued{Kind: "message", From: "bob@localhost/phone", Stanza: "<message><body>secret</body></message>"},
 	} {
 		t.Run(p.EventType(), func(t *testing.T) {
 			keys := mapKeysForTest{}
@@ -121,23 +123,12 @@ func TestOpenPersonalLeavesClearEventsAlone(t *testing.T) {
 	}
 }
 
+// clearSealed is p with its Sealed field nil.
 func clearSealed(p events.Payload) events.Payload {
-	switch v := p.(type) {
-	case events.VCardSet:
-		v.Sealed = nil
-		return v
-	case events.PrivateSet:
-		v.Sealed = nil
-		return v
-	case events.PEPPublished:
-		v.Sealed = nil
-		return v
-	case events.PresenceAvailable:
-		v.Sealed = nil
-		return v
-	case events.ArchiveMessageStored:
-		v.Sealed = nil
-		return v
+	v := reflect.New(reflect.TypeOf(p)).Elem()
+	v.Set(reflect.ValueOf(p))
+	if f := v.FieldByName("Sealed"); f.IsValid() {
+		f.SetZero()
 	}
-	return p
+	return v.Interface().(events.Payload)
 }

@@ -31,6 +31,11 @@ func registerUpcasters(c *Codec) {
 	// Schema 2 of archive.message_stored likewise only adds sealed: a
 	// schema 1 message, archived in clear, reads as it was written.
 	c.RegisterUpcaster(TypeArchiveMessageStored, 1, unchanged)
+	// Schema 2 of presence.directed and offline.queued likewise only adds
+	// sealed: a directed presence or an offline stanza of an older log
+	// reads in clear, as it was written.
+	c.RegisterUpcaster(TypeDirectedPresence, 1, unchanged)
+	c.RegisterUpcaster(TypeOfflineQueued, 1, unchanged)
 }
 
 // unchanged is the step between two schema versions whose only

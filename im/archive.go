@@ -96,23 +96,43 @@ func newArchiveID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
+// archiveCopies says which archives keep a message: its recipient's
+// (in) and, when its sender is another local account, its sender's (out),
+// each under its own account's preferences and the domain's policy
+// (XEP-0441, archive_prefs.go).
+type archiveCopies struct{ in, out bool }
+
+func (s *Core) archiveCopies(bare, sender string, el *stanza.Element) archiveCopies {
+	c := archiveCopies{in: s.archiveKeeps(bare, el, false)}
+	if sender != bare && s.localAccount(sender) {
+		c.out = s.archiveKeeps(sender, el, true)
+	}
+	return c
+}
+
 // archive records el in the archive of its recipient bare and, if sender
-// is another local account, in the sender's, and calls then with the
-// copy to deliver (el with bare's <stanza-id/>) once both are durable, or
-// with the store's error (the caller then delivers nothing). Both copies
-// go to the store at once and share its group commit; then runs on an
-// archive writer's goroutine (archive_writer.go). Called in the order
-// the recipient's actor takes the messages, it keeps each archive in
-// that order.
-func (s *Core) archive(bare, sender string, el *stanza.Element, meta events.Meta, then func(*stanza.Element, error)) {
+// is another local account, in the sender's, as keep says (at least one),
+// and calls then with the copy to deliver (el with bare's <stanza-id/>
+// if bare's archive keeps it) once both are durable, or with the store's
+// error (the caller then delivers nothing). Both copies go to the store
+// at once and share its group commit; then runs on an archive writer's
+// goroutine (archive_writer.go). Called in the order the recipient's
+// actor takes the messages, it keeps each archive in that order. A
+// XEP-0424 retraction is honoured (archive_retract.go) before then runs,
+// so that the retraction's recipient finds the original tombstoned.
+func (s *Core) archive(bare, sender string, el *stanza.Element, meta events.Meta, keep archiveCopies, then func(*stanza.Element, error)) {
 	if meta.CorrelationID == "" {
 		meta.CorrelationID = NewCorrelationID() // one for both copies
 	}
 	content := archiveContent(el)
 	in := events.ArchiveMessageStored{ID: newArchiveID(), With: el.Attr("from"), Direction: events.ArchiveIn, Content: content}
+	var out events.ArchiveMessageStored
+	if keep.out {
+		out = events.ArchiveMessageStored{ID: newArchiveID(), With: el.Attr("to"), Direction: events.ArchiveOut, Content: content}
+	}
 	var (
 		mu      sync.Mutex
-		pending = 1
+		pending = btoi(keep.in) + btoi(keep.out)
 		first   error
 	)
 	finish := func(err error) {
@@ -131,17 +151,42 @@ func (s *Core) archive(bare, sender string, el *stanza.Element, meta events.Meta
 			then(nil, err)
 			return
 		}
-		stamped := el.CopyRoot(0)
-		stamped.AddChild(stanza.New(stanza.NSStanzaID, "stanza-id", "id", in.ID, "by", bare))
+		stamped := el
+		if keep.in {
+			stamped = el.CopyRoot(0)
+			stamped.AddChild(stanza.New(stanza.NSStanzaID, "stanza-id", "id", in.ID, "by", bare))
+		}
+		if target := retractOf(el); target != "" {
+			r := retraction{by: sender, to: bare, target: target, stanzaID: el.Attr("id"), meta: meta}
+			if keep.in {
+				r.inID = in.ID
+			}
+			if keep.out {
+				r.outID = out.ID
+			}
+			// Off the writer's goroutine: reading the archives back
+			// must not hold up the stream's next batch.
+			go func() {
+				s.recordRetraction(r)
+				then(stamped, nil)
+			}()
+			return
+		}
 		then(stamped, nil)
 	}
-	if sender != bare && s.localAccount(sender) {
-		pending = 2
-		s.archives.submit(sender, events.ArchiveMessageStored{
-			ID: newArchiveID(), With: el.Attr("to"), Direction: events.ArchiveOut, Content: content,
-		}, meta, finish)
+	if keep.out {
+		s.archives.submit(sender, out, meta, finish)
 	}
-	s.archives.submit(bare, in, meta, finish)
+	if keep.in {
+		s.archives.submit(bare, in, meta, finish)
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // localAccount reports whether bare is an account of this server.

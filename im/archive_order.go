@@ -129,10 +129,14 @@ func (s *Core) archiveFirst(bare string, el *stanza.Element, meta events.Meta, a
 	if dec := s.route(bare, &in, fromA); dec.Action != domain.Deliver && dec.Action != domain.StoreOffline {
 		return false
 	}
+	keep := s.archiveCopies(bare, fromA.Bare, el)
+	if !keep.in && !keep.out {
+		return false // neither party keeps it (XEP-0441): routed as any message is
+	}
 	st := &pipeStep{}
 	s.pipes.add(bare, st)
 	s.actors.inflight.Add(1) // a drain waits for the archive too
-	s.archive(bare, fromA.Bare, el, meta, func(stamped *stanza.Element, err error) {
+	s.archive(bare, fromA.Bare, el, meta, keep, func(stamped *stanza.Element, err error) {
 		defer s.actors.done()
 		s.pipes.ready(bare, st, func(ctx context.Context) {
 			if err != nil {

@@ -35,8 +35,9 @@ type Config struct {
 	// Store is the event log. The Core does not close it.
 	Store events.Store
 	// Keys seals the personal content the Core records (vCards, private
-	// XML, PEP items, presence status and stanza: events.SealPersonal)
-	// under the account's key for the month, and opens it for the views.
+	// XML, PEP items, presence status and stanzas, offline stanzas:
+	// events.SealPersonal) under the account's key for the month, and
+	// opens it for the views.
 	// Nil: recorded in clear, as before issue 13 (tests, and logs whose
 	// operator chose no key store).
 	Keys Keys
@@ -107,9 +108,17 @@ type Config struct {
 	// for both parties. MAM queries over what is archived are answered
 	// either way.
 	ArchiveOff bool
+	// ArchivePolicy is the domain's archive policy (domain.ArchivePolicy,
+	// XEP-0441): "user" (zero) lets each account set its preferences,
+	// "always" archives everything and refuses them.
+	ArchivePolicy domain.ArchivePolicy
 	// Refusals bounds what logins refused by the throttle write to the
 	// log (authrefusals.go); zero fields: the defaults.
 	Refusals RefusalLogConfig
+	// Retention is how long personal content is kept (retention.go);
+	// zero: for ever. Anything else needs Keys that can expire keys
+	// (KeyExpirer).
+	Retention RetentionConfig
 }
 
 func (c *Config) setDefaults() {
@@ -172,11 +181,18 @@ func (c Config) Validate() error {
 	if err := c.SendQueue.validate(); err != nil {
 		errs = append(errs, fmt.Errorf("im: config: %w", err))
 	}
+	if err := c.ArchivePolicy.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("im: config: %w", err))
+	}
 	if c.CommandTimeout < 0 {
 		errs = append(errs, errors.New("im: config: command timeout is negative"))
 	}
 	if err := c.Refusals.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("im: config: %w", err))
+	}
+	errs = append(errs, c.Retention.validate()...)
+	if _, ok := c.Keys.(KeyExpirer); c.Retention.shortest() > 0 && !ok {
+		errs = append(errs, errors.New("im: config: a retention is set but the key store cannot expire keys"))
 	}
 	return errors.Join(errs...)
 }

@@ -9,7 +9,9 @@
 // presence.go, message.go, iq.go, offline.go, account.go (create, password,
 // delete, for `xmppd user`), accounts.go (what a deletion ends), archive.go
 // (XEP-0313 archiving, kept in order by archive_order.go and
-// archive_writer.go) and mam.go (queries of the archive); core.go
+// archive_writer.go; archive_prefs.go applies XEP-0441 preferences,
+// archive_retract.go XEP-0424 retractions) and mam.go (queries of the
+// archive; mam_fulltext.go its XEP-0431 search); core.go
 // is a session's bind, stanzas and end; dispatch.go hands a client's stanza
 // to its use case; commit.go is the decide-append-wait loop.
 //

@@ -81,7 +81,7 @@ func (s *Core) accountIQ(ctx context.Context, bare string, x *session, st stanza
 	case isPubSub(q):
 		s.pepIQ(ctx, bare, x, st, q, meta)
 	case q.Name.Space == stanza.NSMAM:
-		s.mamIQ(ctx, bare, x, st, q)
+		s.mamIQ(ctx, bare, x, st, q, meta)
 	case q.Name.Space == stanza.NSCarbons:
 		s.carbonsIQ(bare, x, st, q)
 	case s.storageIQ(ctx, bare, x, st, q, meta):

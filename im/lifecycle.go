@@ -17,6 +17,10 @@ type lifetime struct {
 	stop    context.CancelFunc
 	sumStop context.CancelFunc
 	sumDone chan struct{}
+	// retainStop ends the retention sweeps and retainDone is closed when
+	// the last has returned (nil: retention is off).
+	retainStop context.CancelFunc
+	retainDone chan struct{}
 }
 
 // Start readies the core to take sessions. In order it: rebuilds the
@@ -76,6 +80,11 @@ func (s *Core) Start(ctx context.Context) error {
 	sumCtx, stopSum := context.WithCancel(life)
 	s.life.sumStop, s.life.sumDone = stopSum, make(chan struct{})
 	go func() { defer close(s.life.sumDone); s.summariseRefusals(sumCtx) }()
+	if keys, ok := s.cfg.Keys.(KeyExpirer); ok && s.cfg.Retention.shortest() > 0 {
+		retainCtx, stopRetain := context.WithCancel(life)
+		s.life.retainStop, s.life.retainDone = stopRetain, make(chan struct{})
+		go func() { defer close(s.life.retainDone); s.retain(retainCtx, keys) }()
+	}
 	close(s.ready)
 	return nil
 }
@@ -114,6 +123,11 @@ func (s *Core) BeginStop() { s.stopping.Store(true) }
 // following the log.
 func (s *Core) Stop() error {
 	s.stopping.Store(true)
+	if s.life.retainStop != nil {
+		// No key is destroyed after the stop is recorded.
+		s.life.retainStop()
+		<-s.life.retainDone
+	}
 	dctx, cancel := context.WithTimeout(s.life.ctx, s.cfg.CommandTimeout)
 	defer cancel()
 	drainErr := s.actors.drain(dctx)

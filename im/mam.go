@@ -19,8 +19,11 @@ import (
 // archive (archive.go writes it, projections/archive.go indexes it).
 
 // mamFeatures are announced on the account (XEP-0313 section 7; XEP-0359
-// section 4: the archive stamps stanza-ids).
-var mamFeatures = []string{stanza.NSMAM, stanza.NSMAM + "#extended", stanza.NSStanzaID}
+// section 4: the archive stamps stanza-ids; XEP-0424 section 2: the
+// archive keeps retractions, and section 4: it shows tombstones; XEP-0431
+// 2.1: full-text search).
+var mamFeatures = []string{stanza.NSMAM, stanza.NSMAM + "#extended", stanza.NSStanzaID,
+	stanza.NSRetract, stanza.NSRetract + "#tombstone", stanza.NSFulltext}
 
 const (
 	// mamDefaultPage is the page size of a query without RSM <max/>, and
@@ -39,7 +42,7 @@ var (
 // mamIQ answers an IQ in the urn:xmpp:mam:2 namespace sent to bare. Only
 // the account itself may read its archive; anyone else learns nothing
 // (service-unavailable, as for a missing account: RFC 6121 8.5).
-func (s *Core) mamIQ(ctx context.Context, bare string, x *session, st stanza.Stanza, q *stanza.Element) {
+func (s *Core) mamIQ(ctx context.Context, bare string, x *session, st stanza.Stanza, q *stanza.Element, meta events.Meta) {
 	if x.bare != bare {
 		s.reply(x, errorReply(st.El, errServiceUnavailable))
 		return
@@ -51,19 +54,22 @@ func (s *Core) mamIQ(ctx context.Context, bare string, x *session, st stanza.Sta
 		s.mamMetadata(ctx, bare, x, st)
 	case st.Type == "set" && q.Name.Local == "query":
 		s.mamQuery(ctx, bare, x, st, q)
+	case q.Name.Local == "prefs":
+		s.mamPrefs(ctx, bare, x, st, q, meta) // XEP-0441
 	default:
 		s.reply(x, errorReply(st.El, errBadRequest))
 	}
 }
 
 // mamForm is the query form (XEP-0313 4.1.5, Example 15): the mandatory
-// fields, and 'ids' with an open validation (XEP-0122).
+// fields, 'ids' with an open validation (XEP-0122), and XEP-0431's
+// full-text field (3.1).
 func mamForm() *stanza.Element {
 	form := stanza.New(stanza.NSDataForms, "x", "type", "form")
 	form.AddChild(stanza.New(stanza.NSDataForms, "field", "type", "hidden", "var", "FORM_TYPE").
 		AddChild(stanza.New(stanza.NSDataForms, "value").AddText(stanza.NSMAM)))
 	for _, f := range [][2]string{{"jid-single", "with"}, {"text-single", "start"}, {"text-single", "end"},
-		{"text-single", "before-id"}, {"text-single", "after-id"}} {
+		{"text-single", "before-id"}, {"text-single", "after-id"}, {"text-single", fulltextField}} {
 		form.AddChild(stanza.New(stanza.NSDataForms, "field", "type", f[0], "var", f[1]))
 	}
 	ids := stanza.New(stanza.NSDataForms, "field", "type", "list-multi", "var", "ids")
@@ -94,7 +100,7 @@ func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.9999
 // mamQuery runs a query (XEP-0313 section 4): the matching messages, each
 // in its own <message/> with <result/>, then the IQ result with <fin/>.
 func (s *Core) mamQuery(ctx context.Context, bare string, x *session, st stanza.Stanza, q *stanza.Element) {
-	mq, flip, err := parseMAMQuery(q)
+	mq, flip, text, err := parseMAMQuery(q)
 	if err != nil {
 		s.reply(x, errorReply(st.El, condition(err)))
 		return
@@ -105,16 +111,11 @@ func (s *Core) mamQuery(ctx context.Context, bare string, x *session, st stanza.
 		s.reply(x, errorReply(st.El, errInternal))
 		return
 	}
-	page, err := s.views.QueryArchive(bare, mq, mamMaxPage)
+	page, contents, err := s.mamPage(ctx, bare, mq, text)
 	if errors.Is(err, projections.ErrArchiveIDUnknown) {
 		s.reply(x, errorReply(st.El, errItemNotFound)) // 4.1.3, 4.3.2
 		return
 	}
-	if err != nil {
-		s.reply(x, errorReply(st.El, errInternal))
-		return
-	}
-	contents, err := s.archivedContents(ctx, bare, page.Items)
 	if err != nil {
 		s.log.Error("im: read archived messages", "account", bare, "err", err)
 		s.reply(x, errorReply(st.El, errInternal))
@@ -135,6 +136,9 @@ func (s *Core) mamQuery(ctx context.Context, bare string, x *session, st stanza.
 		if contents[i].gone != "" {
 			fwd.AddChild(goneMessage(bare, it, contents[i].gone))
 		} else if m, err := parseStanza(contents[i].content); err == nil {
+			if r, ok := page.Retracted[it.ID]; ok {
+				m = tombstoneOf(m, r) // XEP-0424 section 4
+			}
 			fwd.AddChild(m)
 		} else {
 			s.log.Error("im: archived stanza does not parse", "account", bare, "id", it.ID, "err", err)
@@ -158,7 +162,9 @@ func (s *Core) mamQuery(ctx context.Context, bare string, x *session, st stanza.
 		set.AddChild(stanza.New(stanza.NSRSM, "first").AddText(page.Items[0].ID))
 		set.AddChild(stanza.New(stanza.NSRSM, "last").AddText(page.Items[len(page.Items)-1].ID))
 	}
-	set.AddChild(stanza.New(stanza.NSRSM, "count").AddText(strconv.Itoa(page.Count)))
+	if text == "" { // a search counts nothing (mam_fulltext.go); XEP-0059 2.1: count is optional
+		set.AddChild(stanza.New(stanza.NSRSM, "count").AddText(strconv.Itoa(page.Count)))
+	}
 	s.reply(x, iqResult(st.El, jid.JID{}).AddChild(fin.AddChild(set)))
 }
 
@@ -181,27 +187,28 @@ func badMAM(format string, args ...any) error {
 	return &mamRequestError{errBadRequest, fmt.Sprintf(format, args...)}
 }
 
-// parseMAMQuery reads a query's form (4.1) and RSM set (4.3; XEP-0059).
-func parseMAMQuery(q *stanza.Element) (mq projections.ArchiveQuery, flip bool, err error) {
+// parseMAMQuery reads a query's form (4.1) and RSM set (4.3; XEP-0059),
+// and the words of a XEP-0431 full-text search ("" for none).
+func parseMAMQuery(q *stanza.Element) (mq projections.ArchiveQuery, flip bool, text string, err error) {
 	mq.Max = -1
 	for _, c := range q.Elements() {
 		switch {
 		case c.Name.Space == stanza.NSDataForms && c.Name.Local == "x":
-			if err := parseMAMForm(c, &mq); err != nil {
-				return mq, false, err
+			if err := parseMAMForm(c, &mq, &text); err != nil {
+				return mq, false, "", err
 			}
 		case c.Name.Space == stanza.NSRSM && c.Name.Local == "set":
 			if err := parseRSM(c, &mq); err != nil {
-				return mq, false, err
+				return mq, false, "", err
 			}
 		case c.Name.Space == stanza.NSMAM && c.Name.Local == "flip-page":
 			flip = true
 		}
 	}
-	return mq, flip, nil
+	return mq, flip, text, nil
 }
 
-func parseMAMForm(x *stanza.Element, mq *projections.ArchiveQuery) error {
+func parseMAMForm(x *stanza.Element, mq *projections.ArchiveQuery, text *string) error {
 	if t := x.Attr("type"); t != "submit" && t != "" {
 		return badMAM("form of type %q", t)
 	}
@@ -252,6 +259,8 @@ func parseMAMForm(x *stanza.Element, mq *projections.ArchiveQuery) error {
 			mq.BeforeID = one
 		case "ids":
 			mq.IDs = append(mq.IDs[:0:0], values...)
+		case fulltextField:
+			*text = one // XEP-0431 2.2: used if non-empty
 		default:
 			// 4.1.5: "If a client includes a form field that the server
 			// does not recognise, the server MUST respond with a

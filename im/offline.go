@@ -83,8 +83,14 @@ func (s *Core) deliverOffline(ctx context.Context, x *session, meta events.Meta)
 		n, size := 0, 0
 		for n < len(items) && (n == 0 || (size+len(items[n].Stanza) <= maxBytes && n < maxLen)) {
 			size += len(items[n].Stanza)
-			el, err := parseStanza(items[n].Stanza)
-			if err != nil {
+			var el *stanza.Element
+			var err error
+			if gone := items[n].Gone; gone != "" {
+				// Its key is gone (retention destroyed the month's key
+				// while it waited): nothing is left to deliver, and it
+				// is recorded as delivered with the rest.
+				s.log.Info("im: offline stanza unreadable, its key is gone; not delivered", "account", x.bare, "version", items[n].Version, "gone", gone)
+			} else if el, err = parseStanza(items[n].Stanza); err != nil {
 				s.log.Error("im: stored stanza does not parse", "account", x.bare, "version", items[n].Version, "err", err)
 				el = nil // recorded as delivered with the rest: it never will be
 			}

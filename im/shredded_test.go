@@ -94,23 +94,7 @@ func TestMAMArchivedContentShreddedWithOwnersKeys(t *testing.T) {
 	if err := e.stop(); err != nil {
 		t.Fatal(err)
 	}
-	// The log's files, its write-ahead log included, where recent
-	// commits are until a checkpoint.
-	files, _ := filepath.Glob(filepath.Join(e.dir, "xmppd.db*"))
-	if len(files) == 0 {
-		t.Fatal("no log file")
-	}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range texts {
-			if bytes.Contains(raw, []byte(s)) {
-				t.Errorf("%s holds %q in clear", filepath.Base(f), s)
-			}
-		}
-	}
+	e.logFilesHoldNone(texts...)
 	if _, err := e.keys.Destroy("alice@localhost", events.GoneErased); err != nil {
 		t.Fatal(err)
 	}
@@ -144,5 +128,28 @@ func TestMAMArchivedContentShreddedWithOwnersKeys(t *testing.T) {
 	rs, _ = mamQuery(b, "q2", nil, "")
 	if got := bodies(rs); !slices.Equal(got, texts) {
 		t.Errorf("bob's archive after alice's erasure: %v, want %v", got, texts)
+	}
+}
+
+// logFilesHoldNone fails the test if any of the log's files, its
+// write-ahead log included (where recent commits are until a
+// checkpoint), holds one of texts in clear. Call it with the server
+// stopped.
+func (e *env) logFilesHoldNone(texts ...string) {
+	e.t.Helper()
+	files, _ := filepath.Glob(filepath.Join(e.dir, "xmppd.db*"))
+	if len(files) == 0 {
+		e.t.Fatal("no log file")
+	}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, s := range texts {
+			if bytes.Contains(raw, []byte(s)) {
+				e.t.Errorf("%s holds %q in clear", filepath.Base(f), s)
+			}
+		}
 	}
 }

@@ -50,7 +50,7 @@ func decode(e *events.Envelope, keys events.KeyLookup) decoded {
 		}
 		return d
 	}
-	if kind == "archive" {
+	if kind == "archive" && e.Type == events.TypeArchiveMessageStored {
 		// The index holds no content: spare unescaping the stanza.
 		d.p, d.err = events.DecodeArchiveEntry(e)
 		return d
@@ -82,6 +82,10 @@ func (v *Views) applyDecoded(e *events.Envelope, d decoded) error {
 
 // fold applies e, decoded into d. Called with applyMu held.
 func (v *Views) fold(e *events.Envelope, d decoded) error {
+	if d.kind == "compliance" {
+		v.Holds.Apply(d.bare, e, d.p)
+		return nil
+	}
 	if d.p == nil {
 		if d.kind == "account" {
 			v.Accounts.applyDecoded(d.bare, e, nil) // advances the stream version
@@ -98,6 +102,18 @@ func (v *Views) fold(e *events.Envelope, d decoded) error {
 		s.mu.Lock()
 		s.roster.Apply(d.p)
 		s.storage.apply(d.p)
+		if _, ok := d.p.(events.AccountErased); ok {
+			// Issue 13: an erased account's MAM index forgets its
+			// messages; what a query would read back is unreadable.
+			s.archive = archiveIndex{}
+		}
+		if _, ok := d.p.(events.AccountDeleted); ok {
+			// What waited for a deleted account is never delivered, nor
+			// held in memory in clear after an erasure destroyed its
+			// key: an account registered again starts with an empty
+			// queue, in the live views as after a rebuild.
+			s.offline = nil
+		}
 		if c := mayLeaveRoster(d.p); c != "" {
 			s.contacts[c] = struct{}{}
 		}
@@ -131,7 +147,8 @@ func folded(kind, typ string) bool {
 			events.TypeAccountCreated, events.TypeAccountDeleted, events.TypeCredentialsSet,
 			events.TypeBlockingBlocked, events.TypeBlockingUnblocked,
 			events.TypeVCardSet, events.TypePrivateSet,
-			events.TypePEPNodeConfigured, events.TypePEPPublished, events.TypePEPRetracted, events.TypePEPNodeDeleted:
+			events.TypePEPNodeConfigured, events.TypePEPPublished, events.TypePEPRetracted, events.TypePEPNodeDeleted,
+			events.TypeAccountErased:
 			return true
 		}
 	case "presence":
@@ -144,7 +161,9 @@ func folded(kind, typ string) bool {
 	case "offline":
 		return typ == events.TypeOfflineQueued || typ == events.TypeOfflineDelivered
 	case "archive":
-		return typ == events.TypeArchiveMessageStored
+		return typ == events.TypeArchiveMessageStored || typ == events.TypeArchiveMessageRetracted || typ == events.TypeArchivePrefsSet
+	case "compliance":
+		return typ == events.TypeHoldPlaced || typ == events.TypeHoldReleased || typ == events.TypeErasureBegun
 	}
 	return false
 }

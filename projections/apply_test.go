@@ -113,6 +113,25 @@ func TestApplyFoldsEachView(t *testing.T) {
 			}
 		},
 	}, {
+		// A deleted account's queue is never delivered: an account
+		// registered again with the address starts empty (and after an
+		// erasure the views hold nothing opened with the destroyed key).
+		name: "offline queue dropped with its account",
+		story: func(l *logBuilder) []events.Envelope {
+			return []events.Envelope{
+				l.add(jacct, events.AccountCreated{JID: juliet}, events.Meta{}),
+				l.add(joff, events.OfflineQueued{Kind: "message", From: "romeo@example.net/r", Stanza: "<message><body>old</body></message>"}, events.Meta{}),
+				l.add(jacct, events.AccountDeleted{JID: juliet}, events.Meta{}),
+				l.add(jacct, events.AccountCreated{JID: juliet}, events.Meta{}),
+				l.add(joff, events.OfflineQueued{Kind: "message", From: "romeo@example.net/r", Stanza: "<message><body>new</body></message>"}, events.Meta{}),
+			}
+		},
+		check: func(t *testing.T, v *projections.Views) {
+			if q := v.Offline(juliet); len(q) != 1 || !strings.Contains(q[0].Stanza, "new") {
+				t.Fatalf("offline %+v, want only what came after the deletion", q)
+			}
+		},
+	}, {
 		name: "events no view folds",
 		story: func(l *logBuilder) []events.Envelope {
 			return []events.Envelope{

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"xmppd/domain"
 	"xmppd/events"
 )
 
@@ -42,16 +43,30 @@ type archiveIndex struct {
 	// with interns the other parties' addresses: a conversation's
 	// thousands of entries share one string.
 	with map[string]string
+	// retracted holds the entries retracted by their sender (XEP-0424),
+	// by archive id (which, unlike an index, survives entries being
+	// dropped): few, so kept beside the entries rather than in each.
+	retracted map[string]ArchiveRetraction
+	// prefs are the account's XEP-0441 preferences; nil: none set.
+	prefs *domain.ArchivePrefs
 }
 
 // foldArchive applies an event of s's archive stream, decoded into p.
 // Called with s.mu held for writing.
 func (s *accountState) foldArchive(e *events.Envelope, p events.Payload) {
-	m, ok := p.(events.ArchiveMessageStored)
-	if !ok {
-		return
-	}
 	a := &s.archive
+	switch p := p.(type) {
+	case events.ArchiveMessageStored:
+		a.foldStored(e, p)
+	case events.ArchiveMessageRetracted:
+		a.foldRetracted(e, p)
+	case events.ArchivePrefsSet:
+		a.prefs = &domain.ArchivePrefs{Default: p.Default, Always: p.Always, Never: p.Never}
+	}
+}
+
+// foldStored adds an archived message to the index.
+func (a *archiveIndex) foldStored(e *events.Envelope, m events.ArchiveMessageStored) {
 	if a.byID == nil {
 		a.byID, a.with = make(map[string]int), make(map[string]string)
 	}
@@ -96,6 +111,11 @@ type ArchiveQuery struct {
 	// HasBefore and an empty Before, the last page (XEP-0059 2.5).
 	Before    string
 	HasBefore bool
+
+	// NoCount spares counting the result set: Count is left 0 (a
+	// full-text search reads the index a page at a time and counts
+	// nothing, im/mam_fulltext.go).
+	NoCount bool
 }
 
 // ArchivePage is a query's answer.
@@ -107,6 +127,9 @@ type ArchivePage struct {
 	// Complete: the page ends the result set in the direction it was
 	// asked for (XEP-0313 4.3.2, <fin complete='true'/>).
 	Complete bool
+	// Retracted holds, by archive id, the page's items that their
+	// sender retracted (XEP-0424); nil when there are none.
+	Retracted map[string]ArchiveRetraction
 }
 
 // ArchiveMeta is the first and last entries of an archive (XEP-0313
@@ -266,11 +289,19 @@ func (a *archiveIndex) query(q ArchiveQuery, pageMax int) (ArchivePage, error) {
 	page.Items = make([]ArchiveEntry, len(idx))
 	for k, i := range idx {
 		page.Items[k] = es[i]
+		if r, ok := a.retracted[es[i].ID]; ok {
+			if page.Retracted == nil {
+				page.Retracted = make(map[string]ArchiveRetraction)
+			}
+			page.Retracted[es[i].ID] = r
+		}
 	}
 	// RSM count over the whole result set [lo, hi).
-	if !filtered {
+	switch {
+	case q.NoCount:
+	case !filtered:
 		page.Count = max(hi-lo, 0)
-	} else {
+	default:
 		for i := lo; i < hi; i++ {
 			if keep(i) {
 				page.Count++

@@ -20,7 +20,8 @@
 //     on its own by the command line.
 //   - sessions.go, offline.go: the session and offline queue folds.
 //   - archive.go: the XEP-0313 archive index (ids and positions, no
-//     content) and its queries.
+//     content) and its queries; archive_marks.go: its retractions
+//     (XEP-0424) and the account's preferences (XEP-0441).
 //   - read.go: WithAccount and the copying accessors for readers.
 //   - rebuild.go: Rebuild and RebuildUntil, reading the log from a store
 //     and decoding ahead on other cores (where the store read each page,

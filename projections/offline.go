@@ -15,6 +15,10 @@ type OfflineItem struct {
 	From     string    `json:"from"`
 	Stanza   string    `json:"stanza"`
 	Recorded time.Time `json:"recorded"`
+	// Gone says why Stanza is empty when the key that sealed it (the
+	// owner's, events.OfflineQueued) is destroyed: "erased", "expired"
+	// or "missing" (events.GoneOf); "" when the stanza is there.
+	Gone string `json:"gone,omitempty"`
 }
 
 // foldOffline applies an event of s's offline stream, decoded into p.
@@ -24,6 +28,7 @@ func (s *accountState) foldOffline(e *events.Envelope, p events.Payload) {
 	case events.OfflineQueued:
 		s.offline = append(s.offline, OfflineItem{
 			Version: e.Version, Kind: p.Kind, From: p.From, Stanza: p.Stanza, Recorded: e.Recorded,
+			Gone: events.GoneOf(p),
 		})
 	case events.OfflineDelivered:
 		// Items are in version order (one stream, folded in order), so

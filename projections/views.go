@@ -27,6 +27,9 @@ type Views struct {
 	// Accounts is the account view the CLI also uses on its own. It is fed
 	// by Apply; do not feed it separately while it belongs to a Views.
 	Accounts *Accounts
+	// Holds is the legal holds in force, from the compliance streams
+	// (holds.go). Fed by Apply.
+	Holds *Holds
 
 	policy domain.Policy
 	// keys opens sealed personal content (events.OpenPersonal); nil: it
@@ -70,13 +73,14 @@ type accountState struct {
 func NewViews(policy domain.Policy) *Views {
 	return &Views{
 		Accounts: NewAccounts(),
+		Holds:    NewHolds(),
 		policy:   policy,
 		accounts: make(map[string]*accountState),
 	}
 }
 
 // OpenWith makes the views open sealed personal content (vCards, private
-// XML, PEP items, presence text: events.SealPersonal) with keys; content
+// XML, PEP items, presence text, offline stanzas: events.SealPersonal) with keys; content
 // whose key is gone reads as absent. Call it before the first Apply.
 func (v *Views) OpenWith(keys events.KeyLookup) { v.keys = keys }
 

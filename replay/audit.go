@@ -15,7 +15,7 @@ import (
 
 // Categories returns the names Filter.Categories accepts.
 func Categories() []string {
-	return []string{"account", "archive", "blocking", "offline", "pep", "presence", "roster", "session", "subscription"}
+	return []string{"account", "archive", "blocking", "compliance", "offline", "pep", "presence", "roster", "session", "subscription"}
 }
 
 // categoryOf returns the category of an event type, or "other".
@@ -39,8 +39,10 @@ func categoryOf(typ string) string {
 		return "blocking"
 	case events.TypePEPNodeConfigured, events.TypePEPPublished, events.TypePEPRetracted, events.TypePEPNodeDeleted:
 		return "pep"
-	case events.TypeArchiveMessageStored:
+	case events.TypeArchiveMessageStored, events.TypeArchiveMessageRetracted, events.TypeArchivePrefsSet:
 		return "archive"
+	case events.TypeHoldPlaced, events.TypeHoldReleased, events.TypeKeysExpired, events.TypeErasureBegun:
+		return "compliance"
 	}
 	return "other"
 }
@@ -118,10 +120,15 @@ type Entry struct {
 
 // Audit tells the story of the account bare: every event of its streams
 // that f keeps, in log order, one Entry each. It reads only the account's
-// own streams, its message archive (XEP-0313, issue 13) included.
+// own streams, its message archive (XEP-0313, issue 13) included, and
+// the events of its domain's compliance stream that concern it (legal
+// holds, expired keys).
 func Audit(ctx context.Context, store events.Store, bare string, f Filter, progress Progress, emit func(Entry) error) error {
 	streams := append(accountStreams(bare), events.ArchiveStream(bare))
-	return audit(merged(ctx, store, streams, Cutoff{}), keysOf(store), f, progress, emit)
+	if _, domain, ok := strings.Cut(bare, "@"); ok {
+		streams = append(streams, events.ComplianceStream(domain))
+	}
+	return audit(aboutAccount(merged(ctx, store, streams, Cutoff{}), bare), keysOf(store), f, progress, emit)
 }
 
 // AuditServer tells the story of the server of domain: every event of
@@ -227,9 +234,18 @@ func entryOf(e *events.Envelope, cat string, keys events.KeyLookup) (Entry, erro
 			kind = "available"
 		}
 		en.Text = fmt.Sprintf("directed %s presence from %s to %s", kind, p.Resource, p.To)
+		if gone := events.GoneOf(p); gone != "" {
+			en.Text += ", stanza " + goneWords(gone)
+		}
 	case events.OfflineQueued:
+		// Who sent what kind is clear; the stanza is sealed under the
+		// queue owner's key and shown by its size, as an archived
+		// message is.
 		en.Contact = bareOf(p.From)
-		en.Text = fmt.Sprintf("%s from %s queued offline", p.Kind, p.From)
+		en.Text = fmt.Sprintf("%s from %s queued offline (%d bytes)", p.Kind, p.From, len(p.Stanza))
+		if gone := events.GoneOf(p); gone != "" {
+			en.Text = fmt.Sprintf("%s from %s queued offline: content %s", p.Kind, p.From, goneWords(gone))
+		}
 	case events.OfflineDelivered:
 		en.Resource = p.Resource
 		en.Text = fmt.Sprintf("offline stanzas up to version %d delivered to %s", p.Through, p.Resource)
@@ -279,8 +295,19 @@ func entryOf(e *events.Envelope, cat string, keys events.KeyLookup) (Entry, erro
 		if gone := events.GoneOf(p); gone != "" {
 			en.Text = fmt.Sprintf("%s: content %s (XEP-0313 id %s)", what, goneWords(gone), p.ID)
 		}
+	case events.ArchiveMessageRetracted:
+		// XEP-0424: the original stays in the log, readable here and in
+		// export; only MAM shows it as a tombstone.
+		en.Contact = p.By
+		en.Text = fmt.Sprintf("message %s retracted by %s (XEP-0424; retraction %s, stanza id %q); its content stays in the log",
+			p.ID, p.By, p.Retraction, p.RetractionStanzaID)
+	case events.ArchivePrefsSet:
+		en.Text = fmt.Sprintf("archive preferences set (XEP-0441): default %s, always %v, never %v", p.Default, p.Always, p.Never)
 	default:
-		en.Text = e.Type
+		var ok bool
+		if en.Text, ok = complianceWords(p); !ok {
+			en.Text = e.Type
+		}
 	}
 	return en, nil
 }

@@ -34,6 +34,12 @@ const (
 	NSArchiveGone = "urn:xmppd:archive-gone:0" // xmppd: <gone reason='erased|expired|missing'/>
 )
 
+// XEP-0424 Message Retraction and XEP-0431 full-text search in MAM.
+const (
+	NSRetract  = "urn:xmpp:message-retract:1" // XEP-0424
+	NSFulltext = "urn:xmpp:fulltext:0"        // XEP-0431
+)
+
 // XEP-0191 Blocking Command.
 const (
 	NSBlocking       = "urn:xmpp:blocking"        // XEP-0191 section 3

@@ -17,12 +17,16 @@ import (
 
 // Compile-time checks: the ports the server and the readers use.
 var (
-	_ events.KeySource = (*Store)(nil)
-	_ events.KeyLookup = (*Store)(nil)
+	_ events.KeySource   = (*Store)(nil)
+	_ events.KeyLookup   = (*Store)(nil)
+	_ events.PeriodNamer = (*Store)(nil)
 )
 
 // schema: a destroyed key keeps its row, with key NULL and gone saying
 // why, so that readers can tell erased content from a key never made.
+// ends is when the key's period ends (events.PeriodEnd, RFC 3339 UTC,
+// which sorts as time does): retention finds the keys it may destroy by
+// it. A file made before the column existed gets it, filled, at Open.
 const schema = `CREATE TABLE IF NOT EXISTS keys (
 	account   TEXT NOT NULL,
 	period    TEXT NOT NULL,
@@ -30,6 +34,7 @@ const schema = `CREATE TABLE IF NOT EXISTS keys (
 	gone      TEXT NOT NULL DEFAULT '',
 	created   TEXT NOT NULL,
 	destroyed TEXT,
+	ends      TEXT,
 	PRIMARY KEY (account, period)
 ) WITHOUT ROWID`
 
@@ -48,6 +53,9 @@ type Store struct {
 	// destroyed (Key).
 	sealing map[events.KeyID]events.KeyID
 	now     func() time.Time
+	// period is how much time one key covers (keys.period); set before
+	// first use (SetPeriod).
+	period events.KeyPeriod
 }
 
 // Open opens the key file at path, creating it unless readOnly. A
@@ -89,8 +97,23 @@ func Open(path string, readOnly bool) (*Store, error) {
 		}
 	}
 	s.conn = conn
+	if !readOnly {
+		if err := s.addEnds(); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("keystore: open %s: %w", path, err)
+		}
+	}
 	return s, nil
 }
+
+// SetPeriod sets how much time each new key covers (keys.period; the
+// calendar month unless set). Call it before the first Key. Keys made
+// under another period keep theirs: each key's period is in its name.
+func (s *Store) SetPeriod(p events.KeyPeriod) { s.period = p }
+
+// PeriodName names the period of t that content recorded at t is sealed
+// for (events.PeriodNamer).
+func (s *Store) PeriodName(t time.Time) string { return s.period.Name(t) }
 
 // Close closes the file and forgets the cached keys.
 func (s *Store) Close() error {
@@ -161,8 +184,12 @@ func (s *Store) Key(month events.KeyID) (events.KeyID, cipher.AEAD, error) {
 		default:
 			k = make([]byte, 32)
 			rand.Read(k)
-			err = sqlitex.Execute(s.conn, `INSERT INTO keys (account, period, key, created) VALUES (?1, ?2, ?3, ?4)`,
-				&sqlitex.ExecOptions{Args: []any{id.Account, id.Period, k, s.now().UTC().Format(time.RFC3339Nano)}})
+			var ends time.Time
+			if ends, err = events.PeriodEnd(id.Period); err != nil {
+				return events.KeyID{}, nil, fmt.Errorf("keystore: make key %s: %w", id, err)
+			}
+			err = sqlitex.Execute(s.conn, `INSERT INTO keys (account, period, key, created, ends) VALUES (?1, ?2, ?3, ?4, ?5)`,
+				&sqlitex.ExecOptions{Args: []any{id.Account, id.Period, k, s.now().UTC().Format(time.RFC3339Nano), stamp(ends)}})
 			if err != nil {
 				return events.KeyID{}, nil, fmt.Errorf("keystore: make key %s: %w", id, err)
 			}

@@ -85,6 +85,7 @@ an event, and the tools that read that log back.`,
 		a.exportCommand(),
 		a.replayCommand(),
 		a.auditCommand(),
+		a.holdCommand(),
 	)
 	return root
 }

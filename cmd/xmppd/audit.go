@@ -19,7 +19,7 @@ import (
 func (a *app) auditCommand() *cobra.Command {
 	var user, contact, since, until, at, format string
 	var types []string
-	var explain, serverLog bool
+	var explain, serverLog, complianceLog bool
 	cmd := &cobra.Command{
 		Use:   "audit --user JID|--server [--contact JID] [--since TIME] [--until TIME] [--type KIND] [--format text|json|csv]",
 		Short: "Tell an account's story from the log, one event a line",
@@ -31,7 +31,7 @@ full JID, session id, client address, stanza id, and the node that
 recorded it.
 
 --type keeps one kind of event: subscription, roster, session, presence
-(also account, offline); repeat it or separate kinds by commas.
+(also account, offline, archive, compliance); repeat it or separate kinds by commas.
 
 --explain --contact JID [--at TIME|POSITION] tells instead the chain of
 transitions that produced the account's subscription state toward the
@@ -41,6 +41,11 @@ contact, joining both accounts' records of each subscription stanza.
 starts and stops, administrative actions, failed logins, and the logins
 refused by the throttle, which are counted and summarised (how many, from
 which address, between when and when) rather than recorded one by one.
+
+--compliance tells instead the story of the domain's compliance stream
+(compliance-<domain>): legal holds placed and released, keys destroyed by
+retention. An account's story (--user) includes those about the account
+(--type compliance keeps only them).
 
 audit opens the log read-only: it can run beside the server or on a copy.`,
 		Example: `  xmppd audit --user alice@localhost --contact bob@localhost --type subscription
@@ -53,11 +58,14 @@ audit opens the log read-only: it can run beside the server or on a copy.`,
 			if err != nil {
 				return err
 			}
-			if serverLog && (bare != "" || explain) {
-				return usagef("--server tells the server's story: not with --user or --explain")
+			if serverLog && (bare != "" || explain || complianceLog) {
+				return usagef("--server tells the server's story: not with --user, --explain or --compliance")
 			}
-			if bare == "" && !serverLog {
-				return usagef("audit needs --user JID (or --server)")
+			if complianceLog && (bare != "" || explain) {
+				return usagef("--compliance tells the domain's compliance story: not with --user or --explain (--user JID --type compliance tells one account's)")
+			}
+			if bare == "" && !serverLog && !complianceLog {
+				return usagef("audit needs --user JID (or --server, or --compliance)")
 			}
 			other, err := optionalBare("--contact", contact)
 			if err != nil {
@@ -105,6 +113,11 @@ audit opens the log read-only: it can run beside the server or on a copy.`,
 						return replay.AuditServer(ctx, s, c.Domain, f, progress, emit)
 					}
 				}
+				if complianceLog {
+					tell = func(ctx context.Context, progress replay.Progress, emit func(replay.Entry) error) error {
+						return replay.AuditCompliance(ctx, s, c.Domain, f, progress, emit)
+					}
+				}
 				return a.auditStory(cmd.Context(), tell, format)
 			})
 		},
@@ -114,9 +127,10 @@ audit opens the log read-only: it can run beside the server or on a copy.`,
 	fl.StringVar(&contact, "contact", "", "only events about this contact (bare JID)")
 	fl.StringVar(&since, "since", "", "only events recorded at or after this RFC 3339 time")
 	fl.StringVar(&until, "until", "", "only events recorded at or before this RFC 3339 time")
-	fl.StringSliceVar(&types, "type", nil, "only these kinds: subscription, roster, session, presence, account, offline")
+	fl.StringSliceVar(&types, "type", nil, "only these kinds: subscription, roster, session, presence, account, offline, archive, compliance")
 	fl.StringVar(&format, "format", "text", "output format: text, json (one object a line) or csv")
 	fl.BoolVar(&serverLog, "server", false, "tell the server's story (server-<domain>) instead of an account's")
+	fl.BoolVar(&complianceLog, "compliance", false, "tell the compliance story (compliance-<domain>: holds, retention) instead of an account's")
 	fl.BoolVar(&explain, "explain", false, "explain how --user's subscription toward --contact came about")
 	fl.StringVar(&at, "at", "", "with --explain: the moment (RFC 3339 time or log position); default now")
 	return cmd

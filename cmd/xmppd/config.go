@@ -14,6 +14,8 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"xmppd/adapters/c2s"
+	"xmppd/domain"
+	"xmppd/events"
 )
 
 // Config is xmppd's whole configuration. Every key can be set in the YAML
@@ -41,8 +43,17 @@ type Config struct {
 // ArchiveConf: archive.enabled (on by default) records every one-to-one
 // message XEP-0313 6.1.1 names in both parties' archives before it is
 // delivered; off, nothing new is archived (MAM still serves what was).
+//
+// archive.policy is the domain's archive policy: "user" lets each account
+// choose with XEP-0441 preferences (everything is archived until it
+// does), "always" archives every message whatever the preferences say and
+// refuses to change them (not-allowed), for a deployment that must keep
+// its records.
 type ArchiveConf struct {
-	Enabled bool `mapstructure:"enabled"`
+	Enabled bool   `mapstructure:"enabled"`
+	Policy  string `mapstructure:"policy"`
+	// RetentionConf: archive.retention and its overrides (retention.go).
+	RetentionConf `mapstructure:",squash"`
 }
 
 // OfflineConf bounds each account's offline storage (XEP-0160); 0 is no
@@ -67,6 +78,10 @@ type StoreConfig struct {
 // 13): its own file, never inside the log, backed up apart from it.
 type KeysConfig struct {
 	Path string `mapstructure:"path"` // default <data_dir>/keys.db
+	// Period is how much time one key covers, the granularity of
+	// retention's shredding: month, day, hour or a duration of at least
+	// 1s (events.ParseKeyPeriod).
+	Period string `mapstructure:"period"`
 }
 
 // C2SConfig holds the client listener settings.
@@ -215,6 +230,7 @@ func defaults() map[string]any {
 		"offline.max_messages":      5000,
 		"offline.max_bytes":         32 << 20,
 		"archive.enabled":           true,
+		"archive.policy":            "user",
 
 		// serve refuses an altered log unless this is on (startup.go).
 		"store.accept_altered_log": false,
@@ -237,6 +253,9 @@ func defaults() map[string]any {
 	for k, v := range imDefaults() {
 		d[k] = v
 	}
+	for k, v := range retentionDefaults() {
+		d[k] = v
+	}
 	return d
 }
 
@@ -244,6 +263,9 @@ func defaults() map[string]any {
 func (c *Config) Validate() error {
 	var errs []error
 	errs = append(errs, c.IM.validate()...)
+	if err := domain.ArchivePolicy(c.Archive.Policy).Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("archive.policy: %w", err))
+	}
 	if _, err := jid.Parse(c.Domain); err != nil || c.Domain == "" || strings.ContainsAny(c.Domain, "@/") {
 		errs = append(errs, fmt.Errorf("domain %q is not a valid XMPP domain", c.Domain))
 	}
@@ -310,6 +332,11 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.Limits.validate()...)
 	errs = append(errs, c.Auth.RefusalLog.validate()...)
+	_, rerrs := c.Archive.policy(c.Domain)
+	errs = append(errs, rerrs...)
+	if _, err := events.ParseKeyPeriod(c.Keys.Period); err != nil {
+		errs = append(errs, fmt.Errorf("keys.period: %v", err))
+	}
 	return errors.Join(errs...)
 }
 

@@ -94,6 +94,8 @@ func TestConfigErrorsNameTheFile(t *testing.T) {
 			want: []string{"xmppd: configuration ./xmppd.yaml: ", "'tls' expected a map"}},
 		{name: "bad value", files: map[string]string{"xmppd.yaml": "c2s:\n  queue_len: 0\n"},
 			want: []string{"xmppd: configuration ./xmppd.yaml:\n", "c2s.queue_len 0 must be at least 1"}},
+		{name: "archive policy", files: map[string]string{"xmppd.yaml": "archive:\n  policy: sometimes\n"},
+			want: []string{"xmppd: configuration ./xmppd.yaml:\n", `archive.policy: archive policy "sometimes" is neither "user" nor "always"`}},
 		{name: "bad value in --config json", files: map[string]string{"c.json": `{"c2s": {"queue_len": 0}}`}, args: []string{"--config", "c.json"},
 			want: []string{"xmppd: configuration c.json:\n", "c2s.queue_len 0 must be at least 1"}},
 		{name: "json syntax in --config", files: map[string]string{"c.json": `{"domain": `}, args: []string{"--config", "c.json"},

@@ -14,6 +14,9 @@ import (
 	"xmppd/replay"
 )
 
+// The embedded key store is the one retention expires keys in.
+var _ im.KeyExpirer = (*keystore.Store)(nil)
+
 // openKeys opens the key store that seals personal content (issue 13,
 // keys.path). readOnly (replay, audit) never creates the file: without
 // it, sealed content reads as "(missing)".
@@ -23,10 +26,15 @@ func openKeys(c *Config, readOnly bool) (*keystore.Store, error) {
 			return nil, fmt.Errorf("create key store directory: %w", err)
 		}
 	}
+	period, err := events.ParseKeyPeriod(c.Keys.Period)
+	if err != nil {
+		return nil, usagef("keys.period: %v", err)
+	}
 	k, err := keystore.Open(c.Keys.Path, readOnly)
 	if err != nil {
 		return nil, fmt.Errorf("open key store %s: %w", c.Keys.Path, err)
 	}
+	k.SetPeriod(period)
 	return k, nil
 }
 

@@ -81,6 +81,7 @@ func (a *app) serve(ctx context.Context) error {
 		return err
 	}
 	defer keys.Close()
+	retention, _ := c.Archive.policy(c.Domain) // validated by load
 	var m *metrics.Metrics
 	var counts c2s.Metrics // stays a nil interface without metrics
 	if c.Metrics.Addr != "" {
@@ -142,10 +143,12 @@ func (a *app) serve(ctx context.Context) error {
 		AllowAccountRemoval: c.IM.AllowAccountRemoval,
 		AllowRegistration:   c.IM.AllowRegistration,
 		ArchiveOff:          !c.Archive.Enabled,
+		ArchivePolicy:       domain.ArchivePolicy(c.Archive.Policy),
 
 		Policy:       c.Limits.policy(),
 		MaxResources: c.Limits.maxResources(),
 		Refusals:     c.Auth.RefusalLog.server(),
+		Retention:    retention,
 	})
 	if err != nil {
 		return usageError{err}

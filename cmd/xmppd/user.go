@@ -100,10 +100,11 @@ server sees it within a second.`,
 		Short: "Erase an account (GDPR art. 17): destroy its keys, then delete it",
 		Long: `Destroy every key of the account in the key store (keys.path), so that
 its personal content (vCard, private XML, PEP items, presence status and
-stanza) is unreadable in the log and in every copy or backup of it, then
+stanzas, archived messages, messages queued for it offline) is unreadable in the log and in every copy or backup of it, then
 record account.erased (no personal data) and delete the account. The log's
 hash chains still verify. The server must be stopped: erase takes the
 server lock of the data directory and refuses while ` + "`xmppd serve`" + ` holds it.
+An account under legal hold is refused, naming the cases (xmppd hold).
 Content recorded by an xmppd older than the key store is in clear and
 stays so (see README, "Personal content and keys").`,
 		Args: args(cobra.ExactArgs(1)),
