@@ -92,16 +92,37 @@ const maxPendingStanzas = 128
 // goroutine switch. The order of the session's stanzas is kept (RFC 6120
 // 10.1): everything it sent earlier has been handed on already.
 func (s *Core) Stanza(ctx context.Context, sess router.Session, st stanza.Stanza) {
+	s.StanzaThen(ctx, sess, st, nil)
+}
+
+// StanzaThen is Stanza, calling handled (if not nil) once st's fate is
+// durable (router.Reporting): a message once it is archived (when it is
+// to be) and delivered, stored offline, bounced or dropped; anything
+// else once the command it became has returned, its events committed.
+// That is when the session's slot is released too.
+func (s *Core) StanzaThen(ctx context.Context, sess router.Session, st stanza.Stanza, handled func()) {
 	x := s.reg.Get(sess.ID())
 	if x == nil {
+		if handled != nil {
+			handled()
+		}
 		return
 	}
 	select {
 	case x.pending <- struct{}{}:
 	case <-ctx.Done():
+		if handled != nil {
+			handled()
+		}
 		return
 	}
 	release := x.release
+	if handled != nil {
+		release = func() {
+			x.release()
+			handled()
+		}
+	}
 	if st.Kind == stanza.KindIQ && x.answers(st) {
 		// Not for the actor, which may be the one waiting for it.
 		release()
@@ -117,12 +138,12 @@ func (s *Core) Stanza(ctx context.Context, sess router.Session, st stanza.Stanza
 	}
 	x.onActor.Add(1)
 	s.actors.enqueue(x.bare, func(ctx context.Context) {
-		defer release()
 		defer x.onActor.Add(-1)
 		if s.reg.IsEnded(x) {
+			release()
 			return
 		}
-		s.clientStanza(ctx, x, st)
+		s.clientStanza(ctx, x, st, release)
 	})
 }
 

@@ -13,9 +13,16 @@ import (
 // clientStanza turns one stanza from x's client into a command for x's
 // account (DESIGN.md flow step 2). It runs on x's account's actor. c2s
 // has already stamped 'from' with x's full JID (RFC 6120 8.1.2.1) and
-// checked 'to'.
-func (s *Core) clientStanza(ctx context.Context, x *session, st stanza.Stanza) {
+// checked 'to'. done is called once the stanza is handled: for a
+// message, once the recipient's actor has (clientMessage); for anything
+// else, when the command returns.
+func (s *Core) clientStanza(ctx context.Context, x *session, st stanza.Stanza, done func()) {
 	meta := s.sessionMeta(x, st.ID)
+	if st.Kind == stanza.KindMessage && !domain.IsRemote(st.To, s.cfg.Domain) {
+		s.clientMessage(x, st, meta, done)
+		return
+	}
+	defer done()
 	to := st.To
 	if domain.IsRemote(to, s.cfg.Domain) {
 		s.reply(x, errorReply(st.El, errRemoteServerNotFound))
@@ -25,8 +32,6 @@ func (s *Core) clientStanza(ctx context.Context, x *session, st stanza.Stanza) {
 		return
 	}
 	switch st.Kind {
-	case stanza.KindMessage:
-		s.clientMessage(x, st, meta, nil)
 	case stanza.KindPresence:
 		s.clientPresence(ctx, x, st, meta)
 	case stanza.KindIQ:

@@ -50,7 +50,17 @@ func roundTrip(c *client, id string) {
 // online and subscribed to each other.
 func contacts(t *testing.T) (*env, *client, *client) {
 	t.Helper()
+	return contactsWith(t, nil)
+}
+
+// contactsWith is contacts, running setup (if not nil) on the env before
+// anything is written or started.
+func contactsWith(t *testing.T, setup func(*env)) (*env, *client, *client) {
+	t.Helper()
 	e := newEnv(t)
+	if setup != nil {
+		setup(e)
+	}
 	e.addUser("alice")
 	e.addUser("bob")
 	e.start()
@@ -80,12 +90,18 @@ func TestSMEnableAndAcks_XEP0198_4(t *testing.T) {
 	// repeated) and the client answers with what it read.
 	a.expect(smElement("r"))
 	a.send(`<a xmlns='urn:xmpp:sm:3' h='3'/>`)
-	// Two stanzas from the client, then a request: h is 2.
+	// Two stanzas from the client, then a request: h reaches 2, at once
+	// or, while the message is still being archived, in an <a/> the
+	// server sends unasked once it is (sm_inbound.go).
 	a.send(`<message to='%s' type='chat'><body>x</body></message>`, b.jid)
 	roundTrip(a, "p1")
 	a.send(`<r xmlns='urn:xmpp:sm:3'/>`)
-	if h := smH(t, a.expect(smElement("a"))); h != 2 {
-		t.Errorf("server's h = %d, want 2 (a message and a ping)", h)
+	if h := smH(t, a.expect(smElement("a"))); h > 2 {
+		t.Errorf("server's h = %d, want at most 2 (a message and a ping)", h)
+	} else if h < 2 {
+		if h := smH(t, a.expect(smElement("a"))); h != 2 {
+			t.Errorf("server's unasked h = %d, want 2 (a message and a ping)", h)
+		}
 	}
 	// Section 4: only one <enable/>.
 	a.send(`<enable xmlns='urn:xmpp:sm:3'/>`)

@@ -124,6 +124,19 @@ type Core interface {
 	Resumed(s Session, resent int)
 }
 
+// Reporting is a Core that tells a transport when each stanza it was
+// handed has met its fate durably: a message archived and delivered,
+// stored offline or bounced; a command's events committed. XEP-0198
+// acknowledges a client's stanza only then (section 4, 'h'), so that a
+// crash after the acknowledgement cannot lose it.
+//
+// StanzaThen is Stanza, and calls handled exactly once, from any
+// goroutine, when st's fate is durable (or st was dropped: its session
+// ended first). A transport that needs no report calls Stanza.
+type Reporting interface {
+	StanzaThen(ctx context.Context, s Session, st stanza.Stanza, handled func())
+}
+
 // AuthObserver hears of every failed authentication, for the event log.
 // A transport calls it from the connection's goroutine and must not block long.
 type AuthObserver interface {

@@ -24,6 +24,10 @@ type Bus struct {
 
 	mu        sync.Mutex
 	published uint64 // position of the last envelope published
+
+	// inProcess is set on a bus whose Pub/Sub is the in-process
+	// GoChannel (NewGoChannel): see handOver.
+	inProcess *handOver
 }
 
 // NewGoChannel returns a single-node bus on watermill's in-process GoChannel.
@@ -35,7 +39,9 @@ func NewGoChannel(logger watermill.LoggerAdapter) *Bus {
 		OutputChannelBuffer:            256,
 		BlockPublishUntilSubscriberAck: true, // keeps log order; see doc.go
 	}, logger)
-	return New(gc, gc)
+	b := New(gc, gc)
+	b.inProcess = &handOver{m: make(map[string][]events.Envelope)}
+	return b
 }
 
 // New returns a bus on any watermill Publisher and Subscriber that deliver
@@ -44,16 +50,31 @@ func New(pub message.Publisher, sub message.Subscriber) *Bus {
 	return &Bus{pub: pub, sub: sub}
 }
 
-// Publish publishes envelopes in the order given.
+// Publish publishes envelopes in the order given: on an in-process bus
+// as one message (handover.go), on any other one message each.
 func (b *Bus) Publish(envs ...events.Envelope) error {
-	for i := range envs {
-		payload, err := json.Marshal(&envs[i])
+	if len(envs) == 0 {
+		return nil
+	}
+	if b.inProcess != nil {
+		id := watermill.NewUUID()
+		b.inProcess.put(id, envs)
+		err := b.pub.Publish(Topic, message.NewMessage(id, nil))
+		b.inProcess.drop(id)
 		if err != nil {
-			return fmt.Errorf("bus: encode %s v%d: %w", envs[i].Stream, envs[i].Version, err)
+			return fmt.Errorf("bus: publish %s v%d and %d after it: %w", envs[0].Stream, envs[0].Version, len(envs)-1, err)
 		}
+		b.setPublished(envs[len(envs)-1].Position)
+		return nil
+	}
+	for i := range envs {
 		id := envs[i].ID
 		if id == "" {
 			id = watermill.NewUUID()
+		}
+		payload, err := json.Marshal(&envs[i])
+		if err != nil {
+			return fmt.Errorf("bus: encode %s v%d: %w", envs[i].Stream, envs[i].Version, err)
 		}
 		msg := message.NewMessage(id, payload)
 		msg.Metadata.Set("type", envs[i].Type)
@@ -61,11 +82,15 @@ func (b *Bus) Publish(envs ...events.Envelope) error {
 		if err := b.pub.Publish(Topic, msg); err != nil {
 			return fmt.Errorf("bus: publish %s v%d: %w", envs[i].Stream, envs[i].Version, err)
 		}
-		b.mu.Lock()
-		b.published = envs[i].Position
-		b.mu.Unlock()
+		b.setPublished(envs[i].Position)
 	}
 	return nil
+}
+
+func (b *Bus) setPublished(pos uint64) {
+	b.mu.Lock()
+	b.published = pos
+	b.mu.Unlock()
 }
 
 // Published returns the position of the last envelope published.
@@ -77,8 +102,13 @@ func (b *Bus) Published() uint64 {
 
 // Feed publishes every event of store from position from on, as it is
 // committed, until ctx is done. Start it after every consumer has
-// subscribed: GoChannel drops messages that no one is subscribed to.
+// subscribed: GoChannel drops messages that no one is subscribed to. On
+// an in-process bus, what is committed while one batch is being applied
+// goes out as the next batch (feedBatches).
 func (b *Bus) Feed(ctx context.Context, store events.Store, from uint64) error {
+	if b.inProcess != nil {
+		return b.feedBatches(ctx, store, from)
+	}
 	for e, err := range store.Subscribe(ctx, from) {
 		if err != nil {
 			if ctx.Err() != nil {

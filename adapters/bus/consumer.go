@@ -47,7 +47,7 @@ func (b *Bus) Subscribe(ctx context.Context, name string, applied uint64, fn App
 			// blocks each publish until every subscriber acknowledges, and
 			// one failed projection must not stall the others.
 			if c.Err() == nil {
-				c.consume(msg.Payload, msg.UUID, fn)
+				c.consume(b.inProcess.take(msg.UUID), msg.Payload, msg.UUID, fn)
 			}
 			msg.Ack()
 		}
@@ -56,20 +56,38 @@ func (b *Bus) Subscribe(ctx context.Context, name string, applied uint64, fn App
 	return c, nil
 }
 
-func (c *Consumer) consume(payload []byte, uuid string, fn Apply) {
+// consume applies one message's envelopes: shared, those handed over
+// in process, if any (read only: every consumer gets the same), or else
+// the one its payload encodes.
+func (c *Consumer) consume(shared []events.Envelope, payload []byte, uuid string, fn Apply) {
+	if shared != nil {
+		for _, e := range shared {
+			if !c.apply(e, fn) {
+				return
+			}
+		}
+		return
+	}
 	var e events.Envelope
 	if err := json.Unmarshal(payload, &e); err != nil {
 		c.fail(fmt.Errorf("bus: %s: decode message %s: %w", c.name, uuid, err))
 		return
 	}
+	c.apply(e, fn)
+}
+
+// apply applies e unless it was already, reporting whether the consumer
+// goes on.
+func (c *Consumer) apply(e events.Envelope, fn Apply) bool {
 	if e.Position <= c.Applied() {
-		return
+		return true
 	}
 	if err := fn(e); err != nil {
 		c.fail(fmt.Errorf("bus: %s: apply %s v%d (position %d): %w", c.name, e.Stream, e.Version, e.Position, err))
-		return
+		return false
 	}
 	c.advance(e.Position)
+	return true
 }
 
 // Name returns the consumer's name.

@@ -36,15 +36,14 @@ import (
 // over to a resumed stream.
 
 // smState is one session's stream management state, guarded by the
-// session's mu, except in, which only the session's reader touches (a
-// resumption takes it over once the old reader has stopped).
+// session's mu, except in, which has its own (sm_inbound.go).
 type smState struct {
 	// id is the SM-ID, empty unless the session may be resumed; timeout
 	// is how long it waits to be, once suspended.
 	id      string
 	timeout time.Duration
-	// in counts the client's stanzas handled.
-	in uint32
+	// in counts the client's stanzas received and handled.
+	in *inbound
 	// acked is the client's last h: stanzas written and acknowledged.
 	// unacked are the stanzas written (or being written) since, in order;
 	// unackedBytes their size.
@@ -161,8 +160,9 @@ func (s *Session) smNonza(el *stanza.Element) (bool, error) {
 			return true, withText(stream.UnsupportedStanzaType, "stream management is not enabled")
 		}
 		// Section 4: answered at once, with the stanzas handled so far
-		// (every earlier one was handed to the core before this).
-		s.sendNonza(smAck(sm.in))
+		// (sm_inbound.go: those whose fate is durable); the rest are
+		// acknowledged unasked once they are.
+		s.sendNonza(smAck(sm.in.answerRequest()))
 	case "a":
 		if sm == nil {
 			return true, withText(stream.UnsupportedStanzaType, "stream management is not enabled")
@@ -185,7 +185,7 @@ func (s *Session) smNonza(el *stanza.Element) (bool, error) {
 // asks for it and the server allows it, for the shorter of the client's
 // 'max' and Config.ResumeTimeout.
 func (s *Session) enableSM(el *stanza.Element) {
-	sm := &smState{idle: sync.NewCond(&s.mu)}
+	sm := &smState{idle: sync.NewCond(&s.mu), in: newInbound()}
 	enabled := stanza.New(stanza.NSSM, "enabled")
 	if wantsResume(el.Attr("resume")) && s.srv.cfg.ResumeTimeout > 0 {
 		sm.timeout = s.srv.cfg.ResumeTimeout
@@ -242,11 +242,13 @@ func parseH(v string) (uint32, error) {
 	return uint32(h), err
 }
 
-// countHandled counts one stanza of the client's as handled.
-func (s *Session) countHandled() {
-	if s.sm != nil { // set and read only on the reader's goroutine after enabling
-		s.sm.in++
+// received counts one stanza of the client's and returns its handled
+// report (sm_inbound.go), or nil before stream management is enabled.
+func (s *Session) received() func() {
+	if s.sm == nil { // set only on the reader's goroutine
+		return nil
 	}
+	return s.receive(s.sm.in)
 }
 
 // acknowledged takes the client's h: the stanzas it covers are
@@ -470,7 +472,7 @@ func (s *Session) forgetSM() {
 	sm := s.sm
 	s.mu.Unlock()
 	if sm != nil && sm.id != "" {
-		s.srv.sm.remove(sm.id, s, sm.in, s.srv.now())
+		s.srv.sm.remove(sm.id, s, sm.in.count(), s.srv.now())
 	}
 }
 
@@ -491,6 +493,12 @@ func (s *Session) giveBack() {
 	s.mu.Unlock()
 	report(items, false)
 }
+
+// resumeSettle bounds how long a resumption waits for the stanzas of the
+// lost connection to be handled before answering with the h they reached:
+// the client sends again whatever h leaves out, so a short wait spares
+// duplicates, and a failing store costs the client a resend, not a stall.
+const resumeSettle = 5 * time.Second
 
 // errResumeGone: the session ended before it could be resumed.
 type errResumeGone struct{}
@@ -558,8 +566,10 @@ func (s *Session) takeOver(c *conn, h uint32) (in uint32, resent int, err error)
 	// The resuming goroutine writes <resumed/> before anything queued
 	// (startWriting hands the write side over).
 	s.writing = true
-	in = sm.in
 	s.mu.Unlock()
+	// The old reader has stopped: what it handed the core is all there
+	// is, and h covers what of it is durable (sm_inbound.go).
+	in = sm.in.settle(resumeSettle)
 	report(done, true)
 	return in, len(resend), nil
 }

@@ -73,3 +73,32 @@ func TestSMAsksAfterNonzaOnlyBatch_XEP0198_4(t *testing.T) {
 		t.Errorf("a second <r/> while one is outstanding")
 	}
 }
+
+// XEP-0198 section 4: the client's h is a prefix. Fates reported out of
+// order (a message waiting on the archive's commit, a ping answered at
+// once) move h only over stanzas whose every predecessor is handled, and
+// a resumption's settle waits for the last one (section 5).
+func TestInboundCountsAPrefix_XEP0198_4(t *testing.T) {
+	s := &Session{}
+	in := newInbound()
+	first, second, third := s.receive(in), s.receive(in), s.receive(in)
+	third()
+	second()
+	if h := in.count(); h != 0 {
+		t.Fatalf("h = %d with the first stanza unhandled, want 0", h)
+	}
+	settled := make(chan uint32)
+	go func() { settled <- in.settle(5 * time.Second) }()
+	time.Sleep(10 * time.Millisecond)
+	first()
+	if h := <-settled; h != 3 {
+		t.Errorf("settle returned h = %d, want 3", h)
+	}
+	s.receive(in)()
+	if h := in.count(); h != 4 {
+		t.Errorf("h = %d, want 4", h)
+	}
+	if h := in.settle(time.Millisecond); h != 4 {
+		t.Errorf("settle with nothing pending = %d, want 4", h)
+	}
+}

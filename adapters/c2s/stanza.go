@@ -5,6 +5,7 @@ import (
 	"mellium.im/xmpp/stream"
 
 	"xmppd/domain"
+	"xmppd/router"
 	"xmppd/stanza"
 )
 
@@ -31,9 +32,16 @@ func (s *Session) handle(el *stanza.Element) error {
 		return stream.UnsupportedStanzaType
 	}
 	s.srv.metrics.StanzaIn(string(kind))
-	// XEP-0198: handled once handle returns (given to the core, answered
-	// or refused).
-	defer s.countHandled()
+	// XEP-0198: counted as handled once its fate is durable
+	// (sm_inbound.go): at once if c2s answers or refuses it here; when
+	// the core says so if the core reports fates; else once the core
+	// has it.
+	handled := s.received()
+	defer func() {
+		if handled != nil {
+			handled()
+		}
+	}()
 
 	// RFC 6120 section 8.1.2.1: the server stamps 'from' with the full
 	// JID of the session, overriding whatever the client wrote.
@@ -61,6 +69,11 @@ func (s *Session) handle(el *stanza.Element) error {
 		return nil
 	}
 	if s.serverIQ(st) {
+		return nil
+	}
+	if r, ok := s.srv.core.(router.Reporting); ok && handled != nil {
+		r.StanzaThen(s.c.ctx, s, st, handled)
+		handled = nil // the core calls it
 		return nil
 	}
 	s.srv.core.Stanza(s.c.ctx, s, st)

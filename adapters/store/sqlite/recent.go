@@ -16,6 +16,13 @@ import (
 // larger number shows in the server's memory per idle session.
 const recentMax = 256
 
+// recentCap bounds what the store keeps for live subscriptions that have
+// not read it yet: beyond it, the slowest reads the file. Under archived
+// chat one commit holds a thousand events and more; trimmed to recentMax
+// at once, most of every commit was read back from the file by the
+// subscription that was told of it a moment before (issue 13).
+const recentCap = 16384
+
 // recent holds the events this store's writer committed lately, in
 // position order, so that a live subscription hands them on from memory
 // instead of reading back the rows it was just told were committed (a
@@ -36,6 +43,61 @@ type recent struct {
 	// outside counts the wake-ups that may stand for commits not in evs
 	// (the poller's, PollNow's). It is bumped before the broadcast.
 	outside atomic.Uint64
+
+	// readers holds each live subscription's next position: events
+	// before the smallest are read by all and may go (trim).
+	readers map[*atomic.Uint64]struct{}
+}
+
+// last is the position of the latest event kept, 0 if none.
+func (r *recent) last() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.evs) == 0 {
+		return 0
+	}
+	return r.evs[len(r.evs)-1].Position
+}
+
+// follow registers a live subscription, whose next position the caller
+// keeps in the returned cursor until it calls unfollow.
+func (r *recent) follow(next uint64) *atomic.Uint64 {
+	c := new(atomic.Uint64)
+	c.Store(next)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.readers == nil {
+		r.readers = make(map[*atomic.Uint64]struct{})
+	}
+	r.readers[c] = struct{}{}
+	return c
+}
+
+func (r *recent) unfollow(c *atomic.Uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.readers, c)
+}
+
+// trim drops, once more than twice recentMax are kept, the events every
+// live subscription has read, keeping the latest recentMax, and never
+// more than recentCap. r.mu is held.
+func (r *recent) trim() {
+	if len(r.evs) <= 2*recentMax {
+		return
+	}
+	low := r.evs[len(r.evs)-1].Position + 1
+	for c := range r.readers {
+		low = min(low, c.Load())
+	}
+	keep := len(r.evs) - sort.Search(len(r.evs), func(i int) bool { return r.evs[i].Position >= low })
+	keep = min(max(keep, recentMax), recentCap)
+	if keep*2 > len(r.evs) && len(r.evs) <= recentCap {
+		return // not worth a copy yet
+	}
+	n := copy(r.evs, r.evs[len(r.evs)-keep:])
+	clear(r.evs[n:])
+	r.evs = r.evs[:n]
 }
 
 // add records the events of the requests in batch that committed
@@ -55,11 +117,7 @@ func (r *recent) add(batch []*appendReq, results []error) {
 			r.evs = append(r.evs, e)
 		}
 	}
-	if len(r.evs) > 2*recentMax {
-		n := copy(r.evs, r.evs[len(r.evs)-recentMax:])
-		clear(r.evs[n:])
-		r.evs = r.evs[:n]
-	}
+	r.trim()
 }
 
 // after appends to buf the run of events at consecutive positions that

@@ -52,22 +52,38 @@ func (s *Store) runPoller(conn *sqlite.Conn) {
 		if s.subscribers.Load() == 0 {
 			continue
 		}
-		var v int64
-		stmt, err := conn.Prepare("PRAGMA data_version")
-		if err == nil {
-			if _, err = stmt.Step(); err == nil {
-				v = stmt.ColumnInt64(0)
-			}
-			stmt.Reset()
+		v, err := queryInt(conn, "PRAGMA data_version")
+		if err == nil && v == last {
+			continue
+		}
+		last = v
+		// This store's own writer is another connection too: its commits
+		// change data_version as well. They need no wake-up (subscribers
+		// have them from memory), and one would make every subscription
+		// read back what it already has. Another process's commits
+		// between ours show as gaps in memory (recent.after); only those
+		// after our last need the poller, and then the log ends past it.
+		if end, err2 := queryInt(conn, "SELECT coalesce(max(position), 0) FROM events"); err == nil && err2 == nil && uint64(end) <= s.recent.last() {
+			continue
 		}
 		// On error, wake subscribers anyway: a spurious wake-up costs one
 		// query, a missed one costs latency.
-		if err != nil || v != last {
-			last = v
-			s.recent.outside.Add(1)
-			s.commits.broadcast()
-		}
+		s.recent.outside.Add(1)
+		s.commits.broadcast()
 	}
+}
+
+// queryInt runs a query that returns one integer.
+func queryInt(conn *sqlite.Conn, query string) (int64, error) {
+	stmt, err := conn.Prepare(query)
+	if err != nil {
+		return 0, err
+	}
+	defer stmt.Reset()
+	if _, err = stmt.Step(); err != nil {
+		return 0, err
+	}
+	return stmt.ColumnInt64(0), nil
 }
 
 // Subscribe implements events.Store. It always asks for rows after the last
@@ -89,6 +105,8 @@ func (s *Store) Subscribe(ctx context.Context, from uint64) iter.Seq2[events.Env
 		sc := newScanner()
 		var seen uint64 // s.recent.outside when the file was last read
 		var mem []events.Envelope
+		cursor := s.recent.follow(next)
+		defer s.recent.unfollow(cursor)
 		for {
 			if err := ctx.Err(); err != nil {
 				fail(err)
@@ -114,6 +132,7 @@ func (s *Store) Subscribe(ctx context.Context, from uint64) iter.Seq2[events.Env
 					}
 				}
 				clear(mem)
+				cursor.Store(next)
 				if !gap && s.recent.outside.Load() == seen {
 					select {
 					case <-woken:
