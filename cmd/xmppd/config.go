@@ -40,9 +40,9 @@ type Config struct {
 	Archive ArchiveConf `mapstructure:"archive"`
 }
 
-// ArchiveConf: archive.enabled records every one-to-one message XEP-0313
-// 6.1.1 names in both parties' archives before it is delivered; off,
-// nothing new is archived (MAM still serves what was).
+// ArchiveConf: archive.enabled (on by default) records every one-to-one
+// message XEP-0313 6.1.1 names in both parties' archives before it is
+// delivered; off, nothing new is archived (MAM still serves what was).
 //
 // archive.policy is the domain's archive policy: "user" lets each account
 // choose with XEP-0441 preferences (everything is archived until it
@@ -229,7 +229,7 @@ func defaults() map[string]any {
 		"auth.scram_iterations":     4096,
 		"offline.max_messages":      5000,
 		"offline.max_bytes":         32 << 20,
-		"archive.enabled":           false,
+		"archive.enabled":           true,
 		"archive.policy":            "user",
 
 		// serve refuses an altered log unless this is on (startup.go).
