@@ -56,6 +56,7 @@ type Store struct {
 	// period is how much time one key covers (keys.period); set before
 	// first use (SetPeriod).
 	period events.KeyPeriod
+	health health // health.go
 }
 
 // Open opens the key file at path, creating it unless readOnly. A
@@ -190,6 +191,7 @@ func (s *Store) Key(month events.KeyID) (events.KeyID, cipher.AEAD, error) {
 			}
 			err = sqlitex.Execute(s.conn, `INSERT INTO keys (account, period, key, created, ends) VALUES (?1, ?2, ?3, ?4, ?5)`,
 				&sqlitex.ExecOptions{Args: []any{id.Account, id.Period, k, s.now().UTC().Format(time.RFC3339Nano), stamp(ends)}})
+			s.wrote(err)
 			if err != nil {
 				return events.KeyID{}, nil, fmt.Errorf("keystore: make key %s: %w", id, err)
 			}

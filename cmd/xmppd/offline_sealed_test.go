@@ -82,7 +82,15 @@ func TestFullKeyStoreBouncesOfflineMessage(t *testing.T) {
 	eventually(t, "the server log to say the key could not be made", func() bool {
 		return strings.Contains(srv.log(), "keystore: make key alice@localhost")
 	})
+	// The operator hears of it as of the log refusing writes (/healthz
+	// answers from the same health), and of its end.
+	eventually(t, "the server log to say the store refuses writes", func() bool {
+		return strings.Contains(srv.log(), "store refuses writes")
+	})
 	release()
+	eventually(t, "the server log to say the store takes writes again", func() bool {
+		return strings.Contains(srv.log(), "store takes writes again") || strings.Contains(srv.log(), "it takes writes again")
+	})
 	storedOnceThereIsRoom(t, srv, bob)
 }
 

@@ -161,13 +161,13 @@ func (a *app) serve(ctx context.Context) error {
 		return err
 	}
 	if m != nil {
-		stop, err := serveMetrics(c, m, core, clients, store, log)
+		stop, err := serveMetrics(c, m, core, clients, store, healthOf(store, keys), log)
 		if err != nil {
 			return err
 		}
 		defer stop()
 	}
-	logStoreHealth(ctx, store, log)
+	logStoreHealth(ctx, healthOf(store, keys), log)
 	err = runServer(ctx, core, clients, func() {
 		log.Info("xmppd ready", "domain", c.Domain, "starttls", clients.StartTLSAddr(), "tls", clients.DirectTLSAddr(), "store", storeName(c))
 	})
@@ -200,14 +200,48 @@ type writeHealthReporter interface {
 	WriteHealth() (ok bool, reason string, since time.Time)
 }
 
-// storeHealth samples store's write health for /healthz and the
-// metrics; nil when it does not report it.
-func storeHealth(store events.Store) *metrics.StoreHealth {
-	r, ok := store.(writeHealthReporter)
-	if !ok {
+// writeHealth is the write health of the log and the key store together:
+// a message whose content cannot be sealed is refused as surely as one
+// the log cannot take (a full disk reaches the key file first: a month's
+// first message for an account makes its key), so the operator hears of
+// either as "the store refuses writes".
+type writeHealth []writeHealthReporter
+
+// healthOf returns the write health of whichever of parts report it (the
+// SQLite store and the key store do), nil if none does.
+func healthOf(parts ...any) writeHealth {
+	var h writeHealth
+	for _, p := range parts {
+		if r, ok := p.(writeHealthReporter); ok {
+			h = append(h, r)
+		}
+	}
+	return h
+}
+
+// WriteHealth is the first failing part's, else ok since the latest
+// change of any part.
+func (h writeHealth) WriteHealth() (ok bool, reason string, since time.Time) {
+	ok = true
+	for _, r := range h {
+		pok, preason, psince := r.WriteHealth()
+		if !pok {
+			return false, preason, psince
+		}
+		if psince.After(since) {
+			since = psince
+		}
+	}
+	return ok, "", since
+}
+
+// storeHealth samples h for /healthz and the metrics; nil when nothing
+// reports it.
+func storeHealth(h writeHealth) *metrics.StoreHealth {
+	if len(h) == 0 {
 		return nil
 	}
-	writable, reason, since := r.WriteHealth()
+	writable, reason, since := h.WriteHealth()
 	return &metrics.StoreHealth{Writable: writable, Reason: reason, Since: since}
 }
 
@@ -215,9 +249,8 @@ func storeHealth(store events.Store) *metrics.StoreHealth {
 // disk and its end), checking every second until ctx ends, so that the
 // server's log says when writes stopped and resumed even with no metrics
 // listener.
-func logStoreHealth(ctx context.Context, store events.Store, log *slog.Logger) {
-	r, ok := store.(writeHealthReporter)
-	if !ok {
+func logStoreHealth(ctx context.Context, r writeHealth, log *slog.Logger) {
+	if len(r) == 0 {
 		return
 	}
 	go func() {
@@ -249,14 +282,14 @@ func logStoreHealth(ctx context.Context, store events.Store, log *slog.Logger) {
 // profiles on metrics.addr, before Run, so that /healthz answers 503
 // while the views are rebuilt. stop shuts the listener down once Run has
 // returned.
-func serveMetrics(c *Config, m *metrics.Metrics, core *im.Core, clients *c2s.Server, store events.Store, log *slog.Logger) (stop func(), err error) {
+func serveMetrics(c *Config, m *metrics.Metrics, core *im.Core, clients *c2s.Server, store events.Store, health writeHealth, log *slog.Logger) (stop func(), err error) {
 	status := func() metrics.Status {
 		st, cs := core.Status(), clients.Stats()
 		return metrics.Status{
 			Running: st.Running, ViewsAlive: st.ViewsAlive, Applied: st.Applied, Sessions: cs.Sessions,
 			QueuedStanzas: cs.Queued, QueuedCommands: st.QueuedCommands,
 			Suspended: cs.Suspended, Unacked: cs.Unacked, Resumed: cs.Resumed, ResumeFailed: cs.ResumeFailed, Expired: cs.Expired,
-			Store: storeHealth(store),
+			Store: storeHealth(health),
 		}
 	}
 	var head metrics.HeadFunc
