@@ -14,6 +14,7 @@ import (
 // XEP-0059 section 2.5): every message sent is delivered, a page holds
 // the 50 asked for, and a page shorter than asked is counted as an error.
 func TestMAMFillAndQueryAgainstXmppd(t *testing.T) {
+	t.Parallel() // with the test below, its own xmppd: they overlap the waits
 	s := startXmppd(t, 3, true)
 	bench := func(args ...string) (int, result) {
 		t.Helper()
@@ -45,6 +46,7 @@ func TestMAMFillAndQueryAgainstXmppd(t *testing.T) {
 // tiny sizes against xmppd built from this tree: chat with archiving on,
 // both fills, the data growth and start-up figures, both queries.
 func TestCompareArchiveAgainstXmppd(t *testing.T) {
+	t.Parallel()
 	bin := buildXmppd(t)
 	z := tinySizes()
 	z.MAMMessages, z.MAMMessagesLarge, z.MAMFillLimit = 60, 150, 20*time.Second

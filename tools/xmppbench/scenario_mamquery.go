@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"sync"
-	"sync/atomic"
-	"time"
 )
 
 // nsMAM is XEP-0313's namespace (version 2); nsRSM is XEP-0059's.
@@ -30,70 +27,20 @@ const mamPage = 50
 // first: mam-fill).
 func runMAMQuery(ctx context.Context, c *config, log io.Writer) (*result, error) {
 	res := newResult("mam-query")
-	res.Concurrency = c.concurrency
 	page := c.items
 	if page == 0 {
 		page = mamPage
 	}
-	cc := c.clientConfig()
-	errs := newErrCounter()
-	hub := c.account(c.hub)
-	// No initial presence: messages to the hub's bare JID do not reach an
-	// unavailable session, so every read belongs to the worker's query.
-	ss, _ := loginAll(ctx, cc, c.concurrency, c.concurrency, func(i int) (account, string) {
-		return hub, fmt.Sprintf("mam-%d", i)
-	}, loginSteps{}, errs, log)
-	defer closeAll(ss)
-	for _, s := range ss {
-		if s == nil {
-			res.takeErrors(errs)
-			return res, fmt.Errorf("xmppbench: mam-query: logging in %s failed", c.bare(c.hub))
-		}
-	}
-	runCtx, cancel := context.WithTimeout(ctx, c.duration)
-	defer cancel()
-	var ops, seq atomic.Int64
-	lats := make([]samples, len(ss))
-	var wg sync.WaitGroup
-	stop := startProgress(log, "mam-query", func() string { return fmt.Sprintf("%d queries", ops.Load()) })
-	start := time.Now()
-	for i, s := range ss {
-		wg.Go(func() {
-			for runCtx.Err() == nil {
-				n := seq.Add(1)
-				if c.count > 0 && n > c.count {
-					return
-				}
-				s.conn.SetDeadline(time.Now().Add(c.timeout))
-				t0 := time.Now()
-				got, err := s.mamLastPage("m"+strconv.FormatInt(n, 10), page)
-				if err != nil {
-					errs.add(err)
-					return // the stream is in an unknown state
-				}
-				lats[i].add(time.Since(t0))
-				ops.Add(1)
-				if got != page {
-					errs.addKind("short-page", 1, fmt.Sprintf("a query for the last %d messages returned %d", page, got))
-				}
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	stop()
-	for _, s := range ss {
-		s.close(min(c.timeout, 2*time.Second))
-	}
-	all := &samples{}
-	for i := range lats {
-		all.merge(&lats[i])
-	}
-	res.measured(ops.Load(), elapsed)
-	res.Latency = all.summarize()
 	res.Figures["page"] = float64(page)
-	res.takeErrors(errs)
-	return res, nil
+	err := runHubWorkers(ctx, c, res, log, "mam", func(s *session, n int64, errs *errCounter) error {
+		id := "m" + strconv.FormatInt(n, 10)
+		got, err := s.mamLastPage(id, page)
+		if err == nil && got != page {
+			errs.addKind("short-page", 1, fmt.Sprintf("a query for the last %d messages returned %d", page, got))
+		}
+		return err
+	})
+	return res, err
 }
 
 // mamLastPage asks for the last max messages of the account's archive
