@@ -48,8 +48,11 @@ bench:
 
 # Runs the same scenarios (xmppbench and tsung) against xmppd, Prosody and
 # ejabberd on this machine, one after another, and prints one table with
-# xmppd's ratio to each. Installs Prosody, ejabberd and tsung from Debian
-# when missing (root or sudo). About 20 minutes; bench-compare-quick about 2.
+# xmppd's ratio to each; then, with archiving on in all three (xmppd
+# archive.enabled, mod_mam in Prosody and ejabberd), chat, filling one
+# account's archive and MAM queries for its last 50 messages. Installs
+# Prosody, ejabberd and tsung from Debian when missing (root or sudo).
+# About 45 minutes; bench-compare-quick about 6.
 bench-compare: build
 	$(GO) -C tools/xmppbench build -o ../../bin/xmppbench .
 	bin/xmppbench compare --xmppd $(BIN) --save bench-compare.json

@@ -2,6 +2,7 @@ package projections_test
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"path/filepath"
 	"runtime"
@@ -65,6 +66,47 @@ func BenchmarkRebuild(b *testing.B) {
 		benchRebuild(b, projtest.Seal(sealPersonal(b, generated, keys)), keys)
 		b.ReportMetric(float64(sealable), "sealed-events")
 	})
+	// "sealed+archive" is "sealed" with a message archived between every
+	// two of its events (issue 13: rebuilding the views is not slowed by
+	// archive events): the same non-archive events, and as many
+	// archive.message_stored events again, each party's copy in its own
+	// archive stream, sealed as the server seals them. Its ns/op minus
+	// sealed's, over archive-events, is what an archived message adds to
+	// a rebuild.
+	b.Run("sealed+archive", func(b *testing.B) {
+		withArchive, archived := interleaveArchive(b, generated)
+		benchRebuild(b, projtest.Seal(sealPersonal(b, withArchive, keys)), keys)
+		b.ReportMetric(float64(archived), "archive-events")
+	})
+}
+
+// interleaveArchive returns evs with one message archived after every
+// second event: two archive.message_stored events (the sender's copy,
+// then the recipient's) between accounts of the generated log, recorded
+// at the time of the event before them, with a chat stanza of realistic
+// size as content. It returns the log and how many archive events it
+// added.
+func interleaveArchive(b *testing.B, evs []events.Envelope) ([]events.Envelope, int) {
+	out := make([]events.Envelope, 0, 2*len(evs))
+	n := 0
+	for i, e := range evs {
+		out = append(out, e)
+		if i%2 == 1 {
+			continue
+		}
+		from, to := fmt.Sprintf("user%05d@localhost", i%2000), fmt.Sprintf("user%05d@localhost", (i/2+7)%2000)
+		stanza := fmt.Sprintf("<message xmlns='jabber:client' type='chat' from='%s/phone' to='%s' id='m%d'><body>%d: see you at the station at six, the usual platform</body><stanza-id xmlns='urn:xmpp:sid:0' by='%s' id='a%d'/></message>", from, to, i, i, to, i)
+		for _, side := range []struct{ owner, with, dir string }{{from, to, events.ArchiveOut}, {to, from + "/phone", events.ArchiveIn}} {
+			a, err := events.New(events.ArchiveMessageStored{ID: fmt.Sprintf("a%d-%s", i, side.dir), With: side.with, Direction: side.dir, Content: stanza}, events.Meta{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			a.Stream, a.Recorded = events.ArchiveStream(side.owner), e.Recorded
+			out = append(out, a)
+			n++
+		}
+	}
+	return out, n
 }
 
 // sealPersonal returns evs with their personal payloads sealed, as the

@@ -92,6 +92,19 @@ with --items, the roster must hold that many items.`},
 		"subscribe": {runSubscribe, "setup: mutual subscriptions between the hub and every other account",
 			`Setup for fanout: the --hub account and every other account subscribe to
 each other's presence (both ways). Speaks only XMPP, so works on any server.`},
+		"mam-fill": {runMAMFill, "setup: fill the hub's message archive with --count messages; messages/s",
+			`Setup for mam-query: every account but the --hub sends chat messages to the
+hub's bare JID, --window in flight each, until --count have been sent (bounded
+by --duration); the hub is online and reads them, so each is archived
+(XEP-0313) and delivered. Reports messages/s and their end-to-end latency:
+how fast the server builds an archive. Speaks only XMPP, so works on any
+server with MAM on.`},
+		"mam-query": {runMAMQuery, "latency of XEP-0313 queries for the last page of the hub's archive",
+			`--concurrency sessions of the --hub account ask for the last --items
+(default 50) messages of its archive (XEP-0313 with an RSM <before/>) back to
+back, reading every <result/> and the <fin/>. Reports queries/s and the
+latency to <fin/>; a page with fewer results is an error (run mam-fill
+first).`},
 		"fill-roster": {runFillRoster, "setup: add --items roster items to the hub account",
 			`Setup for roster: the --hub account gets --items roster items, --window
 roster sets in flight. Speaks only XMPP, so works on any server.`},

@@ -40,17 +40,25 @@ type compareSizes struct {
 	TsungSeconds   int           `json:"tsung_seconds"` // arrival phase
 	TsungRate      int           `json:"tsung_rate"`    // new tsung users per second
 	TsungMessages  int           `json:"tsung_messages"`
+	// The archive phase: the archive mam-query reads holds MAMMessages,
+	// a size every server reaches within MAMFillLimit, then
+	// MAMMessagesLarge where a server's fill rate allows it.
+	MAMMessages      int           `json:"mam_messages"`
+	MAMMessagesLarge int           `json:"mam_messages_large"`
+	MAMFillLimit     time.Duration `json:"mam_fill_limit_ns"`
 }
 
 func compareSizesFor(quick bool) compareSizes {
 	if quick {
 		return compareSizes{Users: 202, Duration: 3 * time.Second, LoginConc: 10, ChatUsers: 20, ChatWindow: 10,
 			FanoutContacts: 100, RosterItems: 100, IdleSessions: 1000, IdleHold: 2 * time.Second,
-			ResumeSessions: 200, ResumeConc: 10, TsungSeconds: 10, TsungRate: 20, TsungMessages: 5}
+			ResumeSessions: 200, ResumeConc: 10, TsungSeconds: 10, TsungRate: 20, TsungMessages: 5,
+			MAMMessages: 2_000, MAMMessagesLarge: 20_000, MAMFillLimit: time.Minute}
 	}
 	return compareSizes{Users: 1002, Duration: 10 * time.Second, LoginConc: 20, ChatUsers: 100, ChatWindow: 10,
 		FanoutContacts: 1000, RosterItems: 1000, IdleSessions: 10000, IdleHold: 5 * time.Second,
-		ResumeSessions: 1000, ResumeConc: 20, TsungSeconds: 30, TsungRate: 50, TsungMessages: 10}
+		ResumeSessions: 1000, ResumeConc: 20, TsungSeconds: 30, TsungRate: 50, TsungMessages: 10,
+		MAMMessages: 5_000, MAMMessagesLarge: 1_000_000, MAMFillLimit: 5 * time.Minute}
 }
 
 // compareServerResult is what one server yielded.
@@ -60,7 +68,9 @@ type compareServerResult struct {
 	Results    map[string]*result `json:"results"`
 	Tsung      *tsungSummary      `json:"tsung,omitempty"`
 	Problems   []string           `json:"problems,omitempty"`
-	Dir        string             `json:"dir,omitempty"` // its temporary directory, removed unless --keep
+	Notes      []string           `json:"notes,omitempty"`       // what was left out on purpose, and why
+	Dir        string             `json:"dir,omitempty"`         // its temporary directory, removed unless --keep
+	ArchiveDir string             `json:"archive_dir,omitempty"` // the archive phase's, with --keep
 }
 
 // compareReport is the --json output.
@@ -76,7 +86,8 @@ type compareOptions struct {
 	xmppdBin, servers, save, from string
 	quick, noTsung, noInstall     bool
 	jsonOut, keep                 bool
-	fanout                        int
+	noArchive, archiveOnly        bool
+	fanout, mamMessages           int
 	maxTime                       time.Duration
 }
 
@@ -91,14 +102,23 @@ fill-roster, roster, sm-resume, idle, idle --sm; and tsung unless --no-tsung) ag
 started fresh in its own temporary directory on a free loopback port with
 identical sizes, and prints one table with xmppd's ratio to each.
 
+Then, unless --no-archive, the archive phase on a fresh server of the same
+kind with message archiving on (xmppd archive.enabled; Prosody and ejabberd
+mod_mam on their default storage, archiving every message): chat again
+(chat-archived), mam-fill (--mam-messages sent to one account, whose
+archive then holds them; the growth of the data files per message and the
+start-up time before and after), and mam-query (the last 50 messages of
+that archive, one query at a time). --archive-only runs just this phase.
+
 Unless --no-install is given, it first installs from Debian (apt-get, as
 root or with sudo -n) whatever of Prosody, ejabberd and tsung the run needs
 and the machine lacks, then stops the system services those packages start;
 it says on stderr what it installs and stops before doing it. With
 --no-install it installs and stops nothing.
 
---quick uses small sizes (about 2 minutes for three servers); the full run
-takes about 20 minutes. --save writes the JSON report; --from prints the
+--quick uses small sizes (about 4 minutes for three servers); the full run
+takes about 20 minutes, and its archive phase (a million messages to
+archive on each server) up to 8 minutes more per server. --save writes the JSON report; --from prints the
 table of a saved report and runs nothing.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -116,7 +136,10 @@ table of a saved report and runs nothing.`,
 	fs.StringVar(&o.save, "save", "", "also write the JSON report to this file")
 	fs.StringVar(&o.from, "from", "", "run nothing: print the table of a report saved with --save or --json")
 	fs.IntVar(&o.fanout, "fanout", 0, "contacts of the fan-out hub (0: 1000, or 100 with --quick)")
-	fs.DurationVar(&o.maxTime, "max-time", 30*time.Minute, "hard limit for the whole comparison")
+	fs.BoolVar(&o.noArchive, "no-archive", false, "skip the archive phase (chat-archived, mam-fill, mam-query)")
+	fs.BoolVar(&o.archiveOnly, "archive-only", false, "run only the archive phase (no tsung either)")
+	fs.IntVar(&o.mamMessages, "mam-messages", 0, "messages in the large archive mam-query-large reads (0: 1,000,000, or 20,000 with --quick)")
+	fs.DurationVar(&o.maxTime, "max-time", maxRunTime, "hard limit for the whole comparison")
 	return cmd
 }
 
@@ -141,6 +164,12 @@ func runCompare(ctx context.Context, o *compareOptions, stdout, stderr io.Writer
 	if o.fanout < 0 || o.fanout > maxUsers-2 {
 		errs = append(errs, fmt.Errorf("--fanout must be between 0 and %d", maxUsers-2))
 	}
+	if o.noArchive && o.archiveOnly {
+		errs = append(errs, errors.New("--no-archive and --archive-only exclude each other"))
+	}
+	if o.mamMessages < 0 {
+		errs = append(errs, errors.New("--mam-messages must not be negative"))
+	}
 	if o.maxTime <= 0 || o.maxTime > maxRunTime {
 		errs = append(errs, fmt.Errorf("--max-time must be positive and at most %v", maxRunTime))
 	}
@@ -154,6 +183,9 @@ func runCompare(ctx context.Context, o *compareOptions, stdout, stderr io.Writer
 	ctx, cancel := context.WithTimeout(ctx, o.maxTime)
 	defer cancel()
 	log := progressWriter(stderr)
+	if o.archiveOnly {
+		o.noTsung = true
+	}
 	if !o.noInstall {
 		// Not the progress writer: what changes the system is said on
 		// stderr even when it is not a terminal.
@@ -167,9 +199,18 @@ func runCompare(ctx context.Context, o *compareOptions, stdout, stderr io.Writer
 		rep.Sizes.FanoutContacts = o.fanout
 		rep.Sizes.Users = max(rep.Sizes.Users, o.fanout+2)
 	}
+	if o.mamMessages > 0 {
+		rep.Sizes.MAMMessagesLarge = o.mamMessages
+	}
 	failed := false
 	for _, k := range kinds {
-		r := runCompareServer(ctx, k, o.xmppdBin, rep.Sizes, !o.noTsung, o.keep, log)
+		r := &compareServerResult{Server: k, Results: map[string]*result{}}
+		if !o.archiveOnly {
+			r = runCompareServer(ctx, k, o.xmppdBin, rep.Sizes, !o.noTsung, o.keep, log)
+		}
+		if !o.noArchive && ctx.Err() == nil {
+			runCompareArchive(ctx, r, o.xmppdBin, rep.Sizes, o.keep, log)
+		}
 		rep.Servers = append(rep.Servers, r)
 		if len(r.Problems) > 0 {
 			failed = true
@@ -307,7 +348,7 @@ func runCompareServer(ctx context.Context, kind, xmppdBin string, z compareSizes
 		fmt.Fprintf(log, "compare: %s: %v\n", kind, err)
 	}
 	fmt.Fprintf(log, "compare: %s: setting up\n", kind)
-	s, err := newCompareServer(kind, xmppdBin, "localhost")
+	s, err := newCompareServer(kind, xmppdBin, "localhost", false)
 	if err != nil {
 		problem(err)
 		return r
@@ -319,21 +360,9 @@ func runCompareServer(ctx context.Context, kind, xmppdBin string, z compareSizes
 		defer s.remove()
 	}
 	t0 := time.Now()
-	if kind != "ejabberd" {
-		if err := s.provision(ctx, &config{users: z.Users, first: 1, userPattern: "user%d", passwordPattern: "pass%d", domain: "localhost"}, log); err != nil {
-			problem(err)
-			return r
-		}
-	}
-	if err := s.start(ctx); err != nil {
+	if err := s.provisionAndStart(ctx, z.Users, log); err != nil {
 		problem(err)
 		return r
-	}
-	if kind == "ejabberd" {
-		if err := s.provision(ctx, &config{users: z.Users, first: 1, userPattern: "user%d", passwordPattern: "pass%d", domain: "localhost"}, log); err != nil {
-			problem(err)
-			return r
-		}
 	}
 	r.ProvisionS = roundTo(time.Since(t0).Seconds(), 2)
 	fmt.Fprintf(log, "compare: %s: %d accounts in %.1fs; running scenarios\n", kind, z.Users, r.ProvisionS)
@@ -407,14 +436,36 @@ func runCompareServer(ctx context.Context, kind, xmppdBin string, z compareSizes
 	return r
 }
 
+// provisionAndStart creates accounts user1..userN (pass1..passN) and
+// starts the server: xmppd and Prosody are provisioned before they
+// start, ejabberd after (through its HTTP API).
+func (s *compareServer) provisionAndStart(ctx context.Context, users int, log io.Writer) error {
+	c := &config{users: users, first: 1, userPattern: "user%d", passwordPattern: "pass%d", domain: s.domain}
+	if s.kind != "ejabberd" {
+		if err := s.provision(ctx, c, log); err != nil {
+			return err
+		}
+	}
+	if err := s.start(ctx); err != nil {
+		return err
+	}
+	if s.kind == "ejabberd" {
+		return s.provision(ctx, c, log)
+	}
+	return nil
+}
+
 // compareStep runs one xmppbench command line against s, as the same code
 // the single-scenario commands run, and decodes its JSON result.
 func compareStep(ctx context.Context, s *compareServer, args []string, log io.Writer) (*result, error) {
 	if !slices.Contains(args, "--timeout") {
 		args = append(args, "--timeout", "20s")
 	}
+	if !slices.Contains(args, "--max-time") {
+		args = append(args, "--max-time", "5m")
+	}
 	args = append(args, "--addr", s.addr(), "--insecure", "--mech", "SCRAM-SHA-1", "--json", "--label", s.kind,
-		"--max-time", "5m", "--server-pid", strconv.Itoa(s.pid()))
+		"--server-pid", strconv.Itoa(s.pid()))
 	fmt.Fprintf(log, "compare: %s: %s\n", s.kind, strings.Join(args[:min(len(args), 9)], " "))
 	var out, errOut bytes.Buffer
 	code := run(ctx, args, &out, &errOut)

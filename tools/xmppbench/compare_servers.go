@@ -44,6 +44,10 @@ type compareSettings struct {
 	Dir, Domain              string
 	Port, TLSPort, AdminPort int
 	Root                     bool
+	// Archive turns message archiving on (XEP-0313, every one-to-one
+	// message by default): xmppd's archive.enabled, Prosody's and
+	// ejabberd's mod_mam on their default storage.
+	Archive bool
 }
 
 // renderCompareTemplate renders testdata/compare/NAME.tmpl.
@@ -69,13 +73,14 @@ type compareServer struct {
 	domain string
 	set    compareSettings
 
-	cmd  *exec.Cmd
-	out  *bytes.Buffer
-	done chan struct{}
+	cmd       *exec.Cmd
+	out       *bytes.Buffer
+	done      chan struct{}
+	startedAt time.Time // when the last start began
 }
 
 // newCompareServer makes the server's directory, certificate and config.
-func newCompareServer(kind, xmppdBin, domain string) (*compareServer, error) {
+func newCompareServer(kind, xmppdBin, domain string, archive bool) (*compareServer, error) {
 	dir, err := os.MkdirTemp("", "xmppbench-compare-"+kind+"-")
 	if err != nil {
 		return nil, fmt.Errorf("xmppbench: compare: %w", err)
@@ -89,7 +94,7 @@ func newCompareServer(kind, xmppdBin, domain string) (*compareServer, error) {
 	if err != nil {
 		return fail(err)
 	}
-	s.set = compareSettings{Dir: dir, Domain: domain, Port: ports[0], TLSPort: ports[1], AdminPort: ports[2], Root: os.Geteuid() == 0}
+	s.set = compareSettings{Dir: dir, Domain: domain, Port: ports[0], TLSPort: ports[1], AdminPort: ports[2], Root: os.Geteuid() == 0, Archive: archive}
 	for _, d := range []string{"data", "certs", "spool", "log"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
 			return fail(err)
@@ -310,7 +315,8 @@ func (s *compareServer) start(ctx context.Context) error {
 	}
 	s.cmd, s.done = cmd, make(chan struct{})
 	go func() { cmd.Wait(); close(s.done) }()
-	deadline := time.Now().Add(60 * time.Second)
+	s.startedAt = time.Now()
+	deadline := s.startedAt.Add(60 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", s.addr(), time.Second)
 		if err == nil {
@@ -325,7 +331,7 @@ func (s *compareServer) start(ctx context.Context) error {
 			return fmt.Errorf("xmppbench: compare: %s exited at start: %s", s.kind, s.logTail())
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(20 * time.Millisecond): // fine enough to time a start-up
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("xmppbench: compare: %s did not listen on %s within 60s: %s", s.kind, s.addr(), s.logTail())

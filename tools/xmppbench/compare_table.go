@@ -36,6 +36,19 @@ func fromResult(scenario string, f func(*result) float64) func(*compareServerRes
 	}
 }
 
+// fromFullArchive is fromResult for the figures of the large archive:
+// they count only where mam-fill-large sent every message it was to
+// send, so that the servers compared read archives of one size.
+func fromFullArchive(scenario string, f func(*result) float64) func(*compareServerResult) (float64, bool) {
+	get := fromResult(scenario, f)
+	return func(r *compareServerResult) (float64, bool) {
+		if fill, ok := r.Results[keyMAMFillLarge]; !ok || fill.ErrorsByKind["short-fill"] > 0 {
+			return 0, false
+		}
+		return get(r)
+	}
+}
+
 func fromTsung(f func(*tsungSummary) float64) func(*compareServerResult) (float64, bool) {
 	return func(r *compareServerResult) (float64, bool) {
 		if r.Tsung == nil || r.Tsung.Sessions == 0 {
@@ -84,6 +97,24 @@ func compareFigures() []compareFigure {
 		{"idle-sm sessions open", "higher", fromResult("idle-sm", func(r *result) float64 { return r.Figures["sessions_open"] })},
 		{"idle-sm KiB per session", "lower", fromResult("idle-sm", func(r *result) float64 { return roundTo(r.Figures["server_rss_per_session_bytes"]/1024, 1) })},
 		{"idle-sm server RSS MiB", "lower", fromResult("idle-sm", func(r *result) float64 { return roundTo(r.Figures["server_rss_end_bytes"]/(1<<20), 1) })},
+		{"chat-archived msg/s", "higher", fromResult(keyChatArchived, ops)},
+		{"chat-archived p99 ms", "lower", fromResult(keyChatArchived, p99)},
+		{"chat-archived server CPU s", "lower", fromResult(keyChatArchived, fig("server_cpu_s"))},
+		{"mam-fill messages archived", "higher", fromResult(keyMAMFill, func(r *result) float64 { return float64(r.Ops) })},
+		{"mam-fill msg/s", "higher", fromResult(keyMAMFill, ops)},
+		{"mam-fill p99 ms", "lower", fromResult(keyMAMFill, p99)},
+		{"mam-fill data bytes/msg", "lower", fromResult(keyMAMFill, fig("data_bytes_per_message"))},
+		{"start-up s before mam-fill", "lower", fromResult(keyMAMFill, fig("start_s_before"))},
+		{"start-up s after mam-fill", "lower", fromResult(keyMAMFill, fig("start_s_after"))},
+		{"mam-query last 50 p50 ms", "lower", fromResult(keyMAMQuery, p50)},
+		{"mam-query last 50 p99 ms", "lower", fromResult(keyMAMQuery, p99)},
+		{"mam-query queries/s", "higher", fromResult(keyMAMQuery, ops)},
+		{"mam-fill-large messages archived", "higher", fromResult(keyMAMFillLarge, func(r *result) float64 { return float64(r.Ops) })},
+		{"mam-fill-large msg/s", "higher", fromResult(keyMAMFillLarge, ops)},
+		{"mam-fill-large data bytes/msg", "lower", fromFullArchive(keyMAMFillLarge, fig("data_bytes_per_message"))},
+		{"start-up s after mam-fill-large", "lower", fromFullArchive(keyMAMFillLarge, fig("start_s_after"))},
+		{"mam-query-large last 50 p50 ms", "lower", fromFullArchive(keyMAMQueryLarge, p50)},
+		{"mam-query-large last 50 p99 ms", "lower", fromFullArchive(keyMAMQueryLarge, p99)},
 		{"xmppbench errors (all)", "lower", func(r *compareServerResult) (float64, bool) {
 			var n float64
 			for _, res := range r.Results {
@@ -130,9 +161,9 @@ func buildCompareTable(servers []*compareServerResult) []compareRow {
 // server, then xmppd's ratio to each), and any problems.
 func writeCompareTable(w io.Writer, rep *compareReport) {
 	z := rep.Sizes
-	fmt.Fprintf(w, "xmppbench compare, %s: %d accounts; login %d connectors; chat %d pairs window %d (chat-sm: the same pairs, 2 resources each, XEP-0198 and carbons); fan-out to %d contacts; roster of %d items; sm-resume %d sessions by %d workers; %d idle sessions (idle-sm: with XEP-0198 resumption); %v per scenario; SCRAM-SHA-1 over STARTTLS everywhere (tsung: SASL PLAIN over STARTTLS, %ds at %d users/s)\n\n",
+	fmt.Fprintf(w, "xmppbench compare, %s: %d accounts; login %d connectors; chat %d pairs window %d (chat-sm: the same pairs, 2 resources each, XEP-0198 and carbons); fan-out to %d contacts; roster of %d items; sm-resume %d sessions by %d workers; %d idle sessions (idle-sm: with XEP-0198 resumption); %v per scenario; SCRAM-SHA-1 over STARTTLS everywhere (tsung: SASL PLAIN over STARTTLS, %ds at %d users/s); archive phase: archiving on (xmppd archive.enabled, mod_mam default storage), mam-fill %d messages into one archive, mam-fill-large on to %d where the server gets there within %v, mam-query(-large) the last %d\n\n",
 		rep.Started.Format(time.RFC3339), z.Users, z.LoginConc, z.ChatUsers/2, z.ChatWindow, z.FanoutContacts, z.RosterItems,
-		z.ResumeSessions, z.ResumeConc, z.IdleSessions, z.Duration, z.TsungSeconds, z.TsungRate)
+		z.ResumeSessions, z.ResumeConc, z.IdleSessions, z.Duration, z.TsungSeconds, z.TsungRate, z.MAMMessages, z.MAMMessagesLarge, z.MAMFillLimit, mamPage)
 	var names []string
 	for _, s := range rep.Servers {
 		names = append(names, s.Server)
@@ -176,6 +207,9 @@ func writeCompareTable(w io.Writer, rep *compareReport) {
 	for _, s := range rep.Servers {
 		for _, p := range s.Problems {
 			fmt.Fprintf(w, "problem: %s: %s\n", s.Server, p)
+		}
+		for _, n := range s.Notes {
+			fmt.Fprintf(w, "note: %s: %s\n", s.Server, n)
 		}
 	}
 }

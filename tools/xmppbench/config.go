@@ -71,9 +71,9 @@ func (c *config) register(fs *pflag.FlagSet) {
 	fs.IntVar(&c.concurrency, "concurrency", 10, "concurrent connectors (login, idle setup) or workers (roster)")
 	fs.Float64Var(&c.rate, "rate", 0, "chat: total messages per second to offer (0: as fast as the window allows)")
 	fs.IntVar(&c.window, "window", 10, "chat: in-flight messages per sender; fill-roster: in-flight roster sets")
-	fs.Int64Var(&c.count, "count", 0, "stop after this many operations (0: only --duration bounds the run)")
+	fs.Int64Var(&c.count, "count", 0, "stop after this many operations (0: only --duration bounds the run); mam-fill: messages to archive")
 	fs.IntVar(&c.hub, "hub", 0, "index among the accounts of the fan-out publisher / roster owner")
-	fs.IntVar(&c.items, "items", 0, "fill-roster: items to add; roster: items expected (0: do not check)")
+	fs.IntVar(&c.items, "items", 0, "fill-roster: items to add; roster: items expected (0: do not check); mam-query: page size (0: 50)")
 	fs.IntVar(&c.sessions, "sessions", 0, "idle: sessions to hold open (0: one per account)")
 	fs.IntVar(&c.serverPID, "server-pid", 0, "server process: its CPU time (every scenario) and VmRSS (idle) are reported")
 	fs.BoolVar(&c.presence, "presence", true, "idle: send initial presence on each session")
@@ -139,6 +139,10 @@ func (c *config) validate() error {
 	case "fill-roster":
 		if c.items < 1 {
 			bad("fill-roster needs --items")
+		}
+	case "mam-fill":
+		if c.users < 2 || c.count < 1 {
+			bad("mam-fill needs the hub and at least one sender (--users at least 2) and --count messages")
 		}
 	case "provision":
 		if c.server != "xmppd" && c.server != "prosody" && c.server != "ejabberd" {

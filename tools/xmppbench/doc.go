@@ -34,11 +34,18 @@
 //	          per session (--server-pid); with --sm each session enables
 //	          XEP-0198 with resumption
 //	roster    --concurrency sessions of the --hub account fetch its roster
+//	mam-query --concurrency sessions of the --hub account ask for the last
+//	          --items (50) messages of its archive (XEP-0313 with an RSM
+//	          <before/>), reading every <result/> and the <fin/>;
+//	          queries/s and latency to <fin/>, a short page an error
 //
 // Setup steps, which only speak XMPP and so work on any server:
 //
 //	subscribe    the hub and every other account subscribe both ways
 //	fill-roster  the hub gets --items roster items (for roster)
+//	mam-fill     every other account sends the hub chat messages until
+//	             --count are archived and delivered (for mam-query; the
+//	             server must archive: XEP-0313); messages/s
 //
 // Accounts are numbered: --users N from --first (1) with --user-pattern
 // (user%d) and --password-pattern (pass%d) on --domain. Creating them is

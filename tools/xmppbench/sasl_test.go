@@ -74,11 +74,12 @@ func buildXmppd(t *testing.T) string {
 
 // startXmppd starts a fresh xmppd (real binary, real SQLite file in its
 // temporary directory, STARTTLS on a free loopback port) with accounts
-// userN/passN, N from 1, stopped and removed when the test ends.
-func startXmppd(t *testing.T, users int) *compareServer {
+// userN/passN, N from 1, and archiving on if archive, stopped and removed
+// when the test ends.
+func startXmppd(t *testing.T, users int, archive bool) *compareServer {
 	t.Helper()
 	bin := buildXmppd(t)
-	s, err := newCompareServer("xmppd", bin, "localhost")
+	s, err := newCompareServer("xmppd", bin, "localhost", archive)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func startXmppd(t *testing.T, users int) *compareServer {
 // throttle (3 free failures per account, 10 per address), which would
 // otherwise slow the logins that follow.
 func TestLoginEveryMechanismAgainstXmppd(t *testing.T) {
-	s := startXmppd(t, 6)
+	s := startXmppd(t, 6, false)
 	login := func(mech string, args ...string) (int, result, string) {
 		var out, errOut bytes.Buffer
 		args = append([]string{"login", "--addr", s.addr(), "--insecure", "--json", "--mech", mech,

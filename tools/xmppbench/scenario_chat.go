@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,12 +70,12 @@ func runChat(ctx context.Context, c *config, log io.Writer) (*result, error) {
 				}
 				now := time.Since(base)
 				body, _ := e.childText("body")
-				sentAt, err := strconv.ParseInt(strings.TrimSpace(body), 10, 64)
+				sentAt, err := parseStamp(body)
 				if err != nil {
 					u.bad++
 					return
 				}
-				u.lat.add(now - time.Duration(sentAt))
+				u.lat.add(now - sentAt)
 				u.got++
 				if now < c.duration {
 					u.inWindow++
