@@ -21,6 +21,10 @@ type lifetime struct {
 	// the last has returned (nil: retention is off).
 	retainStop context.CancelFunc
 	retainDone chan struct{}
+	// warmStop ends the loading of archive indexes left lazy by the
+	// rebuild, and warmDone is closed when it returned.
+	warmStop context.CancelFunc
+	warmDone chan struct{}
 }
 
 // Start readies the core to take sessions. In order it: rebuilds the
@@ -85,6 +89,17 @@ func (s *Core) Start(ctx context.Context) error {
 		s.life.retainStop, s.life.retainDone = stopRetain, make(chan struct{})
 		go func() { defer close(s.life.retainDone); s.retain(retainCtx, keys) }()
 	}
+	// The archive indexes the rebuild skipped load now, in the
+	// background: start-up does not wait for the archive (issue 13), and
+	// a MAM query that comes first loads its own.
+	warmCtx, stopWarm := context.WithCancel(life)
+	s.life.warmStop, s.life.warmDone = stopWarm, make(chan struct{})
+	go func() {
+		defer close(s.life.warmDone)
+		if err := s.views.WarmArchives(warmCtx); err != nil && warmCtx.Err() == nil {
+			s.log.Warn("im: load archive indexes", "err", err)
+		}
+	}()
 	close(s.ready)
 	return nil
 }
@@ -123,6 +138,10 @@ func (s *Core) BeginStop() { s.stopping.Store(true) }
 // following the log.
 func (s *Core) Stop() error {
 	s.stopping.Store(true)
+	if s.life.warmStop != nil {
+		s.life.warmStop()
+		<-s.life.warmDone
+	}
 	if s.life.retainStop != nil {
 		// No key is destroyed after the stop is recorded.
 		s.life.retainStop()

@@ -86,7 +86,13 @@ func (s *Core) mamMetadata(ctx context.Context, bare string, x *session, st stan
 		return
 	}
 	md := stanza.New(stanza.NSMAM, "metadata")
-	if first, last, ok := s.views.ArchiveMeta(bare); ok {
+	first, last, ok, err := s.views.ArchiveMeta(bare)
+	if err != nil {
+		s.log.Error("im: mam metadata", "account", bare, "err", err)
+		s.reply(x, errorReply(st.El, errInternal))
+		return
+	}
+	if ok {
 		md.AddChild(stanza.New(stanza.NSMAM, "start", "id", first.ID, "timestamp", stamp(first.Time())))
 		md.AddChild(stanza.New(stanza.NSMAM, "end", "id", last.ID, "timestamp", stamp(last.Time())))
 	}

@@ -83,6 +83,7 @@ func New(cfg Config) (*Core, error) {
 	if cfg.Keys != nil {
 		s.views.OpenWith(cfg.Keys)
 	}
+	s.views.LoadArchivesLazily(cfg.Store)
 	if s.addrs == nil {
 		s.addrs = new(stanza.Addresses)
 	}

@@ -22,7 +22,7 @@ func (v *Views) Apply(e *events.Envelope) error {
 	if e.Position <= v.pos.Load() {
 		return nil // spare the decoding; applyDecoded checks again under the lock
 	}
-	return v.applyDecoded(e, decode(e, v.keys))
+	return v.applyDecoded(e, decode(e, v.keys, false))
 }
 
 // decoded is what decode learns of an event: where it goes and, if some
@@ -36,7 +36,11 @@ type decoded struct {
 // decode reads e's stream name and, if some view folds e, its payload,
 // with its personal content opened with keys. It touches no view, so
 // Rebuild runs it ahead on other goroutines.
-func decode(e *events.Envelope, keys events.KeyLookup) decoded {
+//
+// lazyArchive (a rebuild, for views that load archives lazily) skips the
+// archived messages: decoded into archiveSkipped, which marks the index
+// to be loaded when first read (archive_lazy.go).
+func decode(e *events.Envelope, keys events.KeyLookup, lazyArchive bool) decoded {
 	kind, bare, ok := events.SplitStream(e.Stream)
 	if !ok {
 		// Not one of xmppd's streams (a store may hold others, such as
@@ -48,6 +52,10 @@ func decode(e *events.Envelope, keys events.KeyLookup) decoded {
 		if !events.DefaultCodec.Known(e.Type) {
 			d.err = fmt.Errorf("unknown event type %q", e.Type)
 		}
+		return d
+	}
+	if kind == "archive" && e.Type == events.TypeArchiveMessageStored && lazyArchive {
+		d.p = archiveSkipped{}
 		return d
 	}
 	if kind == "archive" && e.Type == events.TypeArchiveMessageStored {
@@ -105,7 +113,7 @@ func (v *Views) fold(e *events.Envelope, d decoded) error {
 		if _, ok := d.p.(events.AccountErased); ok {
 			// Issue 13: an erased account's MAM index forgets its
 			// messages; what a query would read back is unreadable.
-			s.archive = archiveIndex{}
+			s.archive = archiveIndex{since: e.Position}
 		}
 		if _, ok := d.p.(events.AccountDeleted); ok {
 			// What waited for a deleted account is never delivered, nor

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"time"
@@ -49,12 +50,39 @@ type archiveIndex struct {
 	retracted map[string]ArchiveRetraction
 	// prefs are the account's XEP-0441 preferences; nil: none set.
 	prefs *domain.ArchivePrefs
+
+	// lazy: the index's entries and retractions are not loaded: a
+	// rebuild skipped the stream's archived messages (archive_lazy.go),
+	// and the first reader loads them from the stream. Folding them
+	// waits until then too: the load reads them from the log.
+	lazy bool
+	// seen is the version of the archive stream last folded, skipped
+	// or not: a load is complete once it read that far.
+	seen uint64
+	// since is the log position of the account's last erasure: what the
+	// stream holds at or before it is not the index's (0: none).
+	since uint64
 }
 
 // foldArchive applies an event of s's archive stream, decoded into p.
 // Called with s.mu held for writing.
 func (s *accountState) foldArchive(e *events.Envelope, p events.Payload) {
 	a := &s.archive
+	a.seen = max(a.seen, e.Version)
+	switch p.(type) {
+	case archiveSkipped:
+		a.lazy = true
+		return
+	case events.ArchiveMessageStored, events.ArchiveMessageRetracted:
+		if a.lazy {
+			return // the load reads it from the stream
+		}
+	}
+	a.fold(e, p)
+}
+
+// fold applies an event of the archive stream to a, decoded into p.
+func (a *archiveIndex) fold(e *events.Envelope, p events.Payload) {
 	switch p := p.(type) {
 	case events.ArchiveMessageStored:
 		a.foldStored(e, p)
@@ -134,29 +162,35 @@ type ArchivePage struct {
 
 // ArchiveMeta is the first and last entries of an archive (XEP-0313
 // section 5); ok is false for an empty archive.
-func (v *Views) ArchiveMeta(bare string) (first, last ArchiveEntry, ok bool) {
+func (v *Views) ArchiveMeta(bare string) (first, last ArchiveEntry, ok bool, err error) {
 	s := v.lookup(bare)
 	if s == nil {
-		return first, last, false
+		return first, last, false, nil
+	}
+	if err := v.loadArchive(context.Background(), s); err != nil {
+		return first, last, false, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	es := s.archive.entries
 	if len(es) == 0 {
-		return first, last, false
+		return first, last, false, nil
 	}
-	return es[0], es[len(es)-1], true
+	return es[0], es[len(es)-1], true, nil
 }
 
 // ArchiveLen is how many messages bare's archive index holds.
-func (v *Views) ArchiveLen(bare string) int {
+func (v *Views) ArchiveLen(bare string) (int, error) {
 	s := v.lookup(bare)
 	if s == nil {
-		return 0
+		return 0, nil
+	}
+	if err := v.loadArchive(context.Background(), s); err != nil {
+		return 0, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return len(s.archive.entries)
+	return len(s.archive.entries), nil
 }
 
 // QueryArchive answers q over bare's archive. pageMax bounds the page
@@ -171,6 +205,9 @@ func (v *Views) QueryArchive(bare string, q ArchiveQuery, pageMax int) (ArchiveP
 			return ArchivePage{}, ErrArchiveIDUnknown
 		}
 		return ArchivePage{Complete: true}, nil
+	}
+	if err := v.loadArchive(context.Background(), s); err != nil {
+		return ArchivePage{}, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -6,6 +6,6 @@ import "xmppd/events"
 // benchmarks, which time them apart.
 type Decoded = decoded
 
-func Decode(e *events.Envelope) (Decoded, error) { d := decode(e, nil); return d, d.err }
+func Decode(e *events.Envelope) (Decoded, error) { d := decode(e, nil, false); return d, d.err }
 
 func (v *Views) ApplyDecoded(e *events.Envelope, d Decoded) error { return v.applyDecoded(e, d) }

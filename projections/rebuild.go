@@ -68,7 +68,7 @@ func (v *Views) prepare(evs []events.Envelope) any {
 	d := decodingPool.Get().(*decodings)
 	d.ds = slices.Grow(d.ds[:0], len(evs))[:len(evs)]
 	for i := range evs {
-		d.ds[i] = decode(&evs[i], v.keys)
+		d.ds[i] = decode(&evs[i], v.keys, v.archives != nil)
 	}
 	return d
 }
@@ -99,7 +99,7 @@ func rebuild(ctx context.Context, store events.Store, v *Views, stop func(*event
 			for b := range work {
 				b.ds = slices.Grow(b.ds[:0], len(b.evs))[:len(b.evs)]
 				for i := range b.evs {
-					b.ds[i] = decode(&b.evs[i], v.keys)
+					b.ds[i] = decode(&b.evs[i], v.keys, v.archives != nil)
 				}
 				b.done <- struct{}{}
 			}

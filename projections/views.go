@@ -35,6 +35,9 @@ type Views struct {
 	// keys opens sealed personal content (events.OpenPersonal); nil: it
 	// reads as missing. Set before the first Apply, never after.
 	keys events.KeyLookup
+	// archives, if not nil, is where archive indexes are loaded from
+	// when a rebuild skipped them (archive_lazy.go).
+	archives StreamReader
 
 	// applyMu serialises Apply (and Dump's snapshot, which must see one
 	// position). While it is held the accounts map changes only by the
@@ -65,6 +68,8 @@ type accountState struct {
 	contacts map[string]struct{}
 	storage  userStorage  // vCard and private XML (storage.go)
 	archive  archiveIndex // XEP-0313 archive index (archive.go)
+	// loading serialises loads of the archive index (archive_lazy.go).
+	loading sync.Mutex
 	last     lastGone     // XEP-0012 last activity (lastactivity.go)
 }
 
