@@ -234,9 +234,15 @@ func (r *rawReader) row(e *events.Envelope, rowid int64, payload []byte) error {
 		return fmt.Errorf("%w: position %d", errRawLayout, rowid)
 	}
 	sc := r.sc
+	stream, typ := sc.internBytes(v[1].Bytes), sc.internBytes(v[3].Bytes)
+	if sc.isBare(stream, typ) {
+		// The envelope's bytes are left where they are, unread.
+		sc.header(e, rowid, stream, v[2].Int, typ, v[4].Int)
+		return nil
+	}
 	var hash []byte
 	if !sc.forFolding {
 		hash = v[5].Bytes
 	}
-	return sc.envelopeV2(e, rowid, sc.internBytes(v[1].Bytes), v[2].Int, sc.internBytes(v[3].Bytes), v[4].Int, hash, v[6].Bytes)
+	return sc.envelopeV2(e, rowid, stream, v[2].Int, typ, v[4].Int, hash, v[6].Bytes)
 }
