@@ -238,7 +238,10 @@ func (r *rawReader) read(leaves []uint32) ([]events.Envelope, error) {
 // row decodes one row of the events table: the record holds NULL for
 // position (the rowid), then stream, version, type, recorded, hash and
 // envelope (schema.go; the envelope is text, or a blob in logs written
-// before 2026-11-24).
+// before 2026-11-24). It reports whether the event is bare (scanner.bare):
+// the header columns only, its envelope column neither parsed nor copied.
+// Its stream and type are interned, not copied, so that a run of bare
+// events allocates nothing.
 func (r *rawReader) row(e *events.Envelope, rowid int64, payload []byte) (bare bool, err error) {
 	v, err := sqlitefile.DecodeRecord(payload, r.vals[:0])
 	r.vals = v
