@@ -172,4 +172,17 @@ type ReadOptions struct {
 	// the payloads there. Pages are prepared concurrently and in any
 	// order; Prepare must not keep the slice.
 	Prepare func(events []Envelope) any
+
+	// Bare, if not nil, is asked for each event's stream and type before
+	// its envelope is read; for those it reports true, the store may
+	// deliver the event with only Position, Stream, Version, Type and
+	// Recorded set (Data nil, SchemaVersion 0): the reader will not fold
+	// it. It must be cheap and safe for concurrent use. A store that
+	// keeps the envelope whole (EventStoreDB) may ignore it and deliver
+	// every event in full; the reader must take either.
+	//
+	// It is for the bulk of a log that a rebuild does not fold (the
+	// message archive, issue 13): skipping their envelopes spares
+	// parsing and copying most of the bytes of the log.
+	Bare func(stream, typ string) bool
 }

@@ -72,6 +72,12 @@
 // ReadAll and Subscribe skip system streams and event types (names
 // starting with '$'); Subscribe also filters them on the server.
 //
+// The Store is not an events.PageReader: a rebuild reads it through
+// ReadAll, every event whole, so events.ReadOptions (ForFolding, Prepare,
+// Bare) does not apply. EventStoreDB sends each event's data and metadata
+// in one message anyway; leaving out the data of events a rebuild does not
+// fold (Bare: the message archive) would save decoding, not reading.
+//
 // After an append, its events are read back once to learn their positions:
 // the append reply carries one position for the whole batch. Stream reads
 // carry positions only from EventStoreDB 22.6 on (before, both are sent

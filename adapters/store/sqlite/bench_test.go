@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -152,6 +153,96 @@ func buildFixture(b *testing.B, dir string, size int) string {
 	for range workers {
 		if err := <-errs; err != nil {
 			b.Fatal(err)
+		}
+	}
+	return path
+}
+
+// BenchmarkReadPagesArchive reads, for folding, a log of 500,000 events of
+// which nine in ten are archived messages of about a kilobyte (issue 13),
+// as a rebuild at start-up does, with and without ReadOptions.Bare
+// picking the archive: what the store spends on events the views do not
+// fold. The direct read is the one a rebuild takes; path=sql is the
+// fallback (a file the direct reader cannot read). The fixture is built
+// once (about ten seconds) for every case.
+func BenchmarkReadPagesArchive(b *testing.B) {
+	const size = 500_000
+	dir := b.TempDir()
+	var path string
+	for _, c := range []struct {
+		path      string
+		directMin uint64
+		bare      bool
+	}{{"direct", 1, false}, {"direct", 1, true}, {"sql", 1 << 62, false}, {"sql", 1 << 62, true}} {
+		bare := c.bare
+		b.Run(fmt.Sprintf("path=%s/bare=%v", c.path, bare), func(b *testing.B) {
+			if path == "" {
+				path = buildArchiveFixture(b, dir, size)
+			}
+			s := openTemp(b, sqlite.Config{Path: path, ReadOnly: true})
+			defer s.Close()
+			sqlite.SetDirectReadMin(s, c.directMin)
+			opts := events.ReadOptions{ForFolding: true}
+			if bare {
+				opts.Bare = func(_, typ string) bool { return typ == events.TypeArchiveMessageStored }
+			}
+			b.ResetTimer()
+			start := time.Now()
+			for range b.N {
+				n := 0
+				for page, err := range s.ReadPages(context.Background(), 0, opts) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					n += len(page.Events)
+					s.ReleasePage(page)
+				}
+				if n != size {
+					b.Fatalf("read %d events, want %d", n, size)
+				}
+			}
+			b.ReportMetric(float64(size*b.N)/time.Since(start).Seconds(), "events/s")
+			if n := sqlite.DirectReadFallbacks(s); n != 0 {
+				b.Fatalf("%d direct reads fell back to SQL", n)
+			}
+		})
+	}
+}
+
+// buildArchiveFixture writes size events over 1,000 accounts: for each,
+// one presence for every nine messages archived in its archive stream,
+// in batches of 100 as the archive writer appends them.
+func buildArchiveFixture(b *testing.B, dir string, size int) string {
+	b.Helper()
+	path := filepath.Join(dir, fmt.Sprintf("archive-%d.db", size))
+	s := openTemp(b, sqlite.Config{Path: path})
+	defer s.Close()
+	const accounts, batch = 1000, 100
+	ctx := context.Background()
+	for round := 0; round < size/accounts/batch; round++ {
+		for u := range accounts {
+			bare := fmt.Sprintf("user%d@example.com", u)
+			msgs := make([]events.Envelope, 0, batch)
+			for i := range batch * 9 / 10 {
+				stanza := fmt.Sprintf("<message xmlns='jabber:client' type='chat' from='%s/phone' to='friend@example.com' id='m%d-%d'><body>%s</body><stanza-id xmlns='urn:xmpp:sid:0' by='%s' id='a%d-%d'/></message>",
+					bare, round, i, strings.Repeat("see you at the station at six, the usual platform. ", 16), bare, round, i)
+				e, err := events.New(events.ArchiveMessageStored{ID: fmt.Sprintf("a%d-%d", round, i), With: "friend@example.com", Direction: events.ArchiveOut, Content: stanza}, events.Meta{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				e.Recorded = time.Date(2026, 11, 23, 22, 0, round, i, time.UTC)
+				msgs = append(msgs, e)
+			}
+			if _, err := s.Append(ctx, events.ArchiveStream(bare), events.Any, msgs...); err != nil {
+				b.Fatal(err)
+			}
+			pres := make([]events.Envelope, batch/10)
+			for i := range pres {
+				pres[i] = presence(b, u)
+			}
+			if _, err := s.Append(ctx, events.PresenceStream(bare), events.Any, pres...); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 	return path

@@ -43,7 +43,7 @@ func readPage(sc *scanner, opts events.ReadOptions, evs []events.Envelope, err e
 // when the consumer releases pages (ReadPages).
 func newPageScanner(opts events.ReadOptions, chunks bool) *scanner {
 	sc := newScanner()
-	sc.forFolding, sc.chunks = opts.ForFolding, chunks
+	sc.forFolding, sc.bare, sc.chunks = opts.ForFolding, opts.Bare, chunks
 	return sc
 }
 

@@ -173,6 +173,11 @@ type rawReader struct {
 	from, head uint64
 	scratch    []byte
 	vals       []sqlitefile.Value
+	// heads says the last leaf's rows were mostly bare (scanner.bare),
+	// so the next leaf's are likely to be too: the archive writer
+	// appends a stream's messages in runs. Only the heads of its rows
+	// are then loaded ahead (sqlitefile.File.ScanLeafHeads).
+	heads bool
 }
 
 // read returns the events of leaves with positions in [from, head], in
@@ -183,8 +188,8 @@ func (r *rawReader) read(leaves []uint32) ([]events.Envelope, error) {
 	var err error
 	prev := int64(-1 << 63)
 	for _, leaf := range leaves {
-		var ferr error
-		r.scratch, ferr = r.f.ScanLeaf(leaf, r.scratch, func(rowid int64, payload []byte) bool {
+		rows, bare := 0, 0
+		fn := func(rowid int64, payload []byte) bool {
 			switch {
 			case rowid <= prev:
 				err = fmt.Errorf("%w: page %d: rowid %d after %d", sqlitefile.ErrCorrupt, leaf, rowid, prev)
@@ -198,12 +203,24 @@ func (r *rawReader) read(leaves []uint32) ([]events.Envelope, error) {
 			}
 			evs = slices.Grow(evs, 1)
 			evs = evs[:len(evs)+1]
-			if err = r.row(&evs[len(evs)-1], rowid, payload); err != nil {
+			isBare, rerr := r.row(&evs[len(evs)-1], rowid, payload)
+			if err = rerr; err != nil {
 				evs = evs[:len(evs)-1]
 				return false
 			}
+			rows++
+			if isBare {
+				bare++
+			}
 			return true
-		})
+		}
+		var ferr error
+		if r.heads {
+			r.scratch, ferr = r.f.ScanLeafHeads(leaf, r.scratch, fn)
+		} else {
+			r.scratch, ferr = r.f.ScanLeaf(leaf, r.scratch, fn)
+		}
+		r.heads = 2*bare > rows
 		if err == nil {
 			err = ferr
 		}
@@ -221,22 +238,31 @@ func (r *rawReader) read(leaves []uint32) ([]events.Envelope, error) {
 // row decodes one row of the events table: the record holds NULL for
 // position (the rowid), then stream, version, type, recorded, hash and
 // envelope (schema.go; the envelope is text, or a blob in logs written
-// before 2026-11-24).
-func (r *rawReader) row(e *events.Envelope, rowid int64, payload []byte) error {
+// before 2026-11-24). It reports whether the event is bare (scanner.bare):
+// the header columns only, its envelope column neither parsed nor copied.
+// Its stream and type are interned, not copied, so that a run of bare
+// events allocates nothing.
+func (r *rawReader) row(e *events.Envelope, rowid int64, payload []byte) (bare bool, err error) {
 	v, err := sqlitefile.DecodeRecord(payload, r.vals[:0])
 	r.vals = v
 	if err != nil {
-		return err
+		return false, err
 	}
 	if len(v) != 7 || !(v[0].Kind == sqlitefile.Null || v[0].Kind == sqlitefile.Int && v[0].Int == rowid) ||
 		v[1].Kind != sqlitefile.Text || v[2].Kind != sqlitefile.Int || v[3].Kind != sqlitefile.Text ||
 		v[4].Kind != sqlitefile.Int || v[5].Kind != sqlitefile.Text || v[6].Kind != sqlitefile.Blob && v[6].Kind != sqlitefile.Text {
-		return fmt.Errorf("%w: position %d", errRawLayout, rowid)
+		return false, fmt.Errorf("%w: position %d", errRawLayout, rowid)
 	}
 	sc := r.sc
+	stream, typ := sc.internBytes(v[1].Bytes), sc.internBytes(v[3].Bytes)
+	if sc.isBare(stream, typ) {
+		// The envelope's bytes are left where they are, unread.
+		sc.header(e, rowid, stream, v[2].Int, typ, v[4].Int)
+		return true, nil
+	}
 	var hash []byte
 	if !sc.forFolding {
 		hash = v[5].Bytes
 	}
-	return sc.envelopeV2(e, rowid, sc.internBytes(v[1].Bytes), v[2].Int, sc.internBytes(v[3].Bytes), v[4].Int, hash, v[6].Bytes)
+	return false, sc.envelopeV2(e, rowid, stream, v[2].Int, typ, v[4].Int, hash, v[6].Bytes)
 }

@@ -79,6 +79,9 @@ type scanner struct {
 	// forFolding leaves out what folding never reads (see
 	// events.ReadOptions): ID, Prev, Hash and most of the provenance.
 	forFolding bool
+	// bare is events.ReadOptions.Bare: the events it picks are delivered
+	// without their envelope, which is then not read at all.
+	bare func(stream, typ string) bool
 	// chunks says each page's data goes to a chunk of its own, given
 	// back with the page (events.PageReader.ReleasePage); chunk is the
 	// current page's.
@@ -185,8 +188,15 @@ func (sc *scanner) slabAlloc(n int) []byte {
 }
 
 // scanV2 reads the current row of a schema 2 query (selectV2's columns).
+// The envelope column of a bare event (scanner.bare) is not asked for:
+// SQLite then neither converts nor copies it.
 func (sc *scanner) scanV2(s *sqlite.Stmt) (events.Envelope, error) {
 	stream, typ := sc.interned(s, 1), sc.interned(s, 3)
+	if sc.isBare(stream, typ) {
+		var e events.Envelope
+		sc.header(&e, s.ColumnInt64(0), stream, s.ColumnInt64(2), typ, s.ColumnInt64(4))
+		return e, nil
+	}
 	var hash []byte
 	if !sc.forFolding {
 		hash = sc.column(s, 5)
@@ -207,6 +217,16 @@ func (sc *scanner) scanV2(s *sqlite.Stmt) (events.Envelope, error) {
 // copying the 272-byte envelope again). The envelope column obj and the
 // hash are copied (parseEnvelope).
 func (sc *scanner) envelopeV2(e *events.Envelope, position int64, stream string, version int64, typ string, recorded int64, hash, obj []byte) error {
+	sc.header(e, position, stream, version, typ, recorded)
+	if err := sc.parseEnvelope(obj, hash, e); err != nil {
+		return fmt.Errorf("position %d (%s version %d): %w", e.Position, e.Stream, e.Version, err)
+	}
+	return nil
+}
+
+// header makes e an envelope of the columns every schema 2 row has
+// besides its envelope object: all a bare event holds (isBare).
+func (sc *scanner) header(e *events.Envelope, position int64, stream string, version int64, typ string, recorded int64) {
 	*e = events.Envelope{
 		Position: uint64(position),
 		Stream:   stream,
@@ -214,10 +234,12 @@ func (sc *scanner) envelopeV2(e *events.Envelope, position int64, stream string,
 		Type:     typ,
 		Recorded: time.Unix(0, recorded).UTC(),
 	}
-	if err := sc.parseEnvelope(obj, hash, e); err != nil {
-		return fmt.Errorf("position %d (%s version %d): %w", e.Position, e.Stream, e.Version, err)
-	}
-	return nil
+}
+
+// isBare reports whether the reader asked for the event of stream and typ
+// without its envelope (events.ReadOptions.Bare).
+func (sc *scanner) isBare(stream, typ string) bool {
+	return sc.bare != nil && sc.bare(stream, typ)
 }
 
 // scanV1 reads the current row of a schema 1 query (selectV1's columns).

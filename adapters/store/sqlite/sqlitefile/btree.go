@@ -212,10 +212,19 @@ func (w *treeWalk) walk(n uint32, depth int, r bounds) error {
 // scratch, grown as needed, and is valid only during that call of fn.
 // ScanLeaf returns scratch, possibly grown, for reuse.
 func (f *File) ScanLeaf(page uint32, scratch []byte, fn func(rowid int64, payload []byte) bool) ([]byte, error) {
-	return f.scanLeaf(page, scratch, fn)
+	return f.scanLeaf(page, scratch, true, fn)
 }
 
-func (f *File) scanLeaf(page uint32, scratch []byte, fn func(rowid int64, payload []byte) bool) (_ []byte, err error) {
+// ScanLeafHeads is ScanLeaf for a caller that reads only the start of
+// most payloads (the first columns of a record): it loads ahead only the
+// cache line where each cell starts, not the whole page, which for rows
+// of a kilobyte is a sixth of the memory traffic. A caller that reads
+// whole payloads is faster with ScanLeaf.
+func (f *File) ScanLeafHeads(page uint32, scratch []byte, fn func(rowid int64, payload []byte) bool) ([]byte, error) {
+	return f.scanLeaf(page, scratch, false, fn)
+}
+
+func (f *File) scanLeaf(page uint32, scratch []byte, whole bool, fn func(rowid int64, payload []byte) bool) (_ []byte, err error) {
 	defer f.catchFault(debug.SetPanicOnFault(true), &err)
 	b, err := f.btreePage(page, false, true)
 	if err != nil {
@@ -231,8 +240,16 @@ func (f *File) scanLeaf(page uint32, scratch []byte, fn func(rowid int64, payloa
 	// reads whole payloads, at some cost to parallel scans that read only
 	// the first columns.)
 	var touch byte
-	for c := b.content; c < u; c += 64 {
-		touch += p[c]
+	if whole {
+		for c := b.content; c < u; c += 64 {
+			touch += p[c]
+		}
+	} else {
+		for i := 0; i < b.ncells; i++ {
+			if c := int(p[b.ptrs+2*i])<<8 | int(p[b.ptrs+2*i+1]); c < u {
+				touch += p[c]
+			}
+		}
 	}
 	if touch == 1 && b.ncells == 0 {
 		return scratch, nil // no cells anyway: uses touch so the loads stay

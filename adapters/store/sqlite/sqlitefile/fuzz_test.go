@@ -68,9 +68,11 @@ func scanAll(f *File) {
 			}
 			for _, leaf := range leaves {
 				scratch, _ = f.ScanLeaf(leaf, scratch, fn)
+				scratch, _ = f.ScanLeafHeads(leaf, scratch, fn)
 			}
 		}
 		scratch, _ = f.ScanLeaf(root, scratch, fn)
+		scratch, _ = f.ScanLeafHeads(root, scratch, fn)
 	}
 }
 
