@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"strings"
 
 	"xmppd/events"
 )
@@ -29,6 +30,12 @@ type archiveSkipped struct{}
 
 func (archiveSkipped) EventType() string  { return events.TypeArchiveMessageStored }
 func (archiveSkipped) SchemaVersion() int { return 0 }
+
+// bareArchived is ReadOptions.Bare for a rebuild of lazy views: the
+// archived messages, whose bodies it does not read.
+func bareArchived(stream, typ string) bool {
+	return typ == events.TypeArchiveMessageStored && strings.HasPrefix(stream, events.ArchivePrefix)
+}
 
 // LoadArchivesLazily makes Rebuild skip archived messages and the first
 // reader of an account's archive index load it from src. Call it before

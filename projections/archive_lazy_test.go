@@ -144,5 +144,7 @@ func ptr(e events.Envelope) *events.Envelope { return &e }
 type failingReader struct{}
 
 func (failingReader) ReadStream(context.Context, string, uint64) iter.Seq2[events.Envelope, error] {
-	return func(yield func(events.Envelope, error) bool) { yield(events.Envelope{}, errors.New("failingReader: read")) }
+	return func(yield func(events.Envelope, error) bool) {
+		yield(events.Envelope{}, errors.New("failingReader: read"))
+	}
 }

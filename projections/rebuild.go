@@ -126,6 +126,11 @@ func rebuild(ctx context.Context, store events.Store, v *Views, stop func(*event
 		}
 		if pager != nil {
 			opts := events.ReadOptions{ForFolding: true, Prepare: v.prepare}
+			if v.archives != nil {
+				// The archived messages are loaded per account later
+				// (archive_lazy.go): the store need not read them.
+				opts.Bare = bareArchived
+			}
 			for page, err := range pager.ReadPages(ctx, from, opts) {
 				if err != nil {
 					readErr = err

@@ -70,7 +70,7 @@ type accountState struct {
 	archive  archiveIndex // XEP-0313 archive index (archive.go)
 	// loading serialises loads of the archive index (archive_lazy.go).
 	loading sync.Mutex
-	last     lastGone     // XEP-0012 last activity (lastactivity.go)
+	last    lastGone // XEP-0012 last activity (lastactivity.go)
 }
 
 // NewViews returns empty views; policy is the roster policy every
