@@ -833,7 +833,13 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 	cutByKill := map[string]bool{}
 	queued, delivered := map[string]int{}, map[string]int{}
 	offlineLog := soakOfflineLog{queuedAt: map[string][]uint64{}, deliveredTo: map[string]uint64{}, deliveries: map[string][]soakDelivery{}, ended: map[string]string{}}
+	// byStanzaID is what the log records under each stanza id, for the
+	// story of a message lost (archived? queued? where?).
+	byStanzaID := map[string][]string{}
 	for _, e := range readJSONL(t, mustRun(t, dir, "", "export").stdout) {
+		if e.StanzaID != "" {
+			byStanzaID[e.StanzaID] = append(byStanzaID[e.StanzaID], fmt.Sprintf("%s in %s v%d at %d", e.Type, e.Stream, e.Version, e.Position))
+		}
 		switch e.Type {
 		case "offline.queued":
 			account := strings.TrimPrefix(e.Stream, "offline-")
@@ -952,7 +958,7 @@ func TestSoakEveryMessageAccountedFor(t *testing.T) {
 		lostBy[kind]++
 		lostByPath[offlineLog.path(led, m)]++
 		if len(lostSample) < 8 {
-			lostSample = append(lostSample, fmt.Sprintf("%s to %s (sent %v, acked %v after the start; %s)", m.id, soakRecipient(m.to), m.sent.Sub(sendStart).Round(time.Millisecond), m.acked.Sub(sendStart).Round(time.Millisecond), offlineLog.story(led, m)))
+			lostSample = append(lostSample, fmt.Sprintf("%s to %s (sent %v, acked %v after the start; %s; the log under its id: %v)", m.id, soakRecipient(m.to), m.sent.Sub(sendStart).Round(time.Millisecond), m.acked.Sub(sendStart).Round(time.Millisecond), offlineLog.story(led, m), byStanzaID[m.id]))
 		}
 	}
 	sort.Strings(lostSample)
