@@ -82,6 +82,13 @@ func (s *Core) deliverOffline(ctx context.Context, x *session, meta events.Meta)
 		var els []*stanza.Element
 		n, size := 0, 0
 		for n < len(items) && (n == 0 || (size+len(items[n].Stanza) <= maxBytes && n < maxLen)) {
+			if items[n].Gone == events.GoneMissing {
+				// No key store holds its key: keys.db was lost or
+				// replaced, not erased or expired. The stanza is still
+				// in the log, sealed, and readable once the key file is
+				// restored: it and what follows stay queued.
+				break
+			}
 			size += len(items[n].Stanza)
 			var el *stanza.Element
 			var err error
@@ -96,6 +103,10 @@ func (s *Core) deliverOffline(ctx context.Context, x *session, meta events.Meta)
 			}
 			els = append(els, el)
 			n++
+		}
+		if n == 0 {
+			s.log.Error("im: offline stanza sealed under a key the key store does not hold; it and the rest stay queued until keys.db is restored", "account", x.bare, "version", items[0].Version, "left", len(items))
+			break
 		}
 		w.init(n)
 		for i, el := range els {

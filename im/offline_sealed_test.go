@@ -1,9 +1,11 @@
 package im_test
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"xmppd/adapters/keystore"
 	"xmppd/events"
 )
 
@@ -78,4 +80,50 @@ func TestOfflineAndDirectedPresenceSealed(t *testing.T) {
 	dv.send(`<presence/>`)
 	dv.never(anyMessage(), dv.pingSelf())
 	e.eventually("unreadable item recorded delivered", func() bool { return len(e.srv.Views().Offline("dave@localhost")) == 0 })
+}
+
+// A stanza queued under a key the key store does not hold ("missing":
+// keys.db lost or replaced by a new one, not erased or expired) is not
+// taken as delivered: no offline.delivered is recorded, and it stays
+// queued, with what follows it, sealed in the log for a key file
+// restored later (nothing lost, DESIGN.md).
+func TestOfflineStanzaWithMissingKeyStaysQueued(t *testing.T) {
+	e := newEnv(t)
+	e.addUser("alice")
+	e.addUser("bob")
+	e.start()
+	a := e.login("alice", "phone")
+	a.online(0)
+	a.send(`<message to='bob@localhost' type='chat' id='k1'><body>kept-one</body></message>`)
+	a.send(`<message to='bob@localhost' type='chat' id='k2'><body>kept-two</body></message>`)
+	e.eventually("two offline.queued", func() bool { return len(e.srv.Views().Offline("bob@localhost")) == 2 })
+	if err := e.stop(); err != nil {
+		t.Fatal(err)
+	}
+	// The operator starts the server with a new, empty key file.
+	if err := e.keys.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	if e.keys, err = keystore.Open(filepath.Join(t.TempDir(), "keys.db"), false); err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	if items := e.srv.Views().Offline("bob@localhost"); len(items) != 2 || items[0].Gone != events.GoneMissing || items[1].Gone != events.GoneMissing {
+		t.Fatalf("bob's queue with the key file lost: %+v", items)
+	}
+	b := e.login("bob", "pc")
+	b.send(`<presence/>`)
+	b.never(anyMessage(), b.pingSelf())
+	if items := e.srv.Views().Offline("bob@localhost"); len(items) != 2 {
+		t.Fatalf("bob's queue after his session: %d items, want both still queued", len(items))
+	}
+	b.quit()
+	if err := e.stop(); err != nil {
+		t.Fatal(err)
+	}
+	_, ps := e.readStream(events.OfflineStream("bob@localhost"))
+	if d := ofType[events.OfflineDelivered](ps); len(d) != 0 {
+		t.Fatalf("offline.delivered recorded for stanzas never delivered: %+v", d)
+	}
 }
