@@ -57,6 +57,12 @@ func (s *Core) Start(ctx context.Context) error {
 		stopLife()
 		return fmt.Errorf("im: rebuild views: %w", err)
 	}
+	if n := s.views.MissingKeys(); n > 0 {
+		if err := s.tagNewKeys(n); err != nil {
+			stopLife()
+			return err
+		}
+	}
 	from := s.views.Position()
 	f, err := s.cfg.Follow(life, s.cfg.Store, "server-views", from, s.applyEvent)
 	if err != nil {
@@ -258,4 +264,25 @@ func (s *Core) recoverSessions(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// keyTagger is a key store that can name the keys it makes apart from
+// any other key file's (adapters/keystore's TagNewKeys).
+type keyTagger interface{ TagNewKeys() error }
+
+// tagNewKeys is for a log that holds n sealed items whose keys the key
+// store lacks: its key file is not the one that sealed them (lost,
+// replaced). The keys it makes from now on get names no other key file
+// makes, so that restoring the old file later opens the old content and
+// the new content both, rather than two keys sharing one id.
+func (s *Core) tagNewKeys(n uint64) error {
+	t, ok := s.cfg.Keys.(keyTagger)
+	if !ok {
+		return nil
+	}
+	s.log.Error("im: the log holds personal content sealed under keys the key store does not have; it reads as missing until the key file that sealed it is restored (keys.path); new keys are named apart from that file's", "items", n)
+	if err := t.TagNewKeys(); err != nil {
+		return fmt.Errorf("im: name new keys apart: %w", err)
+	}
+	return nil
 }

@@ -31,6 +31,9 @@ type decoded struct {
 	kind, bare string         // from events.SplitStream; kind "" for a stream not xmppd's
 	p          events.Payload // nil if no view folds the event
 	err        error          // the event cannot be folded
+	// missing: its personal content is sealed under a key the key store
+	// does not hold (not erased, not expired: never there, or lost).
+	missing bool
 }
 
 // decode reads e's stream name and, if some view folds e, its payload,
@@ -66,6 +69,7 @@ func decode(e *events.Envelope, keys events.KeyLookup, lazyArchive bool) decoded
 	d.p, d.err = events.Decode(e)
 	if d.err == nil && events.IsSealable(e.Type) {
 		d.p, d.err = events.OpenPersonal(d.p, keys)
+		d.missing = d.err == nil && keys != nil && events.GoneOf(d.p) == events.GoneMissing
 	}
 	return d
 }
@@ -83,6 +87,9 @@ func (v *Views) applyDecoded(e *events.Envelope, d decoded) error {
 	}
 	if err != nil {
 		return fmt.Errorf("projections: apply %s version %d at position %d: %w", e.Stream, e.Version, e.Position, err)
+	}
+	if d.missing {
+		v.missing.Add(1)
 	}
 	v.pos.Store(e.Position)
 	return nil

@@ -50,7 +50,15 @@ type Views struct {
 	accounts map[string]*accountState
 	// pos is the position of the last event applied.
 	pos atomic.Uint64
+	// missing counts the events applied whose sealed content's key the
+	// key store does not hold (MissingKeys).
+	missing atomic.Uint64
 }
+
+// MissingKeys is how many events applied so far hold personal content
+// sealed under a key the key store does not hold: neither erased nor
+// expired, but never in it, or lost with an earlier key file.
+func (v *Views) MissingKeys() uint64 { return v.missing.Load() }
 
 // accountState is everything the views hold about one bare JID. mu guards
 // every field; Apply holds it for writing while folding one event.

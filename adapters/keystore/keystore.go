@@ -57,6 +57,8 @@ type Store struct {
 	// first use (SetPeriod).
 	period events.KeyPeriod
 	health health // health.go
+	// tag names the keys this file makes, if it has one (tag.go).
+	tag string
 }
 
 // Open opens the key file at path, creating it unless readOnly. A
@@ -96,6 +98,10 @@ func Open(path string, readOnly bool) (*Store, error) {
 			conn.Close()
 			return nil, fmt.Errorf("keystore: open %s: %w", path, err)
 		}
+	}
+	if s.tag, err = readTag(conn); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("keystore: open %s: %w", path, err)
 	}
 	s.conn = conn
 	if !readOnly {
@@ -154,6 +160,8 @@ func (s *Store) remember(id events.KeyID, key []byte) (cipher.AEAD, error) {
 // its address registered again, the same month), a new generation is
 // made under the id "<period>~2" (then ~3, ...): what was sealed under
 // the destroyed key stays unreadable, and new content is sealed anew.
+// A tagged file (tag.go) names its keys "<period>~<tag>" (then
+// "~<tag>.2", ...).
 func (s *Store) Key(month events.KeyID) (events.KeyID, cipher.AEAD, error) {
 	s.mu.RLock()
 	id, ok := s.sealing[month]
@@ -165,10 +173,7 @@ func (s *Store) Key(month events.KeyID) (events.KeyID, cipher.AEAD, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for n := 1; ; n++ {
-		id := month
-		if n > 1 {
-			id.Period = fmt.Sprintf("%s~%d", month.Period, n)
-		}
+		id := s.keyName(month, n)
 		if a, ok := s.cache[id]; ok {
 			s.sealing[month] = id
 			return id, a, nil
